@@ -1,0 +1,40 @@
+import type { ErrorCode } from '../../src-shared/errors.js';
+
+/** Exit codes scripts can branch on; documented in README.md. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  damaged: 5,
+  conflict: 6,
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'INPUT_INVALID':
+    case 'UNSAFE_PATH':
+      return EXIT.usage;
+    case 'WRONG_PASSPHRASE':
+    case 'LOCKED':
+    case 'NOT_INITIALIZED':
+      return EXIT.auth;
+    case 'TENANT_NOT_FOUND':
+      return EXIT.notFound;
+    case 'TENANT_CORRUPT':
+    case 'REGISTRY_CORRUPT':
+    case 'KEYRING_CORRUPT':
+    case 'TENANT_KEY_REJECTED':
+    case 'VERSION_UNSUPPORTED':
+      return EXIT.damaged;
+    case 'NAME_TAKEN':
+    case 'ALREADY_INITIALIZED':
+    case 'TENANT_BUSY':
+      return EXIT.conflict;
+    case 'TENANT_CLOSED':
+    case 'IO_ERROR':
+    case 'INTERNAL':
+      return EXIT.failure;
+  }
+}

@@ -1,0 +1,25 @@
+import { BulkheadError } from '../../../src-shared/errors.js';
+import type { Db } from '../sqlite.js';
+
+/** One schema change. Released migrations are never edited: a fix is a new number. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: Db): void;
+}
+
+/** Brings a file to the newest schema, one transaction per step, so a crash leaves a whole version. */
+export function migrate(db: Db, migrations: readonly Migration[], label: string): void {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > latest) {
+    throw new BulkheadError('VERSION_UNSUPPORTED', `${label} was written by a newer Bulkhead (schema ${current}, this build knows ${latest})`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}

@@ -1,0 +1,146 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3-multiple-ciphers';
+import * as sqliteVec from 'sqlite-vec';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { KEY_BYTES } from './keyring.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** false only when the vault has just created the (empty, 0600) file itself. */
+  mustExist: boolean;
+  /** How the error messages name this file to the user, e.g. `tenant "Acme"`. */
+  label: string;
+  corruptCode?: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT';
+}
+
+const HEX = '0123456789abcdef';
+
+/**
+ * `x'<64 hex>'` as bytes: SQLite3MultipleCiphers takes it as a raw key and skips its KDF, and
+ * building it in a Buffer keeps the key out of immutable JS strings so it can be zeroed.
+ */
+function rawKeyLiteral(key: Buffer): Buffer {
+  if (key.length !== KEY_BYTES) throw new BulkheadError('INTERNAL', 'a database key must be 32 bytes');
+  const out = Buffer.alloc(3 + KEY_BYTES * 2);
+  out[0] = 0x78; // x
+  out[1] = 0x27; // '
+  for (let i = 0; i < KEY_BYTES; i++) {
+    const byte = key[i]!;
+    out[2 + 2 * i] = HEX.charCodeAt(byte >> 4);
+    out[3 + 2 * i] = HEX.charCodeAt(byte & 15);
+  }
+  out[out.length - 1] = 0x27;
+  return out;
+}
+
+/**
+ * Opens an encrypted database with the connection settings every vault file needs. A wrong key
+ * or a damaged file is an error, never a fresh empty database in its place.
+ */
+export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptions): Db {
+  const corrupt = opts.corruptCode ?? 'TENANT_CORRUPT';
+  const size = opts.mustExist ? plausibleSize(file, opts.label, corrupt) : 0;
+  let db: Db;
+  try {
+    db = new Database(file, { fileMustExist: true });
+  } catch (err) {
+    throw mapSqliteError(err, opts.label, corrupt);
+  }
+  try {
+    db.pragma(`cipher='sqlcipher'`);
+    db.pragma('legacy=4');
+    const literal = rawKeyLiteral(key);
+    try {
+      db.key(literal);
+    } finally {
+      literal.fill(0);
+    }
+    // Reading the schema is the first access that decrypts page 1: wrong keys fail here.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    if (opts.mustExist && isTruncated(db, file, size)) {
+      throw new BulkheadError(corrupt, `${opts.label}: its file is damaged (shorter than the pages it holds)`);
+    }
+    // Extensions load after the key (newer SQLite refuses some loads before it).
+    sqliteVec.load(db);
+    db.pragma('temp_store=MEMORY'); // temporary files are not encrypted by this cipher build
+    db.pragma('journal_mode=WAL');
+    db.pragma('synchronous=FULL');
+    db.pragma('foreign_keys=ON');
+    db.pragma('secure_delete=ON'); // deleted text must not survive in free pages
+    db.pragma('trusted_schema=OFF');
+    db.pragma('busy_timeout=5000');
+    return db;
+  } catch (err) {
+    db.close();
+    throw mapSqliteError(err, opts.label, corrupt);
+  }
+}
+
+/** Encrypted pages are whole multiples of 512 bytes; anything else was cut or padded. */
+function plausibleSize(file: string, label: string, corrupt: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT'): number {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BulkheadError(corrupt, `${label}: its file is missing`);
+    throw new BulkheadError('IO_ERROR', `${label}: cannot read its file (${(err as Error).message})`, { cause: err });
+  }
+  if (size === 0 || size % 512 !== 0) {
+    throw new BulkheadError(corrupt, `${label}: its file is damaged (cut short at ${size} bytes)`);
+  }
+  return size;
+}
+
+/**
+ * A cleanly closed WAL database holds every page in its main file; if the file is shorter than
+ * the page count its header announces, it was cut. With frames in the WAL, SQLite decides.
+ */
+function isTruncated(db: Db, file: string, size: number): boolean {
+  if (safeSize(`${file}-wal`) > 32) return false;
+  const announced = Number(db.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck().get());
+  return size < announced;
+}
+
+function safeSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Turns SQLite's codes into errors the user can act on, naming the file they concern. */
+export function mapSqliteError(err: unknown, label: string, corrupt: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT' = 'TENANT_CORRUPT'): unknown {
+  if (err instanceof BulkheadError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new BulkheadError(corrupt, `${label}: its file is damaged or is not a Bulkhead vault file (${code})`, { cause: err });
+  }
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new BulkheadError('TENANT_BUSY', `${label}: its file is in use by another process`, { cause: err });
+  }
+  if (code === 'SQLITE_FULL') return new BulkheadError('IO_ERROR', `${label}: the disk is full`, { cause: err });
+  if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_READONLY') {
+    return new BulkheadError('IO_ERROR', `${label}: cannot read or write its file (${code})`, { cause: err });
+  }
+  return err;
+}
+
+export interface EngineVersions {
+  sqlite: string;
+  cipher: string;
+  sqliteVec: string;
+}
+
+/** Versions of the storage engine as actually loaded, for `doctor`. */
+export function engineVersions(): EngineVersions {
+  const db = new Database(':memory:');
+  try {
+    sqliteVec.load(db);
+    const row = db.prepare('SELECT sqlite_version() AS sqlite, sqlite3mc_version() AS cipher, vec_version() AS sqliteVec').get() as EngineVersions;
+    return { ...row };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,38 @@
+// Error codes the UI and the CLI can act on. Every failure that crosses a boundary carries one.
+export const ERROR_CODES = [
+  'INPUT_INVALID',
+  'NOT_INITIALIZED',
+  'ALREADY_INITIALIZED',
+  'LOCKED',
+  'WRONG_PASSPHRASE',
+  'KEYRING_CORRUPT',
+  'REGISTRY_CORRUPT',
+  'TENANT_NOT_FOUND',
+  'TENANT_CORRUPT',
+  'TENANT_KEY_REJECTED',
+  'TENANT_CLOSED',
+  'TENANT_BUSY',
+  'VERSION_UNSUPPORTED',
+  'NAME_TAKEN',
+  'UNSAFE_PATH',
+  'IO_ERROR',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A failure with a code and a message written for the user who will read it. */
+export class BulkheadError extends Error {
+  override readonly name = 'BulkheadError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isBulkheadError(err: unknown, code?: ErrorCode): err is BulkheadError {
+  return err instanceof BulkheadError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function sourceFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(dir, f));
+}
+
+const INTERNALS = ['mintTenantHandle', 'closeTenantHandle', 'tenantDataKey'];
+
+describe('architecture', () => {
+  it('only the vault mints, closes or reads the key of a TenantHandle', () => {
+    const offenders: string[] = [];
+    for (const file of [...sourceFiles('src-main'), ...sourceFiles('src-shared'), ...sourceFiles('src-renderer'), ...sourceFiles('bench')]) {
+      if (file.startsWith(`src-main${path.sep}vault${path.sep}`)) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      for (const name of INTERNALS) if (text.includes(name)) offenders.push(`${file} uses ${name}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('src-shared imports neither Node, Electron, the DOM nor the main process', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles('src-shared')) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/from '([^']+)'/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:') || spec === 'electron' || spec.includes('src-main') || spec.includes('src-renderer')) offenders.push(`${file} imports ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('no data-access function outside the vault takes a tenant id instead of a TenantHandle', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles('src-main')) {
+      if (file.startsWith(`src-main${path.sep}vault${path.sep}`) || file.startsWith(`src-main${path.sep}cli${path.sep}`)) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/export (?:async )?function (\w+)\(([^)]*)\)/g)) {
+        if (/\btenant(Id)?\s*:\s*string/.test(m[2]!)) offenders.push(`${file}: ${m[1]} takes a tenant id string`);
+      }
+      if (/\.db\b/.test(text) && !text.includes('TenantHandle')) offenders.push(`${file} touches a database without a TenantHandle`);
+    }
+    expect(offenders).toEqual([]);
+  });
+});
