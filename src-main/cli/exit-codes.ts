@@ -9,6 +9,8 @@ export const EXIT = {
   notFound: 4,
   damaged: 5,
   conflict: 6,
+  unavailable: 7,
+  cancelled: 130,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -21,6 +23,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'NOT_INITIALIZED':
       return EXIT.auth;
     case 'TENANT_NOT_FOUND':
+    case 'DOCUMENT_NOT_FOUND':
       return EXIT.notFound;
     case 'TENANT_CORRUPT':
     case 'REGISTRY_CORRUPT':
@@ -32,6 +35,12 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ALREADY_INITIALIZED':
     case 'TENANT_BUSY':
       return EXIT.conflict;
+    case 'EMBEDDER_MISMATCH':
+      return EXIT.conflict;
+    case 'EMBEDDER_UNAVAILABLE':
+      return EXIT.unavailable;
+    case 'CANCELLED':
+      return EXIT.cancelled;
     case 'TENANT_CLOSED':
     case 'IO_ERROR':
     case 'INTERNAL':

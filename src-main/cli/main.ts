@@ -2,24 +2,12 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantSummary } from '../../src-shared/tenant.js';
-import { resolveDataDir } from '../vault/paths.js';
 import { engineVersions } from '../vault/sqlite.js';
-import { Vault } from '../vault/vault.js';
+import type { Vault } from '../vault/vault.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { readPassphrase } from './passphrase.js';
-
-interface GlobalOptions {
-  dataDir?: string;
-  json?: boolean;
-}
-
-/** What a command prints: an object for --json, lines for people. */
-interface Output {
-  json: unknown;
-  text: string;
-}
-
-type Action = (vault: Vault, opts: GlobalOptions, ...args: string[]) => Promise<Output>;
+import { unlock, wrap, type Action } from './context.js';
+import { registerKnowledgeCommands } from './knowledge.js';
 
 const VERSION = '0.1.0';
 
@@ -33,21 +21,6 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-
-  const wrap =
-    (action: Action) =>
-    async (...raw: unknown[]): Promise<void> => {
-      const cmd = raw.at(-1) as Command;
-      const opts = cmd.optsWithGlobals<GlobalOptions & Record<string, unknown>>();
-      const args = raw.slice(0, -2).map(String);
-      const vault = new Vault(resolveDataDir(opts.dataDir));
-      try {
-        const result = await action(vault, { ...opts, ...cmd.opts() }, ...args);
-        process.stdout.write(opts.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
-      } finally {
-        vault.lock();
-      }
-    };
 
   program
     .command('init')
@@ -120,6 +93,8 @@ export async function main(argv: string[]): Promise<number> {
       }),
     );
 
+  registerKnowledgeCommands(program);
+
   program
     .command('doctor')
     .description('report versions, the data folder and its health')
@@ -132,13 +107,6 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = report(err, argv.includes('--json'));
   }
   return exitCode;
-}
-
-async function unlock(vault: Vault): Promise<void> {
-  if (vault.state === 'uninitialized') {
-    throw new BulkheadError('NOT_INITIALIZED', `no vault in ${vault.paths.dataDir}: run \`bulkhead init\` first`);
-  }
-  await vault.unlock(await readPassphrase({ confirm: false }));
 }
 
 async function confirmDeletion(t: TenantSummary): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Migration } from '../migrate.js';
 import { m0001Notes } from './0001-notes.js';
+import { m0002Knowledge } from './0002-knowledge.js';
 
-export const tenantMigrations: readonly Migration[] = [m0001Notes];
+export const tenantMigrations: readonly Migration[] = [m0001Notes, m0002Knowledge];

@@ -1,0 +1,186 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { countDocuments, deleteDocument, getDocument, listDocuments } from '../ingest/documents.js';
+import { createEmbedder, probeDimension } from '../ingest/embedders/index.js';
+import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pipeline.js';
+import { EmbedderConfig, readEmbedderConfig } from '../ingest/settings.js';
+import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
+import { reembedTenant } from '../retrieval/reembed.js';
+import { activeVectorIndex } from '../retrieval/vectors.js';
+import { openTenant, wrap } from './context.js';
+
+/** SIGINT cancels long work cleanly (between documents or batches) instead of killing it. */
+function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nbulkhead: stopping after the current document (Ctrl-C again to abort now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/** A progress bar on a terminal; on a pipe, nothing until the summary. */
+function ingestProgress(): { onEvent: (e: IngestEvent) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { onEvent: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: ' {bar} {value}/{total} files | {chunks} chunks | {mb} MB | {errors} failed', hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let done = 0;
+  return {
+    onEvent: (e) => {
+      if (e.type === 'scanned') bar.start(e.files, 0, { chunks: 0, mb: '0.0', errors: 0 });
+      if (e.type === 'file-done' && e.index >= 0) bar.update(++done, { chunks: e.chunksDone, mb: (e.bytesDone / 1e6).toFixed(1), errors: e.errors });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+function summaryText(s: IngestSummary): string {
+  const lines = [`${s.added} added, ${s.unchanged} unchanged, ${s.replaced} replaced, ${s.failed} failed (${s.chunks} chunks)${s.cancelled ? ' - cancelled before the end' : ''}`];
+  for (const f of s.files.filter((x) => x.status === 'failed')) lines.push(`  failed  ${f.path}: ${f.reason} [${f.code}]`);
+  return lines.join('\n');
+}
+
+function searchText(r: SearchResult): string {
+  const lines: string[] = [];
+  if (r.mode !== 'hybrid') lines.push(`(full-text only: ${r.note ?? 'vectors unavailable'})`);
+  if (r.passages.length === 0) lines.push('No passages found.');
+  r.passages.forEach((p: Passage, i: number) => {
+    const where = [p.page !== null ? `page ${p.page}` : null, p.headingPath.length > 0 ? p.headingPath.join(' > ') : null, `chars ${p.charStart}-${p.charEnd}`]
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`${i + 1}. ${p.title}  [doc ${p.documentId}, chunk ${p.chunkId}, score ${p.score.toFixed(4)}]`);
+    lines.push(`   ${p.sourcePath} (${where})`);
+    lines.push(`   ${p.text.replace(/\s+/g, ' ').slice(0, 240)}${p.text.length > 240 ? '…' : ''}`);
+  });
+  return lines.join('\n');
+}
+
+export function registerKnowledgeCommands(program: Command): void {
+  program
+    .command('ingest')
+    .description("add files and folders (recursively) to a tenant's knowledge base")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--tag <tag...>', 'tags to put on every document of this run')
+    .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json)')
+    .action(
+      wrap(async (vault, opts, ...paths) => {
+        const o = opts as { tenant?: string; tag?: string[] };
+        const tenant = await openTenant(vault, o.tenant);
+        const embedder = createEmbedder(readEmbedderConfig(tenant));
+        const cancel = cancelOnInterrupt();
+        const progress = ingestProgress();
+        try {
+          const summary = await ingestPaths(tenant, paths, { embedder, tags: o.tag ?? [], signal: cancel.signal, onEvent: progress.onEvent });
+          progress.stop();
+          if (summary.cancelled) process.exitCode = 130;
+          return { json: summary, text: summaryText(summary) };
+        } finally {
+          progress.stop();
+          cancel.dispose();
+        }
+      }),
+    );
+
+  program
+    .command('search')
+    .description("search a tenant's knowledge base (full-text and vectors, fused)")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('-k, --limit <k>', 'passages to return', '10')
+    .argument('<query>', 'what to look for')
+    .action(
+      wrap(async (vault, opts, query) => {
+        const o = opts as { tenant?: string; limit: string };
+        const tenant = await openTenant(vault, o.tenant);
+        const result = await searchKnowledge(tenant, query!, { k: Number(o.limit) });
+        return { json: result, text: searchText(result) };
+      }),
+    );
+
+  const docs = program.command('docs').description("list and delete a tenant's documents");
+  docs
+    .command('list', { isDefault: true })
+    .description('list documents')
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--filter <text>', 'only titles or paths containing this')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--offset <n>', 'skip this many', '0')
+    .action(
+      wrap(async (vault, opts) => {
+        const o = opts as { tenant?: string; filter?: string; limit: string; offset: string };
+        const tenant = await openTenant(vault, o.tenant);
+        const list = listDocuments(tenant, { limit: Number(o.limit), offset: Number(o.offset), ...(o.filter ? { filter: o.filter } : {}) });
+        const totals = countDocuments(tenant);
+        const text =
+          list.length === 0
+            ? 'No documents.'
+            : [...list.map((d) => `${String(d.id).padStart(6)}  ${d.title}  (${d.format}, ${d.chunkCount} chunks${d.tags.length ? `, tags: ${d.tags.join(', ')}` : ''})\n        ${d.sourcePath}`), `${totals.documents} documents, ${totals.chunks} chunks in all`].join('\n');
+        return { json: { documents: list, totals }, text };
+      }),
+    );
+  docs
+    .command('delete')
+    .description('delete a document with its chunks, vectors and full-text entries')
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .argument('<id>', 'document id (from docs list)')
+    .action(
+      wrap(async (vault, opts, id) => {
+        const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
+        const docId = Number(id);
+        if (!Number.isSafeInteger(docId) || docId < 1) throw new BulkheadError('INPUT_INVALID', 'a document id is a positive whole number');
+        getDocument(tenant, docId);
+        const doc = deleteDocument(tenant, docId);
+        return { json: doc, text: `Deleted document ${doc.id} "${doc.title}" (${doc.chunkCount} chunks)` };
+      }),
+    );
+
+  const emb = program.command('embedder').description("show or change the embedder of a tenant's vectors");
+  emb
+    .command('show', { isDefault: true })
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .action(
+      wrap(async (vault, opts) => {
+        const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
+        const config = readEmbedderConfig(tenant);
+        const index = activeVectorIndex(tenant);
+        const shown = config.kind === 'openai' && config.apiKey ? { ...config, apiKey: '(set)' } : config;
+        return {
+          json: { config: shown, index },
+          text: `embedder ${config.kind}${'model' in config ? ` ${config.model} at ${config.baseUrl}` : ' (offline, built in)'}\nvectors  ${index ? `${index.embedderId}, ${index.dimension} dimensions` : 'none yet'}`,
+        };
+      }),
+    );
+  emb
+    .command('set')
+    .description('switch embedder and re-embed every chunk (search keeps the old vectors until done)')
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .argument('<kind>', 'hash | ollama | openai')
+    .option('--base-url <url>', 'endpoint, e.g. http://127.0.0.1:11434 (ollama) or http://127.0.0.1:8080/v1 (openai)')
+    .option('--model <name>', 'embedding model name')
+    .option('--api-key-env <var>', 'read the API key from this environment variable')
+    .action(
+      wrap(async (vault, opts, kind) => {
+        const o = opts as { tenant?: string; baseUrl?: string; model?: string; apiKeyEnv?: string };
+        const apiKey = o.apiKeyEnv ? process.env[o.apiKeyEnv] : undefined;
+        const parsed = EmbedderConfig.safeParse({ kind, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), ...(o.model ? { model: o.model } : {}), ...(apiKey ? { apiKey } : {}) });
+        if (!parsed.success) throw new BulkheadError('INPUT_INVALID', `embedder: ${parsed.error.issues[0]?.path.join('.') || 'kind'}: ${parsed.error.issues[0]?.message}`);
+        const config = parsed.data.kind === 'hash' || parsed.data.dimension ? parsed.data : { ...parsed.data, dimension: await probeDimension(parsed.data) };
+        const tenant = await openTenant(vault, o.tenant);
+        const embedder = createEmbedder(config);
+        const cancel = cancelOnInterrupt();
+        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: ' re-embedding {bar} {value}/{total} chunks', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+        bar?.start(countDocuments(tenant).chunks, 0);
+        try {
+          const index = await reembedTenant(tenant, config, embedder, { signal: cancel.signal, onProgress: (p) => bar?.update(p.chunksDone) });
+          return { json: index, text: `Vectors now come from ${index.embedderId} (${index.dimension} dimensions)` };
+        } finally {
+          bar?.stop();
+          cancel.dispose();
+        }
+      }),
+    );
+}

@@ -1,0 +1,155 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { optimizeFts } from '../retrieval/fts.js';
+import { vectorIndexFor } from '../retrieval/vectors.js';
+import type { TenantHandle } from '../vault/handle.js';
+import { chunkDocument } from './chunker.js';
+import { findDocumentByPath, storeDocument, type NewChunk } from './documents.js';
+import type { Embedder } from './embedders/embedder.js';
+import { ParseError, parseFile } from './parsers/index.js';
+import { readChunkerSettings } from './settings.js';
+import { walkInputs } from './walk.js';
+
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+const EMBED_BATCH = 64;
+
+export type FileStatus = 'added' | 'unchanged' | 'replaced' | 'failed';
+
+export interface FileResult {
+  path: string;
+  status: FileStatus;
+  documentId?: number;
+  chunks?: number;
+  /** Why it failed: a code a program can branch on and a reason a person can read. */
+  code?: string;
+  reason?: string;
+}
+
+export interface IngestSummary {
+  added: number;
+  unchanged: number;
+  replaced: number;
+  failed: number;
+  chunks: number;
+  bytes: number;
+  cancelled: boolean;
+  files: FileResult[];
+}
+
+export type IngestEvent =
+  | { type: 'scanned'; files: number; bytes: number }
+  | { type: 'file-start'; index: number; path: string; bytes: number }
+  | { type: 'file-progress'; index: number; path: string; chunksDone: number; chunksTotal: number }
+  | { type: 'file-done'; index: number; result: FileResult; filesDone: number; bytesDone: number; chunksDone: number; errors: number };
+
+export const Tags = z.array(z.string().trim().min(1).max(64)).max(32);
+
+export interface IngestOptions {
+  embedder: Embedder;
+  tags?: string[];
+  signal?: AbortSignal;
+  maxFileBytes?: number;
+  onEvent?: (e: IngestEvent) => void;
+}
+
+/**
+ * Pours files and folders into the open tenant. Each document is parsed, chunked and embedded
+ * first, then written in one transaction; a failure is reported with its reason and the batch
+ * goes on; a cancel stops between documents, so nothing is ever half stored.
+ */
+export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
+  const tags = Tags.parse(opts.tags ?? []);
+  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const settings = readChunkerSettings(tenant);
+  const index = vectorIndexFor(tenant, opts.embedder.id, opts.embedder.dimension);
+  const summary: IngestSummary = { added: 0, unchanged: 0, replaced: 0, failed: 0, chunks: 0, bytes: 0, cancelled: false, files: [] };
+
+  const entries = [...walkInputs(inputs, opts.signal)];
+  const files = entries.filter((e) => e.kind === 'file');
+  opts.onEvent?.({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0) });
+  for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: 'UNREADABLE', reason: e.reason });
+
+  let index_ = 0;
+  for (const file of files) {
+    if (opts.signal?.aborted) {
+      summary.cancelled = true;
+      break;
+    }
+    const i = index_++;
+    opts.onEvent?.({ type: 'file-start', index: i, path: file.path, bytes: file.bytes });
+    let result: FileResult;
+    try {
+      result = await ingestOne(file.path, file.bytes, i);
+    } catch (err) {
+      if (opts.signal?.aborted) {
+        summary.cancelled = true;
+        break;
+      }
+      result = { path: file.path, status: 'failed', ...describeFailure(err) };
+    }
+    summary.bytes += file.bytes;
+    record(result, i);
+  }
+  // Replaced versions left their words in old full-text segments: merge them away.
+  if (summary.replaced > 0) optimizeFts(tenant);
+  return summary;
+
+  function record(result: FileResult, i = -1): void {
+    summary.files.push(result);
+    summary[result.status] += 1;
+    summary.chunks += result.chunks ?? 0;
+    opts.onEvent?.({ type: 'file-done', index: i, result, filesDone: summary.files.length, bytesDone: summary.bytes, chunksDone: summary.chunks, errors: summary.failed });
+  }
+
+  async function ingestOne(file: string, bytes: number, i: number): Promise<FileResult> {
+    if (bytes > maxBytes) {
+      return { path: file, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
+    }
+    const sha256 = await hashFile(file, opts.signal);
+    const existing = findDocumentByPath(tenant, file);
+    if (existing && existing.sha256 === sha256) return { path: file, status: 'unchanged', documentId: existing.id, chunks: 0 };
+
+    const parsed = await parseFile(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const pieces = chunkDocument(parsed, settings);
+    if (pieces.length === 0) return { path: file, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
+    const chunks: NewChunk[] = pieces.map((c) => ({
+      ordinal: c.ordinal,
+      text: c.text,
+      tokenCount: c.tokenCount,
+      charStart: c.charStart,
+      charEnd: c.charEnd,
+      page: c.page,
+      headingPath: c.headingPath,
+      sha256: crypto.createHash('sha256').update(c.text).digest('hex'),
+    }));
+    const vectors: Float32Array[] = [];
+    for (let at = 0; at < chunks.length; at += EMBED_BATCH) {
+      opts.signal?.throwIfAborted();
+      vectors.push(...(await opts.embedder.embed(chunks.slice(at, at + EMBED_BATCH).map((c) => c.text), opts.signal)));
+      opts.onEvent?.({ type: 'file-progress', index: i, path: file, chunksDone: vectors.length, chunksTotal: chunks.length });
+    }
+    opts.signal?.throwIfAborted();
+    const title = parsed.title.trim() || path.basename(file);
+    const stored = storeDocument(tenant, { sourcePath: file, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
+    return { path: file, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
+  }
+}
+
+function describeFailure(err: unknown): { code: string; reason: string } {
+  if (err instanceof ParseError) return { code: err.code, reason: err.message };
+  if (err instanceof BulkheadError) return { code: err.code, reason: err.message };
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EACCES') return { code: 'UNREADABLE', reason: 'permission denied' };
+  if (e?.code === 'ENOENT') return { code: 'UNREADABLE', reason: 'the file disappeared during ingestion' };
+  if (e?.code === 'SQLITE_FULL') return { code: 'DISK_FULL', reason: 'the disk is full' };
+  return { code: 'FAILED', reason: e?.message ?? String(err) };
+}
+
+async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { BulkheadError } from '../../src-shared/errors.js';
+import type { TenantHandle } from '../vault/handle.js';
+
+/** Which embedder a tenant's vectors come from. The offline hash embedder needs no model. */
+export const EmbedderConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('hash') }).strict(),
+  z
+    .object({
+      kind: z.literal('ollama'),
+      baseUrl: z.url({ protocol: /^https?$/ }),
+      model: z.string().min(1).max(200),
+      dimension: z.number().int().min(1).max(8192).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('openai'),
+      baseUrl: z.url({ protocol: /^https?$/ }),
+      model: z.string().min(1).max(200),
+      dimension: z.number().int().min(1).max(8192).optional(),
+      apiKey: z.string().max(500).optional(),
+    })
+    .strict(),
+]);
+export type EmbedderConfig = z.infer<typeof EmbedderConfig>;
+
+export const ChunkerSettings = z
+  .object({
+    chunkTokens: z.number().int().min(32).max(2048),
+    overlapTokens: z.number().int().min(0).max(512),
+  })
+  .strict()
+  .refine((s) => s.overlapTokens < s.chunkTokens, 'the overlap must be smaller than the chunk');
+export type ChunkerSettings = z.infer<typeof ChunkerSettings>;
+
+export const DEFAULT_CHUNKER: ChunkerSettings = { chunkTokens: 300, overlapTokens: 50 };
+export const DEFAULT_EMBEDDER: EmbedderConfig = { kind: 'hash' };
+
+const KEYS = { embedder: 'knowledge.embedder', chunker: 'knowledge.chunker' } as const;
+
+function readJson<T>(tenant: TenantHandle, key: string, schema: z.ZodType<T>, fallback: T): T {
+  const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(key) as string | undefined;
+  if (raw === undefined) return fallback;
+  const parsed = schema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its ${key} setting is unreadable`);
+  return parsed.data;
+}
+
+function writeJson(tenant: TenantHandle, key: string, value: unknown): void {
+  tenant.db
+    .prepare('INSERT INTO tenant_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+    .run(key, JSON.stringify(value));
+}
+
+export function readEmbedderConfig(tenant: TenantHandle): EmbedderConfig {
+  return readJson(tenant, KEYS.embedder, EmbedderConfig, DEFAULT_EMBEDDER);
+}
+
+export function writeEmbedderConfig(tenant: TenantHandle, config: EmbedderConfig): void {
+  writeJson(tenant, KEYS.embedder, EmbedderConfig.parse(config));
+}
+
+export function readChunkerSettings(tenant: TenantHandle): ChunkerSettings {
+  return readJson(tenant, KEYS.chunker, ChunkerSettings, DEFAULT_CHUNKER);
+}
+
+export function writeChunkerSettings(tenant: TenantHandle, input: unknown): ChunkerSettings {
+  const parsed = ChunkerSettings.safeParse(input);
+  if (!parsed.success) throw new BulkheadError('INPUT_INVALID', parsed.error.issues[0]?.message ?? 'invalid chunker settings');
+  writeJson(tenant, KEYS.chunker, parsed.data);
+  return parsed.data;
+}

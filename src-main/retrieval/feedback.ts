@@ -1,0 +1,91 @@
+// Pseudo-relevance feedback: the first full-text hits are taken as a description of what the
+// user means, and both retrievers get a second, richer query from them. Query-side only (nothing
+// about the documents changes), the same for every query, and it uses no statistics beyond the
+// tenant's own index: document frequencies come from the FTS5 index in the tenant file.
+import { porterStem } from '../ingest/embedders/porter.js';
+import { ENGLISH_STOPWORDS } from '../ingest/embedders/stopwords.js';
+import { foldText, textRuns } from '../ingest/text-fold.js';
+import type { TenantHandle } from '../vault/handle.js';
+import { vectorTable, type VectorIndex } from './vectors.js';
+
+const HAS_LETTER = /\p{L}/u;
+
+/** Content words of a text as the index sees them: folded, no stop words, no pure numbers. */
+function contentWords(text: string): string[] {
+  return textRuns(foldText(text))
+    .filter((run) => run.kind === 'word' && !ENGLISH_STOPWORDS.has(run.text) && HAS_LETTER.test(run.text))
+    .map((run) => run.text);
+}
+
+/**
+ * Expansion words for a query (RM3-style): each content word of the feedback passages scores its
+ * share of the passage (tf / length), discounted by the passage's rank, times its inverse
+ * document frequency in the tenant's index. Words whose stem is already in the query are skipped.
+ * Returns surface forms (the index stems them again to the same Porter stem), best first.
+ */
+export function expansionWords(tenant: TenantHandle, query: string, feedback: readonly string[], count: number): string[] {
+  if (count <= 0 || feedback.length === 0) return [];
+  const queryStems = new Set(contentWords(query).map(porterStem));
+  const weight = new Map<string, number>();
+  const surface = new Map<string, string>();
+  feedback.forEach((text, rank) => {
+    const words = contentWords(text);
+    if (words.length === 0) return;
+    const tf = new Map<string, number>();
+    for (const word of words) {
+      const stem = porterStem(word);
+      if (queryStems.has(stem)) continue;
+      tf.set(stem, (tf.get(stem) ?? 0) + 1);
+      if (!surface.has(stem)) surface.set(stem, word);
+    }
+    for (const [stem, n] of tf) weight.set(stem, (weight.get(stem) ?? 0) + n / words.length / (rank + 1));
+  });
+  const total = (tenant.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
+  const docFreq = tenant.db.prepare('SELECT doc FROM chunks_fts_vocab WHERE term = ?');
+  const scored: { stem: string; score: number }[] = [];
+  for (const [stem, w] of weight) {
+    const df = (docFreq.get(stem) as { doc: number } | undefined)?.doc ?? 0;
+    const idf = Math.log((total - df + 0.5) / (df + 0.5));
+    if (idf > 0) scored.push({ stem, score: w * idf });
+  }
+  scored.sort((a, b) => b.score - a.score || (a.stem < b.stem ? -1 : 1));
+  return scored.slice(0, count).map((s) => surface.get(s.stem)!);
+}
+
+/** Rocchio: the query vector moved towards the centroid of the feedback vectors, L2-normalised. */
+export function rocchio(query: Float32Array, feedback: readonly Float32Array[], beta: number): Float32Array {
+  const out = Float32Array.from(query);
+  const usable = feedback.filter((v) => v.length === query.length);
+  if (usable.length === 0 || beta <= 0) return out;
+  const scale = beta / usable.length;
+  for (const v of usable) for (let i = 0; i < out.length; i++) out[i]! += scale * v[i]!;
+  let norm = 0;
+  for (let i = 0; i < out.length; i++) norm += out[i]! * out[i]!;
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < out.length; i++) out[i]! *= inv;
+  }
+  return out;
+}
+
+/** Stored vectors of some chunks, in the order asked (missing ones left out). */
+export function chunkVectors(tenant: TenantHandle, index: VectorIndex, chunkIds: readonly number[]): Float32Array[] {
+  const get = tenant.db.prepare(`SELECT embedding FROM ${vectorTable(index)} WHERE chunk_id = ?`);
+  const out: Float32Array[] = [];
+  for (const id of chunkIds) {
+    const row = get.get(BigInt(id)) as { embedding: Buffer } | undefined;
+    if (row === undefined) continue;
+    const bytes = row.embedding;
+    // Copy: the Buffer may share a pool, and Float32Array needs 4-byte alignment.
+    out.push(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
+  }
+  return out;
+}
+
+export function chunkTexts(tenant: TenantHandle, chunkIds: readonly number[]): string[] {
+  const get = tenant.db.prepare('SELECT text FROM chunks WHERE id = ?');
+  return chunkIds.flatMap((id) => {
+    const row = get.get(id) as { text: string } | undefined;
+    return row === undefined ? [] : [row.text];
+  });
+}

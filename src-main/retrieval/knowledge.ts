@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { BulkheadError } from '../../src-shared/errors.js';
+import type { Embedder } from '../ingest/embedders/embedder.js';
+import { EmbedderError } from '../ingest/embedders/embedder.js';
+import { createEmbedder } from '../ingest/embedders/index.js';
+import { readEmbedderConfig } from '../ingest/settings.js';
+import type { TenantHandle } from '../vault/handle.js';
+import { hybridRank, SEARCH_DEFAULTS } from './search.js';
+
+/** A passage of the open tenant, with where it came from: enough to cite it. */
+export interface Passage {
+  chunkId: number;
+  documentId: number;
+  title: string;
+  sourcePath: string;
+  ordinal: number;
+  page: number | null;
+  headingPath: string[];
+  charStart: number;
+  charEnd: number;
+  text: string;
+  /** The fused score (reciprocal rank fusion): only comparable within one result list. */
+  score: number;
+  bm25Rank: number | null;
+  vectorRank: number | null;
+}
+
+export interface SearchResult {
+  query: string;
+  /** 'full-text' when the embedder could not be reached or the tenant has no vectors yet. */
+  mode: 'hybrid' | 'full-text';
+  note?: string;
+  passages: Passage[];
+}
+
+export const SearchInput = z
+  .object({
+    query: z.string().trim().min(1, 'a search needs some text').max(2000, 'a search can be at most 2,000 characters'),
+    k: z.number().int().min(1).max(100).default(10),
+  })
+  .strict();
+
+interface ChunkRow {
+  id: number;
+  document_id: number;
+  ordinal: number;
+  text: string;
+  char_start: number;
+  char_end: number;
+  page: number | null;
+  heading_path: string | null;
+  title: string;
+  source_path: string;
+}
+
+/**
+ * Hybrid search over the open tenant's own index. Everything ranked comes from this one file:
+ * the filtering happens before ranking because nothing of any other tenant is in the index.
+ */
+export async function searchKnowledge(
+  tenant: TenantHandle,
+  query: string,
+  opts: { k?: number; signal?: AbortSignal; embedder?: Embedder | null } = {},
+): Promise<SearchResult> {
+  const input = SearchInput.safeParse({ query, k: opts.k ?? 10 });
+  if (!input.success) throw new BulkheadError('INPUT_INVALID', input.error.issues[0]?.message ?? 'invalid search');
+  const { query: q, k } = input.data;
+  let embedder = opts.embedder === undefined ? createEmbedder(readEmbedderConfig(tenant)) : opts.embedder;
+  let note: string | undefined;
+  let ranking;
+  try {
+    ranking = await hybridRank(tenant, embedder, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
+  } catch (err) {
+    if (!(err instanceof EmbedderError) || opts.signal?.aborted) throw err;
+    // A remote embedder that is down must not take search down with it.
+    note = `the embedder is unavailable (${err.message}); showing full-text results`;
+    embedder = null;
+    ranking = await hybridRank(tenant, null, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
+  }
+  const top = ranking.fused.slice(0, k);
+  const rows = tenant.db
+    .prepare(
+      `SELECT c.id, c.document_id, c.ordinal, c.text, c.char_start, c.char_end, c.page, c.heading_path, d.title, d.source_path
+         FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.id IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(top.map((h) => h.chunkId))) as ChunkRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const passages: Passage[] = [];
+  for (const hit of top) {
+    const r = byId.get(hit.chunkId);
+    if (!r) continue;
+    passages.push({
+      chunkId: r.id,
+      documentId: r.document_id,
+      title: r.title,
+      sourcePath: r.source_path,
+      ordinal: r.ordinal,
+      page: r.page,
+      headingPath: r.heading_path ? (JSON.parse(r.heading_path) as string[]) : [],
+      charStart: r.char_start,
+      charEnd: r.char_end,
+      text: r.text,
+      score: hit.fusedScore,
+      bm25Rank: hit.bm25?.rank ?? null,
+      vectorRank: hit.vector?.rank ?? null,
+    });
+  }
+  const hybrid = embedder !== null && ranking.vector.length > 0;
+  if (!hybrid && !note) note = embedder === null ? 'no embedder configured' : 'this tenant has no vectors yet';
+  return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), passages };
+}
