@@ -1,5 +1,6 @@
 import { BulkheadError } from '../../src-shared/errors.js';
 import { optimizeFts, prepareFtsInsert } from '../retrieval/fts.js';
+import { addTermStats, removeTermStats } from '../retrieval/term-stats.js';
 import { activeVectorIndex, deleteVectors, insertVectors, type VectorIndex } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 
@@ -102,10 +103,9 @@ export function countDocuments(tenant: TenantHandle): { documents: number; chunk
 }
 
 function removeDocumentRows(tenant: TenantHandle, id: number, index: VectorIndex | null): void {
-  if (index) {
-    const chunkIds = tenant.db.prepare('SELECT id FROM chunks WHERE document_id = ?').pluck().all(id) as number[];
-    deleteVectors(tenant, index, chunkIds);
-  }
+  const chunks = tenant.db.prepare('SELECT id, text FROM chunks WHERE document_id = ?').all(id) as { id: number; text: string }[];
+  if (index) deleteVectors(tenant, index, chunks.map((c) => c.id));
+  removeTermStats(tenant, chunks.map((c) => c.text));
   // Chunks go by ON DELETE CASCADE, their full-text rows by the chunks_fts_delete trigger;
   // vec0 cannot be reached from a trigger under trusted_schema=OFF, hence the explicit delete.
   tenant.db.prepare('DELETE FROM documents WHERE id = ?').run(id);
@@ -163,6 +163,7 @@ export function storeDocument(
       ),
     );
     ids.forEach((chunkId, i) => indexText(chunkId, chunks[i]!.text));
+    addTermStats(tenant, chunks.map((c) => c.text));
     insertVectors(tenant, index, ids, vectors);
     return { id: documentId, replaced: previous !== undefined };
   })();

@@ -1,21 +1,11 @@
 // Pseudo-relevance feedback: the first full-text hits are taken as a description of what the
 // user means, and both retrievers get a second, richer query from them. Query-side only (nothing
 // about the documents changes), the same for every query, and it uses no statistics beyond the
-// tenant's own index: document frequencies come from the FTS5 index in the tenant file.
+// tenant's own index: document frequencies come from its term_stats table.
 import { porterStem } from '../ingest/embedders/porter.js';
-import { ENGLISH_STOPWORDS } from '../ingest/embedders/stopwords.js';
-import { foldText, textRuns } from '../ingest/text-fold.js';
 import type { TenantHandle } from '../vault/handle.js';
+import { contentWords, idf as inverseDf, termStats } from './term-stats.js';
 import { vectorTable, type VectorIndex } from './vectors.js';
-
-const HAS_LETTER = /\p{L}/u;
-
-/** Content words of a text as the index sees them: folded, no stop words, no pure numbers. */
-function contentWords(text: string): string[] {
-  return textRuns(foldText(text))
-    .filter((run) => run.kind === 'word' && !ENGLISH_STOPWORDS.has(run.text) && HAS_LETTER.test(run.text))
-    .map((run) => run.text);
-}
 
 /**
  * Expansion words for a query (RM3-style): each content word of the feedback passages scores its
@@ -23,7 +13,7 @@ function contentWords(text: string): string[] {
  * document frequency in the tenant's index. Words whose stem is already in the query are skipped.
  * Returns surface forms (the index stems them again to the same Porter stem), best first.
  */
-export function expansionWords(tenant: TenantHandle, query: string, feedback: readonly string[], count: number): string[] {
+export function expansionWords(tenant: TenantHandle, query: string, feedback: readonly string[], count: number, maxShare = 1): string[] {
   if (count <= 0 || feedback.length === 0) return [];
   const queryStems = new Set(contentWords(query).map(porterStem));
   const weight = new Map<string, number>();
@@ -40,13 +30,11 @@ export function expansionWords(tenant: TenantHandle, query: string, feedback: re
     }
     for (const [stem, n] of tf) weight.set(stem, (weight.get(stem) ?? 0) + n / words.length / (rank + 1));
   });
-  const total = (tenant.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
-  const docFreq = tenant.db.prepare('SELECT doc FROM chunks_fts_vocab WHERE term = ?');
+  const stats = termStats(tenant, weight.keys());
   const scored: { stem: string; score: number }[] = [];
   for (const [stem, w] of weight) {
-    const df = (docFreq.get(stem) as { doc: number } | undefined)?.doc ?? 0;
-    const idf = Math.log((total - df + 0.5) / (df + 0.5));
-    if (idf > 0) scored.push({ stem, score: w * idf });
+    const idf = inverseDf(stats, stem);
+    if (idf > 0 && stats.df(stem) <= maxShare * stats.total) scored.push({ stem, score: w * idf });
   }
   scored.sort((a, b) => b.score - a.score || (a.stem < b.stem ? -1 : 1));
   return scored.slice(0, count).map((s) => surface.get(s.stem)!);

@@ -55,20 +55,26 @@ export function quoteFtsTerm(term: string): string {
  * words are dropped unless nothing else is left. Deduplicated, at most MAX_QUERY_TERMS.
  */
 export function ftsQueryTerms(query: string): string[] {
-  const content: string[] = [];
-  const stop: string[] = [];
+  return queryWords(query).map((w) => quoteFtsTerm(w.text));
+}
+
+/** The words of a query as the index sees them; `word` marks a stemmable word (not a CJK pair). */
+export function queryWords(query: string): { text: string; word: boolean }[] {
+  const content: { text: string; word: boolean }[] = [];
+  const stop: { text: string; word: boolean }[] = [];
   for (const run of textRuns(foldText(query))) {
     if (run.kind === 'unspaced') {
       const chars = Array.from(run.text);
-      if (chars.length === 1) content.push(chars[0]!);
-      for (let i = 0; i + 1 < chars.length; i++) content.push(`${chars[i]!} ${chars[i + 1]!}`);
+      if (chars.length === 1) content.push({ text: chars[0]!, word: false });
+      for (let i = 0; i + 1 < chars.length; i++) content.push({ text: `${chars[i]!} ${chars[i + 1]!}`, word: false });
     } else if (ENGLISH_STOPWORDS.has(run.text)) {
-      stop.push(run.text);
+      stop.push({ text: run.text, word: false });
     } else {
-      content.push(run.text);
+      content.push({ text: run.text, word: true });
     }
   }
-  return [...new Set(content.length > 0 ? content : stop)].slice(0, MAX_QUERY_TERMS).map(quoteFtsTerm);
+  const seen = new Set<string>();
+  return (content.length > 0 ? content : stop).filter((w) => !seen.has(w.text) && seen.add(w.text)).slice(0, MAX_QUERY_TERMS);
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { Embedder } from '../ingest/embedders/embedder.js';
 import { EmbedderError } from '../ingest/embedders/embedder.js';
 import { chunkTexts, chunkVectors, expansionWords, rocchio } from './feedback.js';
-import { ftsQueryTerms, quoteFtsTerm } from './fts.js';
+import { porterStem } from '../ingest/embedders/porter.js';
+import { ftsQueryTerms, queryWords, quoteFtsTerm } from './fts.js';
+import { termStats } from './term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { simhash } from './simhash.js';
@@ -39,6 +41,14 @@ export interface SearchOptions extends FusionOptions {
   readonly queryTermWeight: number;
   /** How far the query vector moves towards the feedback passages' centroid (Rocchio beta). */
   readonly rocchioBeta: number;
+  /**
+   * In tenants of at least `pruneMinChunks` chunks, a query word found in more than this share of
+   * them is left out of the full-text query (at least two words always stay). Such a word adds
+   * little to BM25 but makes FTS5 score most of the index: 117 ms for five common words at
+   * 100,000 chunks, against a few ms without them (the idea of Lucene's common-terms cutoff).
+   */
+  readonly commonTermRatio: number;
+  readonly pruneMinChunks: number;
 }
 
 /**
@@ -56,6 +66,8 @@ export const SEARCH_DEFAULTS: SearchOptions = {
   expansionWords: 10,
   queryTermWeight: 1,
   rocchioBeta: 2,
+  commonTermRatio: 0.1,
+  pruneMinChunks: 20_000,
 };
 
 /** sqlite-vec refuses a KNN `k` above 4096. */
@@ -163,6 +175,18 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
   return vector;
 }
 
+/** The query's words for BM25, without the very common ones in a large tenant (see commonTermRatio). */
+function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): string[] {
+  const words = queryWords(query);
+  const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
+  const stats = termStats(tenant, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
+  if (stats.total < opts.pruneMinChunks) return words.map((w) => quoteFtsTerm(w.text));
+  const share = (w: (typeof stemmed)[number]): number => (w.stem ? stats.df(w.stem) / stats.total : 0);
+  const kept = stemmed.filter((w) => share(w) <= opts.commonTermRatio);
+  const keep = kept.length >= Math.min(2, stemmed.length) ? kept : [...stemmed].sort((a, b) => share(a) - share(b)).slice(0, 2);
+  return keep.map((w) => quoteFtsTerm(w.text));
+}
+
 /** Whether the index holds at least `n` chunks (stops counting at n). */
 function hasAtLeast(tenant: TenantHandle, n: number): boolean {
   if (n <= 0) return true;
@@ -202,11 +226,12 @@ export async function hybridRank(
     throw new BulkheadError('EMBEDDER_MISMATCH', `this tenant's vectors come from ${index.embedderId}, not ${embedder.id}: re-embed it first`);
   }
   let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
-  const terms = ftsQueryTerms(query);
+  const terms = fullTextTerms(tenant, query, opts);
   let bm25 = bm25TopKTerms(tenant, terms, opts.candidates);
   if (opts.feedbackPassages > 0 && bm25.length > 0 && hasAtLeast(tenant, opts.feedbackMinChunks)) {
     const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
-    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords);
+    const large = hasAtLeast(tenant, opts.pruneMinChunks);
+    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, large ? opts.commonTermRatio : 1);
     if (expansion.length > 0) {
       const weighted = Array.from({ length: Math.max(1, opts.queryTermWeight) }, () => terms).flat();
       bm25 = bm25TopKTerms(tenant, [...weighted, ...expansion.map(quoteFtsTerm)], opts.candidates);

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { countDocuments, deleteDocument, listDocuments } from '../../../src-main/ingest/documents.js';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
 import { ingestPaths, type IngestEvent } from '../../../src-main/ingest/pipeline.js';
+import { porterStem } from '../../../src-main/ingest/embedders/porter.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
+import { contentWords } from '../../../src-main/retrieval/term-stats.js';
 import { activeVectorIndex, vectorTable } from '../../../src-main/retrieval/vectors.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { makeDocx, makePdf, writeZip, zeros } from '../../helpers/documents.js';
@@ -28,6 +30,13 @@ function expectConsistent(t: TenantHandle): void {
   if (index) expect(Number(t.db.prepare(`SELECT count(*) FROM ${vectorTable(index)}`).pluck().get())).toBe(chunks);
   expect(Number(t.db.prepare('SELECT count(*) FROM chunks_fts').pluck().get())).toBe(chunks);
   expect(t.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  // Document frequencies agree with a recount from the chunks themselves.
+  const recount = new Map<string, number>(chunks > 0 ? [['', chunks]] : []);
+  for (const text of t.db.prepare('SELECT text FROM chunks').pluck().all() as string[]) {
+    for (const stem of new Set(contentWords(text).map(porterStem))) recount.set(stem, (recount.get(stem) ?? 0) + 1);
+  }
+  const stored = new Map((t.db.prepare('SELECT term, df FROM term_stats').all() as { term: string; df: number }[]).map((r) => [r.term, r.df]));
+  expect(stored).toEqual(recount);
 }
 
 describe('ingestion', () => {

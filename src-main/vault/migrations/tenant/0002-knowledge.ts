@@ -49,6 +49,11 @@ export const m0002Knowledge: Migration = {
       CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
         DELETE FROM chunks_fts WHERE rowid = old.id;
       END;
+      -- Document frequency per stem (and the chunk count under ''), see retrieval/term-stats.ts.
+      CREATE TABLE term_stats (
+        term TEXT PRIMARY KEY,
+        df   INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
       CREATE TRIGGER chunks_immutable BEFORE UPDATE ON chunks BEGIN
         SELECT RAISE(ABORT, 'chunks are immutable: delete and re-insert');
       END;
