@@ -93,8 +93,9 @@ function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: 
 }
 
 /**
- * How many SimHash candidates the float vectors re-rank: recall@10 against exact search was
- * 0.98-1.0 at 400 on Cranfield-like text (bench:retrieval measures it at 100,000 chunks).
+ * How many SimHash candidates the float vectors re-rank. Recall@10 against exact search: 0.98-1.0
+ * at 400 on 10,000 Cranfield sentences, but 0.89 at 400 and 0.94 at 800 at 100,000 chunks
+ * (bench:retrieval); more candidates cost time in vec0's bit scan, which grows with k.
  */
 export function coarseCandidates(k: number): number {
   return Math.min(VEC_MAX_K, Math.max(4 * k, 400));

@@ -1,0 +1,378 @@
+// Baseline "shared index" (the design Bulkhead chose not to build): ONE encrypted SQLite file for
+// all tenants, every row tagged with a tenant_id, and every statement filtered by it:
+//  - FTS5 with the product's tokenizer and `tenant_id UNINDEXED` (contentless like the product's,
+//    with contentless_unindexed=1 so the tenant column can be read back for the filter);
+//  - the product's vector technique, shared: SimHash codes in vec0 with `tenant_id integer
+//    partition key` (so the Hamming scan reads only that tenant's codes), float vectors in a
+//    plain table re-ranked exactly; document frequencies in term_stats keyed by (tenant, term).
+// The query mirrors the product's hybridRank step by step (common-term pruning, BM25, RM3-style
+// feedback, BM25 again, Rocchio-moved two-stage KNN, weighted RRF, then searchKnowledge's passage
+// fetch), reusing its exported pure functions. It mirrors hybridRank as written on 2026-11-23:
+// when hybridRank changes, change `search` below with it. What a shared index cannot do per
+// tenant is said where it happens (FTS5's BM25 statistics are global to the file).
+import crypto from 'node:crypto';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
+import { porterStem } from '../../src-main/ingest/embedders/porter.js';
+import { rocchio } from '../../src-main/retrieval/feedback.js';
+import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
+import { coarseCandidates, embedQuery, fuseRrf, SEARCH_DEFAULTS, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { SIMHASH_BITS, simhash } from '../../src-main/retrieval/simhash.js';
+import { contentWords, idf, type TermStats } from '../../src-main/retrieval/term-stats.js';
+import { createOwnerOnlyFile } from '../../src-main/vault/paths.js';
+import { openEncryptedDatabase, type Db } from '../../src-main/vault/sqlite.js';
+import { row, type VectorSet } from './exact.js';
+import { rng, type MarkovText } from './generator.js';
+import { log, since } from './stats.js';
+
+type Stmt = Database.Statement<unknown[]>;
+
+/** One chunk of the product tenant, copied as tenant 0 of the shared index. */
+export interface SourceChunk {
+  id: number;
+  document_id: number;
+  ordinal: number;
+  text: string;
+  token_count: number;
+  char_start: number;
+  char_end: number;
+  page: number | null;
+  heading_path: string | null;
+  sha256: string;
+}
+
+export interface SourceDocument {
+  id: number;
+  source_path: string;
+  title: string;
+  format: string;
+  content_sha256: string;
+  bytes: number;
+  tags: string;
+  chunk_count: number;
+  ingested_at: string;
+  updated_at: string;
+}
+
+export interface SharedBuildInput {
+  file: string;
+  key: Buffer;
+  tenants: number;
+  /** The product tenant's chunks (become tenant 0, ids renumbered), in the order of `vectors`. */
+  chunks: readonly SourceChunk[];
+  documents: readonly SourceDocument[];
+  vectors: VectorSet;
+  /** SimHash codes of `vectors` (see codes.ts). */
+  codes: readonly Buffer[];
+  gen: MarkovText;
+  seedBase: number;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+const stemCache = new Map<string, string>();
+function stem(word: string): string {
+  let s = stemCache.get(word);
+  if (s === undefined) {
+    s = porterStem(word);
+    stemCache.set(word, s);
+  }
+  return s;
+}
+
+/** Counts each chunk's distinct stems into `df` (what the product's addTermStats stores). */
+function countStems(df: Map<string, number>, text: string): void {
+  for (const s of new Set(contentWords(text).map(stem))) df.set(s, (df.get(s) ?? 0) + 1);
+}
+
+export class SharedIndex {
+  readonly db: Db;
+  readonly perTenant: number;
+  readonly #bm25: Stmt;
+  readonly #codes: Stmt;
+  readonly #float: Stmt;
+  readonly #atLeast: Stmt;
+  readonly #df: Stmt;
+  readonly #text: Stmt;
+  readonly #passages: Stmt;
+
+  private constructor(db: Db, perTenant: number) {
+    this.db = db;
+    this.perTenant = perTenant;
+    // FTS5 scores every matching row of every tenant (its BM25 statistics are the whole file's),
+    // then the tenant filter reads each row's tenant_id back.
+    this.#bm25 = db.prepare(
+      'SELECT rowid AS chunkId, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? AND tenant_id = ? ORDER BY score, rowid LIMIT ?',
+    );
+    this.#codes = db.prepare('SELECT chunk_id FROM chunk_codes WHERE code MATCH vec_bit(?) AND k = ? AND tenant_id = ?').pluck();
+    this.#float = db.prepare('SELECT embedding FROM chunk_vectors WHERE chunk_id = ? AND tenant_id = ?').pluck();
+    this.#atLeast = db.prepare('SELECT count(*) AS c FROM (SELECT 1 FROM chunks WHERE tenant_id = ? LIMIT ?)');
+    this.#df = db.prepare('SELECT df FROM term_stats WHERE tenant_id = ? AND term = ?').pluck();
+    this.#text = db.prepare('SELECT text FROM chunks WHERE id = ? AND tenant_id = ?');
+    this.#passages = db.prepare(
+      `SELECT c.id, c.document_id, c.ordinal, c.text, c.char_start, c.char_end, c.page, c.heading_path, d.title, d.source_path
+         FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.id IN (SELECT value FROM json_each(?)) AND c.tenant_id = ?`,
+    );
+  }
+
+  static open(file: string, key: Buffer, perTenant: number): SharedIndex {
+    return new SharedIndex(openEncryptedDatabase(file, key, { mustExist: true, label: 'shared index' }), perTenant);
+  }
+
+  static build(input: SharedBuildInput): SharedIndex {
+    const { file, key, tenants, chunks, documents, vectors, codes, gen } = input;
+    const n = chunks.length;
+    const dim = vectors.dimension;
+    createOwnerOnlyFile(file);
+    const db = openEncryptedDatabase(file, key, { mustExist: false, label: 'shared index' });
+    // Build-time only (the measured connection is reopened with the tenant settings).
+    db.pragma('synchronous=OFF');
+    db.pragma('cache_size=-262144');
+    db.exec(`
+      CREATE TABLE documents (
+        id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, source_path TEXT NOT NULL, title TEXT NOT NULL,
+        format TEXT NOT NULL, content_sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
+        chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        UNIQUE (tenant_id, source_path)
+      ) STRICT;
+      CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL, text TEXT NOT NULL, token_count INTEGER NOT NULL, char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL, page INTEGER, heading_path TEXT, sha256 TEXT NOT NULL,
+        UNIQUE (document_id, ordinal)
+      ) STRICT;
+      CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        text, tenant_id UNINDEXED, content = '', contentless_delete = 1, contentless_unindexed = 1,
+        tokenize = "${FTS_TOKENIZE}"
+      );
+      CREATE TABLE term_stats (tenant_id INTEGER NOT NULL, term TEXT NOT NULL, df INTEGER NOT NULL, PRIMARY KEY (tenant_id, term)) STRICT, WITHOUT ROWID;
+      CREATE TABLE chunk_vectors (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, embedding BLOB NOT NULL) STRICT;
+      CREATE VIRTUAL TABLE chunk_codes USING vec0(chunk_id INTEGER PRIMARY KEY, tenant_id integer partition key, code bit[${SIMHASH_BITS}]);
+    `);
+    const insDoc = db.prepare(
+      'INSERT INTO documents (id, tenant_id, source_path, title, format, content_sha256, bytes, tags, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const insChunk = db.prepare(
+      'INSERT INTO chunks (id, tenant_id, document_id, ordinal, text, token_count, char_start, char_end, page, heading_path, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const insFts = db.prepare('INSERT INTO chunks_fts (rowid, text, tenant_id) VALUES (?, ?, ?)');
+    const insFloat = db.prepare('INSERT INTO chunk_vectors (chunk_id, tenant_id, embedding) VALUES (?, ?, ?)');
+    const insCode = db.prepare('INSERT INTO chunk_codes (chunk_id, tenant_id, code) VALUES (?, ?, vec_bit(?))');
+    const insStat = db.prepare('INSERT INTO term_stats (tenant_id, term, df) VALUES (?, ?, ?)');
+
+    // Per-tenant document frequencies: tenant 0's from its chunks. The other tenants are never
+    // queried, so their term_stats rows (which only have to exist, for the table's size) copy
+    // tenant 0's statistics instead of stemming 900,000 more chunks.
+    const df0 = new Map<string, number>();
+    for (const c of chunks) countStems(df0, c.text);
+
+    const docIdMap = new Map<number, number>();
+    documents.forEach((d, i) => docIdMap.set(d.id, i + 1));
+    const wordCounts = Int32Array.from(chunks.map((c) => c.text.split(/\s+/).length));
+    const chunksPerDoc = Math.max(1, Math.round(n / Math.max(1, documents.length)));
+    const docsPerTenant = Math.ceil(n / chunksPerDoc) + documents.length;
+    const now = new Date().toISOString();
+    const t0 = performance.now();
+    const BATCH = 25_000;
+    for (let t = 0; t < tenants; t++) {
+      const r = rng(input.seedBase + t);
+      const chunkBase = t * n;
+      const docBase = t * docsPerTenant;
+      // tenant t > 0: the product tenant's vectors permuted, plus a little noise, re-normalised.
+      // Their codes are those of the source vectors: only tenant 0 is ever queried, the others
+      // only have to be there, in the same amount, as in a real shared file.
+      const perm = Int32Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        const tmp = perm[i]!;
+        perm[i] = perm[j]!;
+        perm[j] = tmp;
+      }
+      const vec = new Float32Array(dim);
+      const vbuf = Buffer.from(vec.buffer);
+      for (let at = 0; at < n; at += BATCH) {
+        db.transaction(() => {
+          for (let j = at; j < Math.min(n, at + BATCH); j++) {
+            const id = chunkBase + j + 1;
+            let text: string;
+            let code: Buffer;
+            if (t === 0) {
+              const c = chunks[j]!;
+              const docId = docBase + docIdMap.get(c.document_id)!;
+              if (j === 0 || chunks[j - 1]!.document_id !== c.document_id) {
+                const d = documents[docIdMap.get(c.document_id)! - 1]!;
+                insDoc.run(docId, t, d.source_path, d.title, d.format, d.content_sha256, d.bytes, d.tags, d.chunk_count, d.ingested_at, d.updated_at);
+              }
+              text = c.text;
+              insChunk.run(id, t, docId, c.ordinal, text, c.token_count, c.char_start, c.char_end, c.page, c.heading_path, c.sha256);
+              vec.set(row(vectors, j));
+              code = codes[j]!;
+            } else {
+              const docId = docBase + Math.floor(j / chunksPerDoc) + 1;
+              const ordinal = j % chunksPerDoc;
+              if (ordinal === 0) {
+                insDoc.run(docId, t, `/data/tenant-${t}/doc-${docId}.txt`, gen.title(r), 'txt', '', 0, '[]', Math.min(chunksPerDoc, n - j), now, now);
+              }
+              text = gen.words(r, wordCounts[Math.floor(r() * n)]!);
+              const sha = crypto.createHash('sha256').update(text).digest('hex');
+              insChunk.run(id, t, docId, ordinal, text, Math.round(text.length / 4.2), 0, text.length, null, null, sha);
+              const src = row(vectors, perm[j]!);
+              let norm = 0;
+              for (let d = 0; d < dim; d++) {
+                const x = src[d]! + (r() - 0.5) * 0.01;
+                vec[d] = x;
+                norm += x * x;
+              }
+              const inv = 1 / Math.sqrt(norm || 1);
+              for (let d = 0; d < dim; d++) vec[d]! *= inv;
+              code = codes[perm[j]!]!;
+            }
+            // Generated text is ASCII: for it the tokenizer sees exactly the tokens ftsIndexText
+            // would give (fold = lower case, runs split at the same non-token characters).
+            insFts.run(id, t > 0 && ASCII.test(text) ? text : ftsIndexText(text), t);
+            insFloat.run(id, t, vbuf);
+            insCode.run(BigInt(id), BigInt(t), code);
+          }
+        })();
+      }
+      db.transaction(() => {
+        insStat.run(t, '', n); // the chunk count, as the product keeps it under ''
+        for (const [term, c] of df0) insStat.run(t, term, c);
+      })();
+      log(`shared index: tenant ${t + 1}/${tenants} written (${((t + 1) * n).toLocaleString('en')} chunks, ${since(t0).toFixed(0)} s)`);
+    }
+    db.exec('CREATE INDEX chunks_tenant ON chunks (tenant_id)');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    return SharedIndex.open(file, key, n);
+  }
+
+  #stats(tenantId: number, stems: Iterable<string>): TermStats {
+    const total = Number(this.#df.get(tenantId, '') ?? 0);
+    const df = new Map<string, number>();
+    for (const s of stems) if (!df.has(s)) df.set(s, Number(this.#df.get(tenantId, s) ?? 0));
+    return { total, df: (s) => df.get(s) ?? 0 };
+  }
+
+  #atLeastN(tenantId: number, n: number): boolean {
+    return n <= 0 || (this.#atLeast.get(tenantId, n) as { c: number }).c >= n;
+  }
+
+  /** hybridRank's fullTextTerms, with this tenant's statistics. */
+  fullTextTerms(tenantId: number, query: string, opts: SearchOptions): string[] {
+    const words = queryWords(query);
+    const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
+    const stats = this.#stats(tenantId, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
+    if (stats.total < opts.pruneMinChunks) return words.map((w) => quoteFtsTerm(w.text));
+    const share = (w: (typeof stemmed)[number]): number => (w.stem ? stats.df(w.stem) / stats.total : 0);
+    const kept = stemmed.filter((w) => share(w) <= opts.commonTermRatio);
+    const keep = kept.length >= Math.min(2, stemmed.length) ? kept : [...stemmed].sort((a, b) => share(a) - share(b)).slice(0, 2);
+    return keep.map((w) => quoteFtsTerm(w.text));
+  }
+
+  bm25(tenantId: number, quotedTerms: readonly string[], k: number): RankedHit[] {
+    if (quotedTerms.length === 0) return [];
+    const rows = this.#bm25.all(quotedTerms.join(' OR '), tenantId, k) as { chunkId: number; score: number }[];
+    return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: -r.score }));
+  }
+
+  /** The product's two-stage vector search (SimHash candidates, exact float re-rank) in a partition. */
+  knn(tenantId: number, vector: Float32Array, k: number): RankedHit[] {
+    let qNorm = 0;
+    for (let i = 0; i < vector.length; i++) qNorm += vector[i]! * vector[i]!;
+    if (qNorm === 0) return [];
+    const candidates = this.#codes.all(simhash(vector), coarseCandidates(k), tenantId) as number[];
+    const scored: { chunkId: number; score: number }[] = [];
+    for (const chunkId of candidates) {
+      const blob = this.#float.get(chunkId, tenantId) as Buffer | undefined;
+      if (!blob || blob.byteLength !== vector.length * 4) continue;
+      const v = blob.byteOffset % 4 === 0 ? new Float32Array(blob.buffer, blob.byteOffset, vector.length) : new Float32Array(Uint8Array.from(blob).buffer);
+      let dot = 0;
+      let norm = 0;
+      for (let i = 0; i < vector.length; i++) {
+        dot += v[i]! * vector[i]!;
+        norm += v[i]! * v[i]!;
+      }
+      if (norm > 0) scored.push({ chunkId, score: dot / Math.sqrt(norm * qNorm) });
+    }
+    scored.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+    return scored.slice(0, k).map((h, i) => ({ chunkId: h.chunkId, rank: i + 1, score: h.score }));
+  }
+
+  /** The product's expansionWords, with this tenant's document frequencies. */
+  expansionWords(tenantId: number, query: string, feedback: readonly string[], count: number, maxShare = 1): string[] {
+    if (count <= 0 || feedback.length === 0) return [];
+    const queryStems = new Set(contentWords(query).map(porterStem));
+    const weight = new Map<string, number>();
+    const surface = new Map<string, string>();
+    feedback.forEach((text, rank) => {
+      const words = contentWords(text);
+      if (words.length === 0) return;
+      const tf = new Map<string, number>();
+      for (const word of words) {
+        const s = porterStem(word);
+        if (queryStems.has(s)) continue;
+        tf.set(s, (tf.get(s) ?? 0) + 1);
+        if (!surface.has(s)) surface.set(s, word);
+      }
+      for (const [s, c] of tf) weight.set(s, (weight.get(s) ?? 0) + c / words.length / (rank + 1));
+    });
+    const stats = this.#stats(tenantId, weight.keys());
+    const scored: { stem: string; score: number }[] = [];
+    for (const [s, w] of weight) {
+      const v = idf(stats, s);
+      if (v > 0 && stats.df(s) <= maxShare * stats.total) scored.push({ stem: s, score: w * v });
+    }
+    scored.sort((a, b) => b.score - a.score || (a.stem < b.stem ? -1 : 1));
+    return scored.slice(0, count).map((x) => surface.get(x.stem)!);
+  }
+
+  texts(tenantId: number, ids: readonly number[]): string[] {
+    return ids.flatMap((id) => {
+      const r = this.#text.get(id, tenantId) as { text: string } | undefined;
+      return r ? [r.text] : [];
+    });
+  }
+
+  vectors(tenantId: number, ids: readonly number[]): Float32Array[] {
+    const out: Float32Array[] = [];
+    for (const id of ids) {
+      const b = this.#float.get(id, tenantId) as Buffer | undefined;
+      if (b) out.push(new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+    }
+    return out;
+  }
+
+  /** hybridRank + searchKnowledge's passage fetch, step by step, filtered by tenant. */
+  async search(tenantId: number, embedder: Embedder, query: string, k = 10): Promise<{ chunkId: number; text: string }[]> {
+    const opts: SearchOptions = { ...SEARCH_DEFAULTS, k };
+    let queryVector = await embedQuery(embedder, query);
+    const terms = this.fullTextTerms(tenantId, query, opts);
+    let bm25 = this.bm25(tenantId, terms, opts.candidates);
+    if (opts.feedbackPassages > 0 && bm25.length > 0 && this.#atLeastN(tenantId, opts.feedbackMinChunks)) {
+      const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
+      const large = this.#atLeastN(tenantId, opts.pruneMinChunks);
+      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, large ? opts.commonTermRatio : 1);
+      if (expansion.length > 0) {
+        const weighted = Array.from({ length: Math.max(1, opts.queryTermWeight) }, () => terms).flat();
+        bm25 = this.bm25(tenantId, [...weighted, ...expansion.map(quoteFtsTerm)], opts.candidates);
+      }
+      if (queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
+    }
+    const vector = this.knn(tenantId, queryVector, opts.candidates);
+    const top = fuseRrf(bm25, vector, opts).slice(0, k);
+    const rows = this.#passages.all(JSON.stringify(top.map((h) => h.chunkId)), tenantId) as { id: number; text: string; heading_path: string | null }[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return top.flatMap((h) => {
+      const r = byId.get(h.chunkId);
+      if (!r) return [];
+      if (r.heading_path) JSON.parse(r.heading_path);
+      return [{ chunkId: r.id, text: r.text }];
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
