@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { countDocuments, deleteDocument, getDocument, listDocuments } from '../ingest/documents.js';
+import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
 import { createEmbedder, probeDimension } from '../ingest/embedders/index.js';
 import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pipeline.js';
 import { EmbedderConfig, readEmbedderConfig } from '../ingest/settings.js';
@@ -132,7 +132,6 @@ export function registerKnowledgeCommands(program: Command): void {
         const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
         const docId = Number(id);
         if (!Number.isSafeInteger(docId) || docId < 1) throw new BulkheadError('INPUT_INVALID', 'a document id is a positive whole number');
-        getDocument(tenant, docId);
         const doc = deleteDocument(tenant, docId);
         return { json: doc, text: `Deleted document ${doc.id} "${doc.title}" (${doc.chunkCount} chunks)` };
       }),

@@ -176,22 +176,19 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
   return vector;
 }
 
-/** The query's words for BM25, without the very common ones in a large tenant (see commonTermRatio). */
-function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): string[] {
+/**
+ * The query's words for BM25, without the very common ones in a large tenant (see
+ * commonTermRatio), and the tenant's chunk count from term_stats (one probe, no count scan).
+ */
+function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
   const words = queryWords(query);
   const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
   const stats = termStats(tenant, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
-  if (stats.total < opts.pruneMinChunks) return words.map((w) => quoteFtsTerm(w.text));
+  if (stats.total < opts.pruneMinChunks) return { terms: words.map((w) => quoteFtsTerm(w.text)), totalChunks: stats.total };
   const share = (w: (typeof stemmed)[number]): number => (w.stem ? stats.df(w.stem) / stats.total : 0);
   const kept = stemmed.filter((w) => share(w) <= opts.commonTermRatio);
   const keep = kept.length >= Math.min(2, stemmed.length) ? kept : [...stemmed].sort((a, b) => share(a) - share(b)).slice(0, 2);
-  return keep.map((w) => quoteFtsTerm(w.text));
-}
-
-/** Whether the index holds at least `n` chunks (stops counting at n). */
-function hasAtLeast(tenant: TenantHandle, n: number): boolean {
-  if (n <= 0) return true;
-  return (tenant.db.prepare('SELECT count(*) AS c FROM (SELECT 1 FROM chunks LIMIT ?)').get(n) as { c: number }).c >= n;
+  return { terms: keep.map((w) => quoteFtsTerm(w.text)), totalChunks: stats.total };
 }
 
 export interface HybridRanking {
@@ -227,11 +224,11 @@ export async function hybridRank(
     throw new BulkheadError('EMBEDDER_MISMATCH', `this tenant's vectors come from ${index.embedderId}, not ${embedder.id}: re-embed it first`);
   }
   let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
-  const terms = fullTextTerms(tenant, query, opts);
+  const { terms, totalChunks } = fullTextTerms(tenant, query, opts);
   let bm25 = bm25TopKTerms(tenant, terms, opts.candidates);
-  if (opts.feedbackPassages > 0 && bm25.length > 0 && hasAtLeast(tenant, opts.feedbackMinChunks)) {
+  if (opts.feedbackPassages > 0 && bm25.length > 0 && totalChunks >= opts.feedbackMinChunks) {
     const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
-    const large = hasAtLeast(tenant, opts.pruneMinChunks);
+    const large = totalChunks >= opts.pruneMinChunks;
     const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, large ? opts.commonTermRatio : 1);
     if (expansion.length > 0) {
       const weighted = Array.from({ length: Math.max(1, opts.queryTermWeight) }, () => terms).flat();

@@ -117,7 +117,7 @@ export function mapSqliteError(err: unknown, label: string, corrupt: 'TENANT_COR
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return new BulkheadError(corrupt, `${label}: its file is damaged or is not a Bulkhead vault file (${code})`, { cause: err });
   }
-  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new BulkheadError('TENANT_BUSY', `${label}: its file is in use by another process`, { cause: err });
   }
   if (code === 'SQLITE_FULL') return new BulkheadError('IO_ERROR', `${label}: the disk is full`, { cause: err });
