@@ -11,7 +11,7 @@ import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
 import { readAgentPolicy } from './profile.js';
 import { streamChat, type ChatMessage, type ModelTurn } from './provider.js';
-import { refuseToolCall, runToolCall, TOOL_SPECS, type ConfirmFn } from './tools.js';
+import { MAX_TOOL_CALLS_PER_STEP, refuseToolCall, runToolCall, TOOL_SPECS, type ConfirmFn } from './tools.js';
 
 export const AskInput = z
   .object({
@@ -154,10 +154,11 @@ async function generate(tenant: TenantHandle, model: ModelConfig, ctx: Assembled
         content: turn.content || null,
         tool_calls: turn.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
       });
-      for (const call of turn.toolCalls) {
-        const outcome = toolsAllowed
-          ? await runToolCall({ tenant, ...(opts.confirm ? { confirm: opts.confirm } : {}), signal: controller.signal, cite: (p) => book.cite(p) }, call)
-          : refuseToolCall(tenant, call, 'step_limit', `at most ${maxSteps} tool steps per answer`);
+      for (const [i, call] of turn.toolCalls.entries()) {
+        let outcome;
+        if (!toolsAllowed) outcome = refuseToolCall(tenant, call, 'step_limit', `at most ${maxSteps} tool steps per answer`);
+        else if (i >= MAX_TOOL_CALLS_PER_STEP) outcome = refuseToolCall(tenant, call, 'too_many_calls', `at most ${MAX_TOOL_CALLS_PER_STEP} tool calls per step`);
+        else outcome = await runToolCall({ tenant, ...(opts.confirm ? { confirm: opts.confirm } : {}), signal: controller.signal, cite: (p) => book.cite(p) }, call);
         if (!outcome.ok) toolRefusals++;
         messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.content });
       }

@@ -72,7 +72,8 @@ interface PartialCall {
   arguments: string;
 }
 
-const MAX_TOOL_CALLS_PER_TURN = 16;
+// Beyond this a turn's tool calls are not even kept (the agent refuses more than it runs per step).
+const MAX_TOOL_CALLS_PER_TURN = 64;
 const MAX_ARGUMENT_CHARS = 64 * 1024;
 
 function addToolDelta(calls: Map<number, PartialCall>, delta: NonNullable<ChatCompletionChunk['choices'][number]['delta']['tool_calls']>[number]): void {
@@ -127,7 +128,8 @@ export async function streamChat(config: ModelConfig, messages: ChatMessage[], t
       for (const d of choice.delta?.tool_calls ?? []) addToolDelta(calls, d);
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
-    if (idle) throw new Error('idle');
+    // The SDK ends the iteration quietly on abort: an aborted stream is never a complete answer.
+    if (controller.signal.aborted) throw new Error(idle ? 'idle' : 'aborted');
   } catch (err) {
     if (isBulkheadError(err, 'TENANT_CLOSED')) throw err;
     throw modelError(err, config, opts.signal, idle);

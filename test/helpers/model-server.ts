@@ -126,7 +126,11 @@ async function answer(res: http.ServerResponse, model: string, reply: Reply, cal
   }
 }
 
-export async function startModelServer(initial: Script = () => ({ kind: 'text', text: 'ok' })): Promise<ModelServer> {
+/** `listen` is the address to bind (0.0.0.0 to be reached on another interface); `urlHost` the host the base URL names. */
+export async function startModelServer(
+  initial: Script = () => ({ kind: 'text', text: 'ok' }),
+  opts: { listen?: string; urlHost?: string } = {},
+): Promise<ModelServer> {
   let script = initial;
   let calls = 0;
   const requests: RecordedRequest[] = [];
@@ -156,10 +160,11 @@ export async function startModelServer(initial: Script = () => ({ kind: 'text', 
       void answer(res, body.model, script(body, index), index).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, opts.listen ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const host = opts.urlHost ?? '127.0.0.1';
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
     requests,
     chatBodies: () => requests.filter((r) => r.url.endsWith('/chat/completions') && r.body).map((r) => r.body!),
     script(s) {
