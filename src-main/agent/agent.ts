@@ -118,7 +118,14 @@ interface Generated {
  * tenant (refused when unknown or malformed), and after `maxSteps` tool rounds the model gets one
  * last call with no tools.
  */
-async function generate(tenant: TenantHandle, model: ModelConfig, ctx: AssembledContext, book: CitationBook, opts: AskOptions): Promise<Generated> {
+async function generate(
+  tenant: TenantHandle,
+  model: ModelConfig,
+  ctx: AssembledContext,
+  book: CitationBook,
+  opts: AskOptions,
+  streamed: { value: boolean },
+): Promise<Generated> {
   const { localModelsOnly } = readAgentPolicy(tenant);
   const host = endpointHost(model.baseUrl);
   const maxSteps = opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS;
@@ -131,6 +138,7 @@ async function generate(tenant: TenantHandle, model: ModelConfig, ctx: Assembled
       controller.abort();
       throw closed();
     }
+    streamed.value = true;
     opts.onToken?.(text);
   };
   let toolSteps = 0;
@@ -191,17 +199,18 @@ export async function askAgent(tenant: TenantHandle, input: unknown, opts: AskOp
   let answer: string;
   let modelError: AgentResult['modelError'];
   let generated: Generated | null = null;
+  const streamed = { value: false };
   if (!opts.model) answer = retrievalAnswer(ctx, 'no chat model is configured');
   else {
     try {
-      generated = await generate(tenant, opts.model, ctx, book, opts);
+      generated = await generate(tenant, opts.model, ctx, book, opts, streamed);
       mode = 'generated';
       answer = generated.answer;
     } catch (err) {
       if (isBulkheadError(err, 'TENANT_CLOSED') || !tenant.isOpen) throw closed();
       if (isBulkheadError(err, 'CANCELLED') || opts.signal?.aborted) throw new BulkheadError('CANCELLED', 'the answer was cancelled; nothing was saved', { cause: err });
       if (!isBulkheadError(err, 'MODEL_UNAVAILABLE') && !isBulkheadError(err, 'MODEL_NOT_ALLOWED')) throw err;
-      opts.onDiscard?.();
+      if (streamed.value) opts.onDiscard?.();
       modelError = { code: err.code, message: err.message };
       answer = retrievalAnswer(ctx, err.code === 'MODEL_NOT_ALLOWED' ? 'the model endpoint is not allowed for this tenant' : 'the model failed');
     }
