@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { countTokens } from 'gpt-tokenizer';
+import { countTokens, isWithinTokenLimit } from 'gpt-tokenizer';
 import type { Embedder } from '../ingest/embedders/embedder.js';
 import { searchKnowledge, type Passage } from '../retrieval/knowledge.js';
 import type { TenantHandle } from '../vault/handle.js';
@@ -81,8 +81,9 @@ function profileBlock(docs: readonly ProfileDocument[], budget: number): { text:
   for (const d of docs) {
     const label = d.role === 'instructions' ? 'standing instructions of this workspace' : 'brand voice to write in';
     const block = `<profile kind="${d.role}" title="${attr(d.title)}" note="${label}">\n${fenceSafe(d.text)}\n</profile>`;
-    const cost = countTokens(block);
-    if (used + cost > budget) continue;
+    // Stops counting as soon as the block cannot fit: profile documents can be long.
+    const cost = isWithinTokenLimit(block, budget - used);
+    if (cost === false) continue;
     parts.push(block);
     ids.push(d.documentId);
     used += cost;
@@ -153,8 +154,8 @@ export async function assembleContext(
   for (const p of found.passages) {
     const candidate = toContextPassage(p, passages.length);
     const block = passageBlock(candidate);
-    const cost = countTokens(block);
-    if (used + cost > budget) continue;
+    const cost = isWithinTokenLimit(block, budget - used);
+    if (cost === false) continue;
     passages.push(candidate);
     blocks.push(block);
     used += cost;
