@@ -28,7 +28,7 @@ describe('agent tools', () => {
   it('offer the model strict schemas: no extra keys, no tenant, path or SQL parameter', () => {
     for (const spec of TOOL_SPECS) {
       expect(spec.type).toBe('function');
-      const params = (spec as { function: { parameters: { additionalProperties: boolean; properties: Record<string, unknown> } } }).function.parameters;
+      const params = (spec as unknown as { function: { parameters: { additionalProperties: boolean; properties: Record<string, unknown> } } }).function.parameters;
       expect(params.additionalProperties).toBe(false);
       for (const key of Object.keys(params.properties)) expect(key).not.toMatch(/tenant|path|sql|file|url|dir/i);
     }
