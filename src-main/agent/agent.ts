@@ -221,7 +221,6 @@ export async function askAgent(tenant: TenantHandle, input: unknown, opts: AskOp
   const citations = ids.map((id) => resolveCitation(tenant, id, book.chunkOf(id)));
   const stored = tenant.db.transaction(() => {
     const conv = conversation ?? createConversation(tenant, question);
-    if (!conversation) recordLedger(tenant, 'conversation.create', { conversationId: conv.id });
     appendTurn(tenant, conv.id, {
       question,
       answer,
@@ -232,6 +231,8 @@ export async function askAgent(tenant: TenantHandle, input: unknown, opts: AskOp
     });
     return conv.id;
   })();
+  // Audit records are appended outside transactions (their head moves only after they commit).
+  if (!conversation) recordLedger(tenant, 'conversation.create', { conversationId: stored });
   return {
     conversationId: stored,
     mode,
