@@ -6,7 +6,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import { citedIds, resolveCitation, type Citation } from './citations.js';
 import { assembleContext, manifestHash, type AssembledContext, type ContextManifest } from './context.js';
 import { appendTurn, createConversation, getConversation, listMessages, type AnswerMode } from './conversations.js';
-import { endpointHost } from './endpoint.js';
+import { assertLoopbackEndpoint, endpointHost } from './endpoint.js';
 import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
 import { readAgentPolicy } from './profile.js';
@@ -127,6 +127,8 @@ async function generate(
   streamed: { value: boolean },
 ): Promise<Generated> {
   const { localModelsOnly } = readAgentPolicy(tenant);
+  // Refused before the ledger records a call that is never made (streamChat checks again).
+  if (localModelsOnly) await assertLoopbackEndpoint(model.baseUrl);
   const host = endpointHost(model.baseUrl);
   const maxSteps = opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS;
   const messages: ChatMessage[] = [...ctx.messages];
