@@ -4,7 +4,8 @@ import type { Embedder } from '../ingest/embedders/embedder.js';
 import type { Passage } from '../retrieval/knowledge.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { citedIds, resolveCitation, type Citation } from './citations.js';
-import { assembleContext, manifestHash, type AssembledContext, type ContextManifest } from './context.js';
+import { countTokens } from 'gpt-tokenizer';
+import { assembleContext, manifestHash, promptBudget, type AssembledContext, type ContextManifest } from './context.js';
 import { appendTurn, createConversation, getConversation, listMessages, type AnswerMode } from './conversations.js';
 import { assertLoopbackEndpoint, endpointHost } from './endpoint.js';
 import { recordLedger } from './ledger.js';
@@ -145,6 +146,8 @@ async function generate(
   };
   let toolSteps = 0;
   let toolRefusals = 0;
+  // Tool results share the prompt's token budget with the assembled context.
+  let room = promptBudget(model.contextTokens) - ctx.manifest.tokens;
   let hash = ctx.manifest.hash;
   try {
     for (;;) {
@@ -169,6 +172,9 @@ async function generate(
         if (!toolsAllowed) outcome = refuseToolCall(tenant, call, 'step_limit', `at most ${maxSteps} tool steps per answer`);
         else if (i >= MAX_TOOL_CALLS_PER_STEP) outcome = refuseToolCall(tenant, call, 'too_many_calls', `at most ${MAX_TOOL_CALLS_PER_STEP} tool calls per step`);
         else outcome = await runToolCall({ tenant, ...(opts.confirm ? { confirm: opts.confirm } : {}), signal: controller.signal, cite: (p) => book.cite(p) }, call);
+        const cost = countTokens(outcome.content) + 8;
+        if (outcome.ok && cost > room) outcome = refuseToolCall(tenant, call, 'context_full', 'the result does not fit in the context window; ask for less (smaller k or maxChunks)');
+        else room -= cost;
         if (!outcome.ok) toolRefusals++;
         messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.content });
       }

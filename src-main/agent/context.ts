@@ -121,6 +121,11 @@ function toContextPassage(p: Passage, i: number): ContextPassage {
   };
 }
 
+/** Tokens the prompt may take: the window less what is kept free for the answer. */
+export function promptBudget(contextTokens: number, answerTokens?: number): number {
+  return Math.max(256, contextTokens - (answerTokens ?? Math.min(1024, Math.floor(contextTokens / 4))));
+}
+
 export function manifestHash(messages: readonly ChatMessage[], chunks: ContextManifest['chunks']): string {
   return sha256(JSON.stringify({ messages, chunks }));
 }
@@ -136,7 +141,7 @@ export async function assembleContext(
   history: readonly StoredMessage[],
   opts: ContextOptions,
 ): Promise<AssembledContext> {
-  const budget = Math.max(256, opts.contextTokens - (opts.answerTokens ?? Math.min(1024, Math.floor(opts.contextTokens / 4))));
+  const budget = promptBudget(opts.contextTokens, opts.answerTokens);
   const found = await searchKnowledge(tenant, question, {
     k: opts.k ?? 8,
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -78,7 +78,7 @@ export interface ToolContext {
   cite: (passages: readonly Passage[]) => string[];
 }
 
-export type RefusalReason = 'unknown_tool' | 'oversized_arguments' | 'invalid_json' | 'invalid_arguments' | 'not_found' | 'declined' | 'step_limit' | 'too_many_calls';
+export type RefusalReason = 'unknown_tool' | 'oversized_arguments' | 'invalid_json' | 'invalid_arguments' | 'not_found' | 'declined' | 'step_limit' | 'too_many_calls' | 'context_full';
 
 /** Tool calls run per model turn; the rest of that turn's calls are refused. */
 export const MAX_TOOL_CALLS_PER_STEP = 32;

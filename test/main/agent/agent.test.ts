@@ -6,6 +6,7 @@ import { listConversations, listMessages } from '../../../src-main/agent/convers
 import { listNotes } from '../../../src-main/agent/notes.js';
 import { setDocumentRole } from '../../../src-main/agent/profile.js';
 import { agentFixture, embedder, modelConfig, type AgentFixture } from '../../helpers/agent.js';
+import { storeChunks } from '../../helpers/retrieval.js';
 import { lastUserText, startModelServer, type ModelServer } from '../../helpers/model-server.js';
 
 const DOCS = [
@@ -184,5 +185,18 @@ describe('askAgent', () => {
     expect(tokens.join('')).not.toContain('SECRET-TAIL');
     const again = fx.open('Fjord');
     expect(listConversations(again)).toHaveLength(before);
+  });
+
+  it('keeps tool results within the token budget: a result that does not fit is refused as context_full', async () => {
+    const t = fx.open('Other');
+    const { documents } = await storeChunks(t, embedder, [{ documentKey: 'long', ordinal: 0, text: 'fjord '.repeat(3000) }]);
+    const id = documents.get('long')!;
+    server.script((_b, i) => (i === 0 ? { kind: 'tools', calls: [{ name: 'read_document', arguments: JSON.stringify({ documentId: id }) }] } : { kind: 'text', text: 'ok' }));
+    const small = await askAgent(t, { question: 'gardening' }, { model: modelConfig(server.baseUrl, { contextTokens: 2048 }), embedder });
+    expect(small.toolRefusals).toBe(1);
+    expect(JSON.parse(server.chatBodies()[1]!.messages.find((m) => m.role === 'tool')!.content!)).toMatchObject({ error: 'context_full' });
+    server.requests.length = 0;
+    const large = await askAgent(t, { question: 'gardening' }, { model: modelConfig(server.baseUrl, { contextTokens: 16_384 }), embedder });
+    expect(large.toolRefusals).toBe(0);
   });
 });
