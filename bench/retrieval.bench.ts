@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     const recallTies = recallTiesSum / measured.length;
     // How recall grows with the coarse candidates (top 10 of a longer list = more candidates).
     const curveQueries = measured.slice(0, CURVE_QUERIES);
-    const recallCurve = [K, CANDIDATES, 1000].map((k) => ({
+    const recallCurve = [K, 300, 1000].map((k) => ({
       k,
       candidates: coarseCandidates(k),
       recall: curveQueries.reduce((n, q) => n + recallOf(q, vectorTopK(tenant, index, queryVectors[q]!, k)), 0) / curveQueries.length,
