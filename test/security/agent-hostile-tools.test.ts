@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../src-main/agent/agent.js';
+import { listAudit, verifyAudit } from '../../src-main/audit/audit.js';
 import { countNotes } from '../../src-main/agent/notes.js';
 import { countDocuments } from '../../src-main/ingest/documents.js';
 import { agentFixture, embedder, modelConfig, type AgentFixture } from '../helpers/agent.js';
@@ -106,5 +107,23 @@ describe('a hostile model that calls tools aimed outside the tenant on every tur
     expect(countDocuments(t)).toEqual(totals);
     expect(crypto.createHash('sha256').update(fs.readFileSync(fileB)).digest('hex')).toBe(bBefore);
     expect(r.mode).toBe('generated');
+
+    // Every refusal is in the tenant's audit chain, as hashes and reasons, never the arguments.
+    const refused = listAudit(t).filter((a) => a.kind === 'tool.refused');
+    expect(refused).toHaveLength(HOSTILE_CALLS.length * (maxToolSteps + 1));
+    expect(refused.filter((a) => a.data.reason === 'step_limit')).toHaveLength(HOSTILE_CALLS.length);
+    for (const a of refused) {
+      expect(a.data).toEqual({
+        tool: expect.stringMatching(/^(unknown|search_knowledge|read_document|list_documents|save_note)$/),
+        toolNameSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        reason: expect.any(String),
+        argumentBytes: expect.any(Number),
+        argumentsSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+    }
+    expect(listAudit(t).filter((a) => a.kind === 'model.call')).toHaveLength(maxToolSteps + 1);
+    expect(listAudit(t).filter((a) => a.kind === 'tool.call')).toHaveLength(0);
+    expect(JSON.stringify(listAudit(t))).not.toContain('DROP TABLE');
+    expect(verifyAudit(t)).toMatchObject({ ok: true });
   });
 });

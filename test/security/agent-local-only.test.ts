@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../src-main/agent/agent.js';
+import { listAudit } from '../../src-main/audit/audit.js';
 import { assertLoopbackEndpoint, isLoopbackAddress } from '../../src-main/agent/endpoint.js';
 import { writeAgentPolicy } from '../../src-main/agent/profile.js';
 import { streamChat, testConnection } from '../../src-main/agent/provider.js';
@@ -54,6 +55,8 @@ describe('the "local models only" tenant policy', () => {
     });
     await expect(testConnection(modelConfig(outside.baseUrl), true)).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
     expect(outside.requests).toHaveLength(0);
+    // No model call was made, so none is in the ledger.
+    expect(listAudit(t).filter((a) => a.kind === 'model.call')).toHaveLength(0);
 
     // A loopback endpoint is still allowed under the policy.
     const local = await askAgent(t, { question: 'What is the pilot budget?' }, { model: modelConfig(loopback.baseUrl), embedder });

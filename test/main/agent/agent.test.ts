@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../../src-main/agent/agent.js';
+import { listAudit, verifyAudit } from '../../../src-main/audit/audit.js';
 import { assembleContext } from '../../../src-main/agent/context.js';
 import { listConversations, listMessages } from '../../../src-main/agent/conversations.js';
 import { listNotes } from '../../../src-main/agent/notes.js';
@@ -100,6 +101,12 @@ describe('askAgent', () => {
     expect(msgs[1]!.manifestHash).toBe(r.manifest.hash);
     const sent = server.chatBodies()[0]!;
     expect(sent.stream).toBe(true);
+    // The ledger: the model call with the manifest hash, model, endpoint host and time, then the new conversation.
+    const audit = listAudit(t).filter((a) => a.kind === 'model.call' || a.kind === 'conversation.create').slice(-2);
+    expect(audit.map((a) => a.kind)).toEqual(['model.call', 'conversation.create']);
+    expect(audit[0]!.data).toEqual({ manifestHash: r.manifest.hash, model: 'test-model', endpointHost: '127.0.0.1', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), step: 0 });
+    expect(audit[1]!.data).toEqual({ conversationId: r.conversationId });
+    expect(verifyAudit(t)).toMatchObject({ ok: true });
     expect(sent.tools?.map((x) => x.function.name).sort()).toEqual(['list_documents', 'read_document', 'save_note', 'search_knowledge']);
   });
 
@@ -143,6 +150,8 @@ describe('askAgent', () => {
     expect(toolMsg.content).toContain('Bjorn handles procurement');
     expect(second!.messages.find((m) => m.role === 'assistant')!.tool_calls![0]!.function.name).toBe('search_knowledge');
     expect(r).toMatchObject({ mode: 'generated', toolSteps: 1, toolRefusals: 0 });
+    expect(listAudit(t).slice(-6).map((a) => a.kind)).toEqual(['search', 'model.call', 'search', 'tool.call', 'model.call', 'conversation.create']);
+    expect(listAudit(t).filter((a) => a.kind === 'tool.call').at(-1)!.data).toMatchObject({ tool: 'search_knowledge', argumentsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(r.citations.map((c) => c.id)).toEqual(['S1']);
   });
 
@@ -161,6 +170,11 @@ describe('askAgent', () => {
     expect(noConfirm.toolRefusals).toBe(1);
     await askAgent(t, { question: 'Save a note' }, { model: modelConfig(server.baseUrl), embedder, confirm: async () => true });
     expect(listNotes(t).filter((n) => n.body === note.body)).toHaveLength(1);
+    const refused = listAudit(t).filter((a) => a.kind === 'tool.refused').slice(-2);
+    expect(refused.map((a) => a.data.reason)).toEqual(['declined', 'declined']);
+    expect(listAudit(t).filter((a) => a.kind === 'note.save').at(-1)!.data).toMatchObject({ by: 'agent', noteId: expect.any(Number) });
+    // The ledger holds hashes, never the note's text.
+    expect(JSON.stringify(listAudit(t))).not.toContain(note.body);
   });
 
   it('drops an answer still streaming when the session switches tenant: no token after the switch, nothing stored', async () => {
