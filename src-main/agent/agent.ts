@@ -6,7 +6,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import { citedIds, resolveCitation, type Citation } from './citations.js';
 import { countTokens } from 'gpt-tokenizer';
 import { assembleContext, manifestHash, promptBudget, type AssembledContext, type ContextManifest } from './context.js';
-import { appendTurn, createConversation, getConversation, listMessages, type AnswerMode } from './conversations.js';
+import { appendTurn, createConversation, getConversation, listMessages, type AnswerMode, type Conversation } from './conversations.js';
 import { assertLoopbackEndpoint, endpointHost } from './endpoint.js';
 import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
@@ -186,6 +186,63 @@ async function generate(
   }
 }
 
+interface Answer {
+  mode: AnswerMode;
+  text: string;
+  generated: Generated | null;
+  modelError?: { code: string; message: string };
+}
+
+/** The model's answer, or the retrieval-only one when there is no model or it cannot be used. */
+async function answerQuestion(tenant: TenantHandle, ctx: AssembledContext, book: CitationBook, opts: AskOptions): Promise<Answer> {
+  if (!opts.model) return { mode: 'retrieval-only', text: retrievalAnswer(ctx, 'no chat model is configured'), generated: null };
+  const streamed = { value: false };
+  try {
+    const generated = await generate(tenant, opts.model, ctx, book, opts, streamed);
+    const text = generated.answer.trim() === '' ? `(the model gave no answer within ${opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS} tool steps)` : generated.answer;
+    return { mode: 'generated', text, generated };
+  } catch (err) {
+    if (isBulkheadError(err, 'TENANT_CLOSED') || !tenant.isOpen) throw closed();
+    if (isBulkheadError(err, 'CANCELLED') || opts.signal?.aborted) throw new BulkheadError('CANCELLED', 'the answer was cancelled; nothing was saved', { cause: err });
+    if (!isBulkheadError(err, 'MODEL_UNAVAILABLE') && !isBulkheadError(err, 'MODEL_NOT_ALLOWED')) throw err;
+    if (streamed.value) opts.onDiscard?.();
+    const reason = err.code === 'MODEL_NOT_ALLOWED' ? 'the model endpoint is not allowed for this tenant' : 'the model failed';
+    return { mode: 'retrieval-only', text: retrievalAnswer(ctx, reason), generated: null, modelError: { code: err.code, message: err.message } };
+  }
+}
+
+/** Citations that still resolve (a document deleted meanwhile drops its citations, not the answer). */
+function resolveCitations(tenant: TenantHandle, ids: readonly string[], book: CitationBook): Citation[] {
+  const out: Citation[] = [];
+  for (const id of ids) {
+    try {
+      out.push(resolveCitation(tenant, id, book.chunkOf(id)));
+    } catch (err) {
+      if (!isBulkheadError(err, 'DOCUMENT_NOT_FOUND')) throw err;
+    }
+  }
+  return out;
+}
+
+/** The question and its final answer, in one transaction; a new conversation is created with it. */
+function storeTurn(tenant: TenantHandle, conversation: Conversation | null, question: string, answer: Answer, citations: Citation[], model: ModelConfig | null, manifestHash: string): number {
+  const id = tenant.db.transaction(() => {
+    const conv = conversation ?? createConversation(tenant, question);
+    appendTurn(tenant, conv.id, {
+      question,
+      answer: answer.text,
+      mode: answer.mode,
+      citations: citations.map((c) => ({ id: c.id, chunkId: c.chunkId })),
+      model: answer.mode === 'generated' ? model!.name : null,
+      manifestHash,
+    });
+    return conv.id;
+  })();
+  // Audit records are appended outside transactions (their head moves only after they commit).
+  if (!conversation) recordLedger(tenant, 'conversation.create', { conversationId: id });
+  return id;
+}
+
 /**
  * Answers a question in the open tenant: context from this tenant alone, the configured model
  * (or retrieval only when there is none, it is refused by policy, or it fails), citations that
@@ -202,56 +259,22 @@ export async function askAgent(tenant: TenantHandle, input: unknown, opts: AskOp
     ...(opts.embedder !== undefined ? { embedder: opts.embedder } : {}),
   });
   const book = new CitationBook(ctx.manifest.chunks);
-
-  let mode: AnswerMode = 'retrieval-only';
-  let answer: string;
-  let modelError: AgentResult['modelError'];
-  let generated: Generated | null = null;
-  const streamed = { value: false };
-  if (!opts.model) answer = retrievalAnswer(ctx, 'no chat model is configured');
-  else {
-    try {
-      generated = await generate(tenant, opts.model, ctx, book, opts, streamed);
-      mode = 'generated';
-      answer = generated.answer;
-    } catch (err) {
-      if (isBulkheadError(err, 'TENANT_CLOSED') || !tenant.isOpen) throw closed();
-      if (isBulkheadError(err, 'CANCELLED') || opts.signal?.aborted) throw new BulkheadError('CANCELLED', 'the answer was cancelled; nothing was saved', { cause: err });
-      if (!isBulkheadError(err, 'MODEL_UNAVAILABLE') && !isBulkheadError(err, 'MODEL_NOT_ALLOWED')) throw err;
-      if (streamed.value) opts.onDiscard?.();
-      modelError = { code: err.code, message: err.message };
-      answer = retrievalAnswer(ctx, err.code === 'MODEL_NOT_ALLOWED' ? 'the model endpoint is not allowed for this tenant' : 'the model failed');
-    }
-  }
+  const answer = await answerQuestion(tenant, ctx, book, opts);
   if (!tenant.isOpen) throw closed();
-
-  const ids = mode === 'generated' ? citedIds(answer, book.ids()) : ctx.passages.slice(0, 5).map((p) => p.citationId);
-  const citations = ids.map((id) => resolveCitation(tenant, id, book.chunkOf(id)));
-  const stored = tenant.db.transaction(() => {
-    const conv = conversation ?? createConversation(tenant, question);
-    appendTurn(tenant, conv.id, {
-      question,
-      answer,
-      mode,
-      citations: citations.map((c) => ({ id: c.id, chunkId: c.chunkId })),
-      model: mode === 'generated' ? opts.model!.name : null,
-      manifestHash: generated?.lastManifestHash ?? ctx.manifest.hash,
-    });
-    return conv.id;
-  })();
-  // Audit records are appended outside transactions (their head moves only after they commit).
-  if (!conversation) recordLedger(tenant, 'conversation.create', { conversationId: stored });
+  const ids = answer.mode === 'generated' ? citedIds(answer.text, book.ids()) : ctx.passages.slice(0, 5).map((p) => p.citationId);
+  const citations = resolveCitations(tenant, ids, book);
+  const stored = storeTurn(tenant, conversation, question, answer, citations, opts.model, answer.generated?.lastManifestHash ?? ctx.manifest.hash);
   return {
     conversationId: stored,
-    mode,
-    label: mode === 'generated' ? 'generated' : 'not generated',
-    answer,
+    mode: answer.mode,
+    label: answer.mode === 'generated' ? 'generated' : 'not generated',
+    answer: answer.text,
     citations,
     manifest: ctx.manifest,
-    model: opts.model && mode === 'generated' ? { name: opts.model.name, host: endpointHost(opts.model.baseUrl) } : null,
-    ...(modelError ? { modelError } : {}),
-    toolSteps: generated?.toolSteps ?? 0,
-    toolRefusals: generated?.toolRefusals ?? 0,
+    model: opts.model && answer.mode === 'generated' ? { name: opts.model.name, host: endpointHost(opts.model.baseUrl) } : null,
+    ...(answer.modelError ? { modelError: answer.modelError } : {}),
+    toolSteps: answer.generated?.toolSteps ?? 0,
+    toolRefusals: answer.generated?.toolRefusals ?? 0,
     search: ctx.search,
   };
 }
