@@ -20,6 +20,14 @@ interface AskOpts {
   limit?: string;
 }
 
+/**
+ * Model output and document text reach the terminal as text only: escape sequences and other
+ * control characters (a hostile model could retitle the window or rewrite earlier lines) are dropped.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
 function positiveInt(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -42,7 +50,7 @@ function citationLine(c: Citation): string {
   const where = [c.page !== null ? `page ${c.page}` : null, c.headingPath.length > 0 ? c.headingPath.join(' > ') : null, `chars ${c.charStart}-${c.charEnd}`]
     .filter(Boolean)
     .join(', ');
-  return `[${c.id}] ${c.title} (${where}) [doc ${c.documentId}, chunk ${c.chunkId}]\n     ${c.sourcePath}`;
+  return printable(`[${c.id}] ${c.title} (${where}) [doc ${c.documentId}, chunk ${c.chunkId}]\n     ${c.sourcePath}`);
 }
 
 function resultFooter(r: AgentResult): string {
@@ -58,10 +66,10 @@ function confirmer(yes: boolean | undefined, rl: readline.Interface | null): Con
   return async (req) => {
     if (yes) return true;
     if (!rl) {
-      process.stderr.write(`bulkhead: the agent wanted to save a note "${req.title}"; declined (not a terminal; pass --yes to allow)\n`);
+      process.stderr.write(printable(`bulkhead: the agent wanted to save a note "${req.title}"; declined (not a terminal; pass --yes to allow)`) + '\n');
       return false;
     }
-    const answer = await rl.question(`\nThe agent wants to save a note titled "${req.title}" (${req.body.length} characters). Allow? [y/N] `);
+    const answer = await rl.question(printable(`The agent wants to save a note titled "${req.title}" (${req.body.length} characters). Allow? [y/N] `));
     return /^y(es)?$/i.test(answer.trim());
   };
 }
@@ -75,10 +83,10 @@ async function askOnce(tenant: TenantHandle, model: ModelConfig | null, question
       signal: cancel.signal,
       confirm: confirmer(opts.yes, rl),
       ...(opts.limit ? { k: positiveInt(opts.limit, '--limit') } : {}),
-      ...(stream ? { onToken: (t: string) => process.stdout.write(t), onDiscard: () => process.stdout.write('\n[the streamed text above is void: the model failed]\n') } : {}),
+      ...(stream ? { onToken: (t: string) => process.stdout.write(printable(t)), onDiscard: () => process.stdout.write('\n[the streamed text above is void: the model failed]\n') } : {}),
     });
     if (result.modelError) process.stderr.write(`bulkhead: ${result.modelError.message}; answered from retrieval only [${result.modelError.code}]\n`);
-    if (stream && result.mode === 'retrieval-only') process.stdout.write(result.answer);
+    if (stream && result.mode === 'retrieval-only') process.stdout.write(printable(result.answer));
     return result;
   } finally {
     cancel.dispose();
@@ -157,7 +165,7 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const tenant = await openTenant(vault, (opts as AskOpts).tenant);
         const list = listConversations(tenant);
-        return { json: list, text: list.length === 0 ? 'No conversations.' : list.map((c) => `${String(c.id).padStart(5)}  ${c.updatedAt}  ${c.title}`).join('\n') };
+        return { json: list, text: list.length === 0 ? 'No conversations.' : printable(list.map((c) => `${String(c.id).padStart(5)}  ${c.updatedAt}  ${c.title}`).join('\n')) };
       }),
     );
   conv
@@ -169,7 +177,9 @@ export function registerAgentCommands(program: Command): void {
         const tenant = await openTenant(vault, (opts as AskOpts).tenant);
         const c = getConversation(tenant, positiveInt(id, 'a conversation id')!);
         const messages = listMessages(tenant, c.id);
-        const text = [`${c.title} (${c.id})`, ...messages.map((m) => `\n${m.role === 'user' ? 'You' : `Agent${m.mode === 'retrieval-only' ? ' (not generated)' : ''}`}: ${m.content}`)].join('\n');
+        const text = printable(
+          [`${c.title} (${c.id})`, ...messages.map((m) => `\n${m.role === 'user' ? 'You' : `Agent${m.mode === 'retrieval-only' ? ' (not generated)' : ''}`}: ${m.content}`)].join('\n'),
+        );
         return { json: { ...c, messages }, text };
       }),
     );

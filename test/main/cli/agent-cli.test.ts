@@ -107,6 +107,13 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
     expect((await cli(data, ['chat', '--tenant', 'Acme', '--conversation', '9999'])).code).toBe(4);
   });
 
+  it('prints model output as text: terminal escape sequences are dropped', async () => {
+    server.script(() => ({ kind: 'text', text: 'Safe \u001b]0;pwned\u0007answer \u001b[2J\u001b[1Aend.\r', pieces: 3 }));
+    const r = await cli(data, ['ask', '--tenant', 'Acme', 'budget?']);
+    expect(r.stdout).toMatch(/^Safe \]0;pwnedanswer \[2J\[1Aend\./);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+
   it('a write the agent asks for is declined off a terminal without --yes', async () => {
     server.script((_b, i) => (i === 0 ? { kind: 'tools', calls: [{ name: 'save_note', arguments: '{"title":"t","body":"b"}' }] } : { kind: 'text', text: 'ok' }));
     const r = await cli(data, ['ask', '--tenant', 'Acme', 'save a note']);
