@@ -46,27 +46,27 @@ export interface CodeSet {
 
 /**
  * Reads the codes of `table` (columns chunk_id, code), optionally only the rows where
- * `filter.column` equals `filter.value`, in two aggregate queries over the same rowid-ordered
- * scan (ids, then codes, each concatenated), inside one read transaction: a row at a time through
- * the driver costs several times more than decrypting the pages. The ids must come back
+ * `filter.column` (an identifier from code, never input) equals `filter.value`, in one scan in
+ * chunk-id order with two aggregates (the ids, and the codes, each concatenated): a row at a time
+ * through the driver costs several times more than decrypting the pages. The ids must come back
  * ascending and as many as the codes; anything else is a damaged table.
  */
 export function readCodeSet(db: Db, table: string, label: string, filter?: { column: string; value: number }): CodeSet {
   const size = WORDS * 4;
   const where = filter ? `AND ${filter.column} = ${Math.trunc(filter.value)}` : '';
   const scan = `FROM (SELECT chunk_id, code FROM ${table} WHERE length(code) = ${size} ${where} ORDER BY chunk_id)`;
-  return db.transaction(() => {
-    const idText = db.prepare(`SELECT group_concat(chunk_id, ',') ${scan}`).pluck().get() as string | null;
-    const blob = db.prepare(`SELECT CAST(group_concat(code, x'') AS BLOB) ${scan}`).pluck().get() as Buffer | null;
-    const count = (blob?.byteLength ?? 0) / size;
-    const ids = new Int32Array(count);
-    if (!Number.isInteger(count) || parseIds(idText ?? '', ids) !== count || !ids.every((id, i) => i === 0 || id > ids[i - 1]!)) {
-      throw new BulkheadError('TENANT_CORRUPT', `${label}: its vector codes did not read back whole`);
-    }
-    const words = new Uint32Array(count * WORDS);
-    if (blob) new Uint8Array(words.buffer).set(blob);
-    return { ids, words };
-  })();
+  const { idText, blob } = db.prepare(`SELECT group_concat(chunk_id, ',') AS idText, CAST(group_concat(code, x'') AS BLOB) AS blob ${scan}`).get() as {
+    idText: string | null;
+    blob: Buffer | null;
+  };
+  const count = (blob?.byteLength ?? 0) / size;
+  const ids = new Int32Array(count);
+  if (!Number.isInteger(count) || parseIds(idText ?? '', ids) !== count || !ids.every((id, i) => i === 0 || id > ids[i - 1]!)) {
+    throw new BulkheadError('TENANT_CORRUPT', `${label}: its vector codes did not read back whole`);
+  }
+  const words = new Uint32Array(count * WORDS);
+  if (blob) new Uint8Array(words.buffer).set(blob);
+  return { ids, words };
 }
 
 function codesOf(tenant: TenantHandle, index: VectorIndex): Codes {
