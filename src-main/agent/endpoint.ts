@@ -41,8 +41,10 @@ export async function assertLoopbackEndpoint(url: string | URL): Promise<void> {
 }
 
 /**
- * A fetch that checks the policy at the place each request is made (retries and redirects
- * included), so no path around the check sends this tenant's context elsewhere.
+ * A fetch that checks the policy at the place each request is made (retries included;
+ * redirects refused), so no path around the check sends this tenant's context elsewhere.
+ * Known gap: a host name is resolved here and again by fetch, so a DNS answer that changes in
+ * between (rebinding) is not caught; loopback literals and `localhost` (from the hosts file) are not exposed.
  */
 export function policyFetch(localOnly: boolean): typeof fetch {
   return async (input, init) => {
