@@ -18,9 +18,10 @@ export function endpointHost(baseUrl: string): string {
 
 /**
  * The "local models only" check: every address the host resolves to must be loopback, so a
- * name that points anywhere else is refused before a single byte is sent to it.
+ * name that points anywhere else is refused before a single byte is sent to it. Returns the
+ * (loopback) addresses it checked.
  */
-export async function assertLoopbackEndpoint(url: string | URL): Promise<void> {
+export async function assertLoopbackEndpoint(url: string | URL): Promise<string[]> {
   const host = endpointHost(String(url));
   let addresses: string[];
   if (net.isIP(host)) addresses = [host];
@@ -38,18 +39,38 @@ export async function assertLoopbackEndpoint(url: string | URL): Promise<void> {
       `this tenant allows local models only (loopback: 127.0.0.0/8, ::1, localhost), and the model host "${host}" is not one`,
     );
   }
+  return addresses;
+}
+
+/** The URL with its host replaced by a checked address, so fetch does not resolve the name again. */
+function pinned(url: URL, address: string): URL {
+  const out = new URL(url);
+  out.hostname = net.isIPv6(address) ? `[${address}]` : address;
+  return out;
 }
 
 /**
  * A fetch that checks the policy at the place each request is made (retries included;
  * redirects refused), so no path around the check sends this tenant's context elsewhere.
- * Known gap: a host name is resolved here and again by fetch, so a DNS answer that changes in
- * between (rebinding) is not caught; loopback literals and `localhost` (from the hosts file) are not exposed.
+ * Over http a host name is pinned to the addresses just checked (tried in turn), so a DNS answer
+ * that changes in between cannot redirect the request; over https the name must stay for TLS.
  */
 export function policyFetch(localOnly: boolean): typeof fetch {
   return async (input, init) => {
-    const url = typeof input === 'string' || input instanceof URL ? input : input.url;
-    if (localOnly) await assertLoopbackEndpoint(url);
-    return fetch(input, { ...init, redirect: 'error' });
+    const request = { ...init, redirect: 'error' as const };
+    if (!localOnly) return fetch(input, request);
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const addresses = await assertLoopbackEndpoint(url);
+    if (url.protocol !== 'http:' || net.isIP(endpointHost(url.href)) || !(typeof input === 'string' || input instanceof URL)) return fetch(input, request);
+    let lastError: unknown;
+    for (const address of addresses) {
+      try {
+        return await fetch(pinned(url, address), request);
+      } catch (err) {
+        if (init?.signal?.aborted) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError;
   };
 }

@@ -38,9 +38,9 @@ describe('the "local models only" tenant policy', () => {
   });
 
   it('accepts localhost and loopback literals, refuses names that resolve elsewhere or not at all', async () => {
-    await expect(assertLoopbackEndpoint('http://localhost:11434/v1')).resolves.toBeUndefined();
-    await expect(assertLoopbackEndpoint('http://[::1]:8080/v1')).resolves.toBeUndefined();
-    await expect(assertLoopbackEndpoint('http://127.0.0.2:8080/v1')).resolves.toBeUndefined();
+    expect((await assertLoopbackEndpoint('http://localhost:11434/v1')).every(isLoopbackAddress)).toBe(true);
+    await expect(assertLoopbackEndpoint('http://[::1]:8080/v1')).resolves.toEqual(['::1']);
+    await expect(assertLoopbackEndpoint('http://127.0.0.2:8080/v1')).resolves.toEqual(['127.0.0.2']);
     await expect(assertLoopbackEndpoint('http://10.1.2.3:8080/v1')).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
     await expect(assertLoopbackEndpoint('http://no-such-host.invalid/v1')).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
   });
@@ -58,9 +58,13 @@ describe('the "local models only" tenant policy', () => {
     // No model call was made, so none is in the ledger.
     expect(listAudit(t).filter((a) => a.kind === 'model.call')).toHaveLength(0);
 
-    // A loopback endpoint is still allowed under the policy.
+    // A loopback endpoint is still allowed under the policy, by address or as localhost (pinned to
+    // the addresses checked, tried in turn: the server listens on 127.0.0.1 only).
     const local = await askAgent(t, { question: 'What is the pilot budget?' }, { model: modelConfig(loopback.baseUrl), embedder });
     expect(local).toMatchObject({ mode: 'generated', answer: 'from loopback' });
+    const named = await askAgent(t, { question: 'What is the pilot budget?' }, { model: modelConfig(loopback.baseUrl.replace('127.0.0.1', 'localhost')), embedder });
+    expect(named).toMatchObject({ mode: 'generated', answer: 'from loopback' });
+    expect(loopback.requests.at(-1)!.headers.host).toMatch(/^127\.0\.0\.1:\d+$/);
 
     // The control: without the policy, the outside server is reachable and answers.
     writeAgentPolicy(t, { localModelsOnly: false });
