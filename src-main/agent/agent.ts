@@ -56,6 +56,7 @@ export interface AgentResult {
 }
 
 export const DEFAULT_MAX_TOOL_STEPS = 4;
+const CLOSE_POLL_MS = 50;
 
 /** Citation ids for every passage the model saw (context first, then tool results). */
 class CitationBook {
@@ -136,6 +137,10 @@ async function generate(
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // A switch of tenant closes this handle: stop the stream at once, even if the model is silent.
+  const watch = setInterval(() => {
+    if (!tenant.isOpen) controller.abort();
+  }, CLOSE_POLL_MS);
   const onToken = (text: string): void => {
     if (!tenant.isOpen) {
       controller.abort();
@@ -182,6 +187,7 @@ async function generate(
       toolSteps++;
     }
   } finally {
+    clearInterval(watch);
     opts.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -42,6 +42,8 @@ export interface ModelServer {
   readonly requests: RecordedRequest[];
   /** Chat requests only. */
   chatBodies(): ChatRequestBody[];
+  /** Responses the client hung up on before they ended. */
+  dropped(): number;
   /** How the next chat requests are answered; the call index starts again at 0. */
   script(s: Script): void;
   close(): Promise<void>;
@@ -133,6 +135,7 @@ export async function startModelServer(
 ): Promise<ModelServer> {
   let script = initial;
   let calls = 0;
+  let dropped = 0;
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -157,6 +160,9 @@ export async function startModelServer(
         return;
       }
       const index = calls++;
+      res.on('close', () => {
+        if (!res.writableEnded) dropped++;
+      });
       void answer(res, body.model, script(body, index), index).catch(() => res.destroy());
     });
   });
@@ -166,6 +172,7 @@ export async function startModelServer(
   return {
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
     requests,
+    dropped: () => dropped,
     chatBodies: () => requests.filter((r) => r.url.endsWith('/chat/completions') && r.body).map((r) => r.body!),
     script(s) {
       script = s;

@@ -213,4 +213,15 @@ describe('askAgent', () => {
     const large = await askAgent(t, { question: 'gardening' }, { model: modelConfig(server.baseUrl, { contextTokens: 16_384 }), embedder });
     expect(large.toolRefusals).toBe(0);
   });
+
+  it('stops a silent stream as soon as the tenant is closed, without waiting for the model', { timeout: 20_000 }, async () => {
+    server.script(() => ({ kind: 'stall' }));
+    const a = fx.open('Fjord');
+    const before = server.dropped();
+    const pending = askAgent(a, { question: 'What is the pilot budget?' }, { model: modelConfig(server.baseUrl, { timeoutMs: 60_000 }), embedder });
+    setTimeout(() => fx.open('Other'), 200);
+    await expect(pending).rejects.toMatchObject({ code: 'TENANT_CLOSED' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.dropped()).toBe(before + 1);
+  });
 });
