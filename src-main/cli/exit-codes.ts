@@ -31,6 +31,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'KEYRING_CORRUPT':
     case 'TENANT_KEY_REJECTED':
     case 'VERSION_UNSUPPORTED':
+    case 'ISOLATION_FAILED':
       return EXIT.damaged;
     case 'NAME_TAKEN':
     case 'ALREADY_INITIALIZED':

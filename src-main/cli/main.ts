@@ -9,6 +9,7 @@ import { readPassphrase } from './passphrase.js';
 import { unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
 import { registerAgentCommands } from './agent.js';
+import { registerVerifyCommand } from './verify.js';
 
 const VERSION = '0.1.0';
 
@@ -96,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerKnowledgeCommands(program);
   registerAgentCommands(program);
+  registerVerifyCommand(program, VERSION);
 
   program
     .command('doctor')

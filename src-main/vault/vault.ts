@@ -169,6 +169,30 @@ export class Vault {
     return listTenantFiles(this.paths.tenants).filter((f) => !known.has(f.slice(0, f.indexOf('.'))));
   }
 
+  /**
+   * For `verify`: tries to open each tenant's file with another tenant's key (each tenant against
+   * the next in the list, and the last against the first), which must fail. Opens nothing for
+   * use and writes nothing; keys are zeroed after each try.
+   */
+  crossKeyCheck(): { tenantId: string; keyOf: string; refused: boolean; detail: string }[] {
+    const records = this.#reg().list();
+    if (records.length < 2) return [];
+    return records.map((rec, i) => {
+      const other = records[(i + 1) % records.length]!;
+      const key = this.#ring().unwrapTenantKey(other.id, other.keyVersion, other.wrappedKey);
+      try {
+        const db = openEncryptedDatabase(this.paths.tenantFile(rec.id), key, { mustExist: true, label: 'a tenant' });
+        db.close();
+        return { tenantId: rec.id, keyOf: other.id, refused: false, detail: "opened with another tenant's key" };
+      } catch (err) {
+        const code = err instanceof BulkheadError ? err.code : ((err as { code?: string }).code ?? 'ERROR');
+        return { tenantId: rec.id, keyOf: other.id, refused: true, detail: `refused (${code})` };
+      } finally {
+        key.fill(0);
+      }
+    });
+  }
+
   /** Seals an app-wide secret (e.g. the model API key) so it never sits in plaintext on disk. */
   sealAppSecret(purpose: string, secret: string): string {
     return this.#ring().sealAppSecret(purpose, secret);
