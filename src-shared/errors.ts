@@ -20,6 +20,10 @@ export const ERROR_CODES = [
   'NAME_TAKEN',
   'UNSAFE_PATH',
   'IO_ERROR',
+  'UNAUTHORIZED',
+  'NO_TENANT_OPEN',
+  'PRESENTATION_MODE',
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 

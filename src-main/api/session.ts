@@ -1,0 +1,116 @@
+import crypto from 'node:crypto';
+import { BulkheadError } from '../../src-shared/errors.js';
+import type { TenantHandle } from '../vault/handle.js';
+import type { KdfParams } from '../vault/keyring.js';
+import { Keyring } from '../vault/keyring.js';
+import { Vault, type TenantSession } from '../vault/vault.js';
+import { UploadStore } from './uploads.js';
+
+export interface SessionOptions {
+  dataDir: string;
+  /** Argon2id cost for a new vault; tests pass a cheap one, the app never does. */
+  kdf?: Omit<KdfParams, 'salt'>;
+  idleLockSeconds?: number;
+}
+
+/** What a handler works on: the open tenant and a signal that fires when it stops being open. */
+export interface TenantScope {
+  handle: TenantHandle;
+  signal: AbortSignal;
+}
+
+/**
+ * One window's state in the main process: the vault and at most one open tenant. Every switch
+ * or lock aborts the work still running for the previous tenant, so nothing it produces late
+ * can reach the next one, and clears the uploads waiting to be ingested.
+ */
+export class ConsoleSession {
+  readonly vault: Vault;
+  readonly uploads: UploadStore;
+  readonly kdf: Omit<KdfParams, 'salt'> | undefined;
+  readonly idleLockSeconds: number;
+  #tenants: TenantSession | null = null;
+  #scope: AbortController = new AbortController();
+  #presentation: string | null = null;
+
+  constructor(opts: SessionOptions) {
+    this.vault = new Vault(opts.dataDir);
+    this.uploads = new UploadStore(this.vault.paths.dataDir);
+    this.uploads.sweep();
+    this.kdf = opts.kdf;
+    this.idleLockSeconds = opts.idleLockSeconds ?? 600;
+  }
+
+  get presentationTenant(): string | null {
+    return this.#presentation;
+  }
+
+  get current(): TenantHandle | null {
+    const h = this.#tenants?.current ?? null;
+    return h?.isOpen ? h : null;
+  }
+
+  /** The open tenant, or NO_TENANT_OPEN / LOCKED. */
+  scope(): TenantScope {
+    if (this.vault.state !== 'unlocked') throw new BulkheadError('LOCKED', 'the vault is locked');
+    const handle = this.current;
+    if (!handle) throw new BulkheadError('NO_TENANT_OPEN', 'open a client first');
+    return { handle, signal: this.#scope.signal };
+  }
+
+  open(tenantId: string): TenantHandle {
+    if (this.#presentation && tenantId !== this.#presentation) {
+      throw new BulkheadError('PRESENTATION_MODE', 'presentation mode: enter the passphrase to switch clients');
+    }
+    this.#endScope();
+    this.#tenants ??= this.vault.openSession();
+    return this.#tenants.open(tenantId);
+  }
+
+  /** Closes the open tenant if it is this one (before deleting it). */
+  closeIf(tenantId: string): void {
+    if (this.current?.id === tenantId) this.#closeTenant();
+  }
+
+  enterPresentation(tenantId: string): void {
+    this.open(tenantId);
+    this.#presentation = tenantId;
+  }
+
+  /** Presentation mode ends only with the passphrase, checked against the keyring on disk. */
+  async exitPresentation(passphrase: string): Promise<void> {
+    const ring = await Keyring.unlock(this.vault.paths.keyring, passphrase);
+    ring.destroy();
+    this.#presentation = null;
+  }
+
+  requireNotPresenting(): void {
+    if (this.#presentation) throw new BulkheadError('PRESENTATION_MODE', 'presentation mode: enter the passphrase first');
+  }
+
+  lock(): void {
+    this.#closeTenant();
+    this.#tenants = null;
+    this.#presentation = null;
+    this.vault.lock();
+  }
+
+  #closeTenant(): void {
+    this.#endScope();
+    this.#tenants?.close();
+  }
+
+  #endScope(): void {
+    this.#scope.abort(new BulkheadError('CANCELLED', 'the client was closed'));
+    this.#scope = new AbortController();
+    this.uploads.discardAll();
+  }
+}
+
+const PALETTE = ['#2f6fde', '#d9480f', '#2b8a3e', '#ae3ec9', '#0c8599', '#e8590c', '#5c7cfa', '#c2255c', '#5f3dc4', '#087f5b', '#b08900', '#1971c2'];
+
+/** A stable colour per tenant, from its random id (so it says nothing of the client). */
+export function tenantColour(tenantId: string): string {
+  const digest = crypto.createHash('sha256').update(tenantId).digest();
+  return PALETTE[digest[0]! % PALETTE.length]!;
+}

@@ -1,0 +1,111 @@
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { Citation } from '../../src-shared/contract.js';
+import { ask, newConversation, stopAnswer, useChat, type ChatMessage } from '../state/chat.js';
+import { openPassage } from '../state/panels.js';
+
+/**
+ * Model output as plain text: "[2]" becomes a button that opens cited passage 2; nothing else
+ * is interpreted (no HTML, no markdown images that could load a remote URL).
+ */
+function AnswerText({ text, citations }: { text: string; citations: Citation[] }) {
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  const parts: ReactNode[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\[(\d{1,3})\]/g)) {
+    const c = byN.get(Number(m[1]));
+    if (!c) continue;
+    parts.push(text.slice(last, m.index));
+    parts.push(
+      <button key={`${m.index}`} className="cite" onClick={() => void openPassage(c.chunkId)} title={c.title} data-testid="citation-inline">
+        {c.n}
+      </button>,
+    );
+    last = m.index + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return <div className="answer-text">{parts}</div>;
+}
+
+function Message({ m }: { m: ChatMessage }) {
+  if (m.role === 'user') return <div className="msg msg-user">{m.text}</div>;
+  return (
+    <div className={`msg msg-assistant msg-${m.state}`} data-testid="answer">
+      {m.mode === 'retrieval-only' && <div className="mode-label">No model answered: the most relevant passages</div>}
+      <AnswerText text={m.text} citations={m.citations} />
+      {m.state === 'streaming' && <span className="caret" aria-label="answering" />}
+      {m.state === 'stopped' && <div className="muted small-print">Stopped.</div>}
+      {m.error && <div className="error-text">{m.error}</div>}
+      {m.citations.length > 0 && (
+        <ol className="citation-list">
+          {m.citations.map((c) => (
+            <li key={c.n}>
+              <button className="citation" onClick={() => void openPassage(c.chunkId)} data-testid="citation">
+                <span className="cite">{c.n}</span>
+                <span className="citation-title">{c.title}</span>
+                {c.page !== null && <span className="muted"> · p. {c.page}</span>}
+                <span className="citation-excerpt muted">{c.excerpt}</span>
+              </button>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+export function ChatScreen() {
+  const { messages, streaming } = useChat();
+  const [draft, setDraft] = useState('');
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [messages]);
+
+  function submit(e: FormEvent): void {
+    e.preventDefault();
+    const q = draft.trim();
+    if (!q || streaming) return;
+    setDraft('');
+    void ask(q);
+  }
+
+  return (
+    <div className="screen chat">
+      <header className="screen-header">
+        <div>
+          <h1>Ask</h1>
+          <p className="muted">Answers come from this client&apos;s documents only, with the passages they rely on.</p>
+        </div>
+        <button className="button ghost" onClick={newConversation} disabled={streaming || messages.length === 0}>
+          New conversation
+        </button>
+      </header>
+      <div className="messages" aria-live="polite">
+        {messages.length === 0 && <div className="empty">Ask a question about this client&apos;s documents.</div>}
+        {messages.map((m) => (
+          <Message key={m.id} m={m} />
+        ))}
+        <div ref={end} />
+      </div>
+      <form className="composer" onSubmit={submit}>
+        <textarea
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) submit(e);
+          }}
+          placeholder="Ask a question…"
+          aria-label="Question"
+          rows={2}
+        />
+        {streaming ? (
+          <button className="button" type="button" onClick={stopAnswer}>
+            Stop
+          </button>
+        ) : (
+          <button className="button primary" type="submit" disabled={!draft.trim()}>
+            Ask
+          </button>
+        )}
+      </form>
+    </div>
+  );
+}
