@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { messageOf } from './client.js';
+import { Icon, type IconName } from './components/Icon.js';
 import { PassageDrawer } from './components/PassageDrawer.js';
 import { PresentButton } from './components/Presentation.js';
 import { TenantSwitcher } from './components/TenantSwitcher.js';
@@ -13,12 +14,12 @@ import { TenantPicker } from './screens/TenantPicker.js';
 import { FirstRunScreen, UnlockScreen } from './screens/Unlock.js';
 import { lock, refreshStatus, setScreen, useSession, type Screen } from './state/session.js';
 
-const NAV: { screen: Screen; label: string; icon: string }[] = [
-  { screen: 'library', label: 'Library', icon: '▤' },
-  { screen: 'search', label: 'Search', icon: '⌕' },
-  { screen: 'chat', label: 'Ask', icon: '✦' },
-  { screen: 'audit', label: 'Audit trail', icon: '⛓' },
-  { screen: 'settings', label: 'Settings', icon: '⚙' },
+const NAV: { screen: Screen; label: string; icon: IconName }[] = [
+  { screen: 'library', label: 'Library', icon: 'library' },
+  { screen: 'search', label: 'Search', icon: 'search' },
+  { screen: 'chat', label: 'Ask', icon: 'ask' },
+  { screen: 'audit', label: 'Audit trail', icon: 'audit' },
+  { screen: 'settings', label: 'Settings', icon: 'settings' },
 ];
 
 function CurrentScreen({ screen }: { screen: Screen }) {
@@ -52,8 +53,8 @@ function Shell() {
         <div className="nav-list">
           {NAV.map((n) => (
             <button key={n.screen} className={`nav-item ${screen === n.screen ? 'active' : ''}`} onClick={() => setScreen(n.screen)} aria-current={screen === n.screen ? 'page' : undefined}>
-              <span className="nav-icon" aria-hidden="true">
-                {n.icon}
+              <span className="nav-icon">
+                <Icon name={n.icon} />
               </span>
               {n.label}
             </button>
@@ -62,8 +63,8 @@ function Shell() {
         <div className="sidebar-footer">
           <PresentButton />
           <button className="nav-item" onClick={() => void lock()} data-testid="lock">
-            <span className="nav-icon" aria-hidden="true">
-              ⏻
+            <span className="nav-icon">
+              <Icon name="lock" />
             </span>
             Lock
           </button>

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { call, messageOf } from '../client.js';
-import { applyStatus, refreshTenants, useSession } from '../state/session.js';
+import { applyStatus, useSession } from '../state/session.js';
 import { Dialog } from './Dialog.js';
+import { Icon } from './Icon.js';
 
 /** Enters presentation mode for the open client: the others vanish from the UI and from main's answers. */
 export function PresentButton() {
@@ -17,7 +18,6 @@ export function PresentButton() {
       applyStatus(await call('presentation.enter', { tenantId: tenant!.id }));
       // Names of other clients leave memory, not only the screen.
       useSession.setState({ tenants: [] });
-      await refreshTenants();
     } catch (err) {
       setError(messageOf(err));
     }
@@ -27,7 +27,6 @@ export function PresentButton() {
     e.preventDefault();
     try {
       applyStatus(await call('presentation.exit', { passphrase }));
-      await refreshTenants();
       setAsking(false);
       setPassphrase('');
       setError(null);
@@ -39,8 +38,8 @@ export function PresentButton() {
   if (!presenting) {
     return (
       <button className="nav-item" onClick={() => void enter()} data-testid="present">
-        <span className="nav-icon" aria-hidden="true">
-          ◱
+        <span className="nav-icon">
+          <Icon name="present" />
         </span>
         Present this client
       </button>

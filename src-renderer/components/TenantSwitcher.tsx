@@ -19,7 +19,11 @@ export function TenantSwitcher() {
       if (!box.current?.contains(e.target as Node)) setOpen(false);
     };
     window.addEventListener('mousedown', close);
-    return () => window.removeEventListener('mousedown', close);
+    return () => {
+      window.removeEventListener('mousedown', close);
+      // Other clients' names stay in memory only while the menu is open.
+      useSession.setState({ tenants: [] });
+    };
   }, [open]);
 
   if (!tenant) return null;

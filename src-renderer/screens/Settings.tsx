@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { call, messageOf } from '../client.js';
 import { Dialog } from '../components/Dialog.js';
 import { loadSettings, useSettings } from '../state/panels.js';
-import { applyStatus, refreshTenants, useSession } from '../state/session.js';
+import { applyStatus, useSession } from '../state/session.js';
 
 function ClientSection() {
   const tenant = useSession((s) => s.status?.tenant);
@@ -18,7 +18,6 @@ function ClientSection() {
     try {
       await call('tenants.rename', { tenantId: tenant!.id, name });
       applyStatus(await call('vault.status', {}));
-      await refreshTenants();
       setMessage('Renamed.');
     } catch (err) {
       setMessage(messageOf(err));
@@ -30,7 +29,6 @@ function ClientSection() {
       await call('tenants.delete', { tenantId: tenant!.id, confirmName });
       setDeleting(false);
       applyStatus(await call('vault.status', {}));
-      await refreshTenants();
     } catch (err) {
       setMessage(messageOf(err));
     }

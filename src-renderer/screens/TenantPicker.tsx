@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { call, messageOf } from '../client.js';
 import { lock, openTenant, refreshTenants, useSession } from '../state/session.js';
 
@@ -11,7 +11,6 @@ export function NewTenantForm({ onDone }: { onDone?: () => void }) {
     try {
       const t = await call('tenants.create', { name });
       setName('');
-      await refreshTenants();
       await openTenant(t.id);
       onDone?.();
     } catch (err) {
@@ -34,6 +33,9 @@ export function TenantPicker() {
   const tenants = useSession((s) => s.tenants);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    refreshTenants().catch((err: unknown) => setError(messageOf(err)));
+  }, []);
 
   async function samples(): Promise<void> {
     setBusy(true);

@@ -26,29 +26,28 @@ export function applyStatus(status: VaultStatus): void {
   useSession.setState((s) => ({
     status,
     generation: changed ? s.generation + 1 : s.generation,
-    tenants: status.state === 'unlocked' ? s.tenants : [],
+    // The list of clients is fetched when a picker shows it, and forgotten on every switch.
+    tenants: changed ? [] : s.tenants,
     screen: changed ? 'library' : s.screen,
   }));
 }
 
 export async function refreshStatus(): Promise<void> {
   applyStatus(await call('vault.status', {}));
-  if (useSession.getState().status?.state === 'unlocked') await refreshTenants();
 }
 
 export async function refreshTenants(): Promise<void> {
+  const generation = useSession.getState().generation;
   const tenants = await call('tenants.list', {});
-  useSession.setState({ tenants });
+  if (stillCurrent(generation)) useSession.setState({ tenants });
 }
 
 export async function unlock(passphrase: string): Promise<void> {
   applyStatus(await call('vault.unlock', { passphrase }));
-  await refreshTenants();
 }
 
 export async function initialize(passphrase: string, samples: boolean): Promise<void> {
   applyStatus(await call('vault.initialize', { passphrase, samples }));
-  await refreshTenants();
 }
 
 export async function lock(): Promise<void> {
@@ -60,7 +59,7 @@ export async function lock(): Promise<void> {
 export async function openTenant(tenantId: string): Promise<void> {
   // Wipe first: nothing of the previous client may be on screen while the next one opens.
   resetTenantStores();
-  useSession.setState((s) => ({ generation: s.generation + 1 }));
+  useSession.setState((s) => ({ generation: s.generation + 1, tenants: [] }));
   await call('tenants.open', { tenantId });
   applyStatus(await call('vault.status', {}));
 }
