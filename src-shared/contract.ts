@@ -2,13 +2,13 @@
 // the web host and the renderer's client are all typed and checked from these schemas.
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import type { Result } from './transport.js';
 import { DisplayName, Passphrase, TenantId } from './tenant.js';
 
 export const ApiError = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
 
-/** What crosses the boundary: a value or a typed error, never a thrown exception. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+export type { Result } from './transport.js';
 
 const NoInput = z.strictObject({});
 
@@ -250,22 +250,4 @@ export function isStreamName(name: unknown): name is StreamName {
 /** The largest file the console accepts in one upload (the ingest pipeline's own limit). */
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
-/** Where each kind of message travels: IPC channels in Electron, paths on the web host. */
-export const TRANSPORT = {
-  ipc: { call: 'bulkhead:call', stream: 'bulkhead:stream', streamEvent: 'bulkhead:stream-event', cancel: 'bulkhead:cancel', upload: 'bulkhead:upload' },
-  http: { call: '/api/call/', stream: '/api/stream/', upload: '/api/upload' },
-  /** Header names of the web host: the per-launch token and an upload's file name. */
-  headers: { token: 'x-bulkhead-token', fileName: 'x-bulkhead-file-name' },
-} as const;
-
-/**
- * The bridge the renderer sees (preload in Electron, fetch on the web host): three generic
- * functions whose names and payloads are checked against the contract on the main side.
- */
-export interface Bridge {
-  call(name: string, input: unknown): Promise<Result<unknown>>;
-  /** `streamId` (random, from the caller) is what `cancel` stops. */
-  stream(name: string, input: unknown, onEvent: (event: unknown) => void, streamId: string): Promise<Result<unknown>>;
-  cancel(streamId: string): void;
-  upload(name: string, bytes: ArrayBuffer): Promise<Result<unknown>>;
-}
+export { TRANSPORT, type Bridge } from './transport.js';
