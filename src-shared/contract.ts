@@ -26,6 +26,8 @@ export const VaultStatus = z.object({
   tenant: OpenTenant.nullable(),
   /** Presentation mode: only this tenant exists for the UI until the passphrase is entered. */
   presentation: z.boolean(),
+  /** "Unlock with my login" through the OS keychain (desktop app only, opt-in). */
+  keychain: z.object({ supported: z.boolean(), enabled: z.boolean(), reason: z.string().nullable() }),
   /** The UI locks the vault after this long without input. */
   idleLockSeconds: z.number().int(),
 });
@@ -178,6 +180,10 @@ export const calls = {
   'vault.initialize': { input: z.strictObject({ passphrase: Passphrase, samples: z.boolean().default(false) }), output: VaultStatus },
   'vault.unlock': { input: z.strictObject({ passphrase: z.string().min(1).max(1024) }), output: VaultStatus },
   'vault.lock': { input: NoInput, output: VaultStatus },
+  'vault.unlockWithKeychain': { input: NoInput, output: VaultStatus },
+  /** The passphrase again, so that someone at an unlocked laptop cannot turn it on. */
+  'keychain.enable': { input: z.strictObject({ passphrase: z.string().min(1).max(1024) }), output: VaultStatus },
+  'keychain.disable': { input: NoInput, output: VaultStatus },
   'tenants.list': { input: NoInput, output: z.array(TenantItem) },
   'tenants.create': { input: z.strictObject({ name: DisplayName }), output: TenantItem },
   'tenants.rename': { input: z.strictObject({ tenantId: TenantId, name: DisplayName }), output: TenantItem },

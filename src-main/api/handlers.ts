@@ -36,7 +36,7 @@ function openTenantView(s: ConsoleSession, h: TenantHandle): OpenTenant {
 function status(s: ConsoleSession): VaultStatus {
   const state = s.vault.state;
   const h = state === 'unlocked' ? s.current : null;
-  return { state, tenant: h ? openTenantView(s, h) : null, presentation: s.presentationTenant !== null, idleLockSeconds: s.idleLockSeconds };
+  return { state, tenant: h ? openTenantView(s, h) : null, presentation: s.presentationTenant !== null, keychain: s.keychain.status(), idleLockSeconds: s.idleLockSeconds };
 }
 
 function embedderView(c: EmbedderConfig): EmbedderView {
@@ -70,6 +70,23 @@ export const callHandlers: CallHandlers = {
   },
   'vault.lock': (s) => {
     s.lock();
+    return status(s);
+  },
+  'vault.unlockWithKeychain': (s) => {
+    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
+    s.keychain.unlock(s.vault);
+    return status(s);
+  },
+  'keychain.enable': async (s, { passphrase }) => {
+    s.requireNotPresenting();
+    await s.checkPassphrase(passphrase);
+    s.keychain.enable(s.vault);
+    return status(s);
+  },
+  'keychain.disable': (s) => {
+    if (s.vault.state !== 'unlocked') throw new BulkheadError('LOCKED', 'the vault is locked');
+    s.requireNotPresenting();
+    s.keychain.disable();
     return status(s);
   },
   'tenants.list': (s) => {

@@ -4,6 +4,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { KdfParams } from '../vault/keyring.js';
 import { Keyring } from '../vault/keyring.js';
 import { Vault, type TenantSession } from '../vault/vault.js';
+import { Keychain, type KeychainBackend } from './keychain.js';
 import { UploadStore } from './uploads.js';
 
 export interface SessionOptions {
@@ -11,6 +12,8 @@ export interface SessionOptions {
   /** Argon2id cost for a new vault; tests pass a cheap one, the app never does. */
   kdf?: Omit<KdfParams, 'salt'>;
   idleLockSeconds?: number;
+  /** Electron's safeStorage; none on the web host. */
+  keychain?: KeychainBackend;
 }
 
 /** What a handler works on: the open tenant and a signal that fires when it stops being open. */
@@ -29,6 +32,7 @@ export class ConsoleSession {
   readonly uploads: UploadStore;
   readonly kdf: Omit<KdfParams, 'salt'> | undefined;
   readonly idleLockSeconds: number;
+  readonly keychain: Keychain;
   #tenants: TenantSession | null = null;
   #scope: AbortController = new AbortController();
   #presentation: string | null = null;
@@ -38,6 +42,7 @@ export class ConsoleSession {
     this.uploads = new UploadStore(this.vault.paths.dataDir);
     this.uploads.sweep();
     this.kdf = opts.kdf;
+    this.keychain = new Keychain(this.vault.paths.dataDir, opts.keychain ?? null);
     this.idleLockSeconds = opts.idleLockSeconds ?? 600;
   }
 
@@ -79,9 +84,13 @@ export class ConsoleSession {
 
   /** Presentation mode ends only with the passphrase, checked against the keyring on disk. */
   async exitPresentation(passphrase: string): Promise<void> {
+    await this.checkPassphrase(passphrase);
+    this.#presentation = null;
+  }
+
+  async checkPassphrase(passphrase: string): Promise<void> {
     const ring = await Keyring.unlock(this.vault.paths.keyring, passphrase);
     ring.destroy();
-    this.#presentation = null;
   }
 
   requireNotPresenting(): void {

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, protocol, session as electronSession, shell } from 'electron';
+import { app, BrowserWindow, protocol, safeStorage, session as electronSession, shell } from 'electron';
+import type { KeychainBackend } from '../api/keychain.js';
 import { ConsoleSession } from '../api/session.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../web/security.js';
@@ -49,9 +50,17 @@ function lockDown(): void {
   });
 }
 
+/** safeStorage as the console's keychain; the policy (basic_text refused, no silent re-keying) is in api/keychain. */
+const keychain: KeychainBackend = {
+  backend: () => (process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : process.platform),
+  isAvailable: () => safeStorage.isEncryptionAvailable(),
+  encrypt: (text) => safeStorage.encryptString(text),
+  decrypt: (blob) => safeStorage.decryptString(blob),
+};
+
 async function start(): Promise<void> {
   await app.whenReady();
-  const consoleSession = new ConsoleSession({ dataDir: resolveDataDir(process.env.BULKHEAD_DATA_DIR) });
+  const consoleSession = new ConsoleSession({ dataDir: resolveDataDir(process.env.BULKHEAD_DATA_DIR), keychain });
   serveRenderer();
   lockDown();
   registerIpc(consoleSession);

@@ -214,6 +214,58 @@ function ModelSection() {
   );
 }
 
+function SecuritySection() {
+  const status = useSession((s) => s.status);
+  const [passphrase, setPassphrase] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+  if (!status) return null;
+  const { keychain, idleLockSeconds, presentation } = status;
+
+  async function enable(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    try {
+      applyStatus(await call('keychain.enable', { passphrase }));
+      setPassphrase('');
+      setMessage('This computer’s keychain can now unlock the vault.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+  async function disable(): Promise<void> {
+    try {
+      applyStatus(await call('keychain.disable', {}));
+      setMessage('Keychain unlock is off; the passphrase is needed again.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+
+  return (
+    <section className="panel settings-section" aria-label="Security">
+      <h2>Security</h2>
+      <p className="muted small-print">
+        The vault locks itself after {Math.round(idleLockSeconds / 60)} minute{idleLockSeconds >= 120 ? 's' : ''} without input, and every client&apos;s data leaves this window.
+      </p>
+      <h3>Unlock with the system keychain</h3>
+      {!keychain.supported ? (
+        <p className="muted small-print">{keychain.reason}</p>
+      ) : keychain.enabled ? (
+        <button className="button" onClick={() => void disable()} disabled={presentation}>
+          Turn off keychain unlock
+        </button>
+      ) : (
+        <form className="inline-form" onSubmit={(e) => void enable(e)}>
+          <input type="password" placeholder="Passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-label="Passphrase to turn on keychain unlock" />
+          <button className="button" type="submit" disabled={!passphrase || presentation}>
+            Turn on
+          </button>
+        </form>
+      )}
+      {message && <p className="muted">{message}</p>}
+    </section>
+  );
+}
+
 export function SettingsScreen() {
   useEffect(() => void loadSettings(), []);
   return (
@@ -228,6 +280,7 @@ export function SettingsScreen() {
         <ClientSection />
         <ModelSection />
         <EmbedderSection />
+        <SecuritySection />
       </div>
     </div>
   );

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { messageOf } from '../client.js';
-import { initialize, unlock } from '../state/session.js';
+import { call } from '../client.js';
+import { applyStatus, initialize, unlock, useSession } from '../state/session.js';
 
 function Brand() {
   return (
@@ -12,6 +13,7 @@ function Brand() {
 }
 
 export function UnlockScreen() {
+  const keychain = useSession((s) => s.status?.keychain);
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -46,6 +48,21 @@ export function UnlockScreen() {
         <button className="button primary wide" disabled={busy || passphrase.length === 0} type="submit">
           {busy ? 'Unlocking…' : 'Unlock'}
         </button>
+        {keychain?.enabled && keychain.supported && (
+          <button
+            className="button ghost wide keychain-button"
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              setError(null);
+              call('vault.unlockWithKeychain', {})
+                .then(applyStatus)
+                .catch((err: unknown) => setError(messageOf(err)));
+            }}
+          >
+            Unlock with the system keychain
+          </button>
+        )}
       </form>
     </main>
   );
