@@ -103,8 +103,9 @@ export const UploadId = z.string().regex(/^u_[0-9a-f]{32}$/, 'not an upload id')
 export const Upload = z.object({ uploadId: UploadId, name: z.string(), bytes: z.number().int() });
 export type Upload = z.infer<typeof Upload>;
 
+/** A source an answer cites as [S1], [S2]…: opening it shows the passage. */
 export const Citation = z.object({
-  n: z.number().int().min(1),
+  id: z.string().regex(/^S\d{1,4}$/),
   chunkId: z.number().int(),
   documentId: z.number().int(),
   title: z.string(),
@@ -115,17 +116,20 @@ export type Citation = z.infer<typeof Citation>;
 
 export const ChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token'), text: z.string() }),
-  z.object({ type: z.literal('citations'), citations: z.array(Citation) }),
+  /** The text streamed so far is void (the model failed mid-answer); a retrieval-only answer follows. */
+  z.object({ type: z.literal('discard') }),
 ]);
 export type ChatEvent = z.infer<typeof ChatEvent>;
 
 export const ChatAnswer = z.object({
-  conversationId: z.string(),
+  conversationId: z.number().int(),
   text: z.string(),
   /** 'retrieval-only' when no model answered: the best passages, labelled as such. */
-  mode: z.enum(['model', 'retrieval-only']),
+  mode: z.enum(['generated', 'retrieval-only']),
   citations: z.array(Citation),
-  stopped: z.boolean(),
+  model: z.object({ name: z.string(), host: z.string() }).nullable(),
+  /** Why a configured model was not used, in words for the user. */
+  modelError: z.string().nullable(),
 });
 export type ChatAnswer = z.infer<typeof ChatAnswer>;
 
@@ -144,10 +148,12 @@ export const EmbedderInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('openai'), baseUrl: HttpUrl, model: z.string().trim().min(1).max(200), apiKey: z.string().max(500).optional() }),
 ]);
 
-export const ModelSettings = z.object({ baseUrl: z.string().nullable(), model: z.string().nullable(), localOnly: z.boolean(), hasApiKey: z.boolean() });
+/** The chat model is the vault's (one endpoint for every client); local-only is each client's policy. */
+export const ModelSettings = z.object({ baseUrl: z.string().nullable(), name: z.string().nullable(), hasApiKey: z.boolean(), localOnly: z.boolean() });
 export const ModelInput = z.strictObject({
   baseUrl: HttpUrl,
-  model: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200),
+  /** Absent keeps the stored key; '' removes it. */
   apiKey: z.string().max(500).optional(),
   localOnly: z.boolean(),
 });
@@ -227,7 +233,7 @@ export const streams = {
     output: IngestSummary,
   },
   'chat.ask': {
-    input: z.strictObject({ question: z.string().trim().min(1, 'ask something').max(8000), conversationId: z.string().max(100).nullable().default(null) }),
+    input: z.strictObject({ question: z.string().trim().min(1, 'ask something').max(4000), conversationId: z.number().int().min(1).nullable().default(null) }),
     event: ChatEvent,
     output: ChatAnswer,
   },

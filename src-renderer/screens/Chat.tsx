@@ -4,22 +4,24 @@ import { ask, newConversation, stopAnswer, useChat, type ChatMessage } from '../
 import { openPassage } from '../state/panels.js';
 
 /**
- * Model output as plain text: "[2]" becomes a button that opens cited passage 2; nothing else
- * is interpreted (no HTML, no markdown images that could load a remote URL).
+ * Model output as plain text: "[S2]" (or "[S1, S2]") becomes buttons that open the cited
+ * passages; nothing else is interpreted (no HTML, no markdown images that could load a URL).
  */
 function AnswerText({ text, citations }: { text: string; citations: Citation[] }) {
-  const byN = new Map(citations.map((c) => [c.n, c]));
+  const byId = new Map(citations.map((c) => [c.id, c]));
   const parts: ReactNode[] = [];
   let last = 0;
-  for (const m of text.matchAll(/\[(\d{1,3})\]/g)) {
-    const c = byN.get(Number(m[1]));
-    if (!c) continue;
+  for (const m of text.matchAll(/\[(S\d{1,4}(?:\s*,\s*S\d{1,4})*)\]/g)) {
+    const cited = m[1]!.split(/\s*,\s*/).flatMap((id) => byId.get(id) ?? []);
+    if (cited.length === 0) continue;
     parts.push(text.slice(last, m.index));
-    parts.push(
-      <button key={`${m.index}`} className="cite" onClick={() => void openPassage(c.chunkId)} title={c.title} data-testid="citation-inline">
-        {c.n}
-      </button>,
-    );
+    for (const c of cited) {
+      parts.push(
+        <button key={`${m.index}-${c.id}`} className="cite" onClick={() => void openPassage(c.chunkId)} title={c.title} data-testid="citation-inline">
+          {c.id}
+        </button>,
+      );
+    }
     last = m.index + m[0].length;
   }
   parts.push(text.slice(last));
@@ -30,7 +32,7 @@ function Message({ m }: { m: ChatMessage }) {
   if (m.role === 'user') return <div className="msg msg-user">{m.text}</div>;
   return (
     <div className={`msg msg-assistant msg-${m.state}`} data-testid="answer">
-      {m.mode === 'retrieval-only' && <div className="mode-label">No model answered: the most relevant passages</div>}
+      {m.mode === 'retrieval-only' && <div className="mode-label">Not generated: the most relevant passages{m.note ? ` (${m.note})` : ''}</div>}
       <AnswerText text={m.text} citations={m.citations} />
       {m.state === 'streaming' && <span className="caret" aria-label="answering" />}
       {m.state === 'stopped' && <div className="muted small-print">Stopped.</div>}
@@ -38,9 +40,9 @@ function Message({ m }: { m: ChatMessage }) {
       {m.citations.length > 0 && (
         <ol className="citation-list">
           {m.citations.map((c) => (
-            <li key={c.n}>
+            <li key={c.id}>
               <button className="citation" onClick={() => void openPassage(c.chunkId)} data-testid="citation">
-                <span className="cite">{c.n}</span>
+                <span className="cite">{c.id}</span>
                 <span className="citation-title">{c.title}</span>
                 {c.page !== null && <span className="muted"> · p. {c.page}</span>}
                 <span className="citation-excerpt muted">{c.excerpt}</span>

@@ -159,7 +159,7 @@ function ModelSection() {
     const m = settings?.model;
     if (!m) return;
     if (m.baseUrl) setBaseUrl(m.baseUrl);
-    if (m.model) setModel(m.model);
+    if (m.name) setModel(m.name);
     setLocalOnly(m.localOnly);
   }, [settings]);
 
@@ -167,7 +167,7 @@ function ModelSection() {
     e.preventDefault();
     setMessage(null);
     try {
-      useSettings.setState({ settings: await call('settings.setModel', { model: { baseUrl, model, localOnly } }) });
+      useSettings.setState({ settings: await call('settings.setModel', { model: { baseUrl, name: model, localOnly } }) });
       setMessage('Saved.');
     } catch (err) {
       setMessage(messageOf(err));

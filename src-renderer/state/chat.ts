@@ -12,11 +12,12 @@ export interface ChatMessage {
   mode: ChatAnswer['mode'] | null;
   state: 'streaming' | 'done' | 'stopped' | 'failed';
   error: string | null;
+  note: string | null;
 }
 
 interface ChatState {
   messages: ChatMessage[];
-  conversationId: string | null;
+  conversationId: number | null;
   streaming: boolean;
 }
 
@@ -42,28 +43,27 @@ export async function ask(question: string): Promise<void> {
     streaming: true,
     messages: [
       ...s.messages,
-      { id: crypto.randomUUID(), role: 'user', text: question, citations: [], mode: null, state: 'done', error: null },
-      { id: answerId, role: 'assistant', text: '', citations: [], mode: null, state: 'streaming', error: null },
+      { id: crypto.randomUUID(), role: 'user', text: question, citations: [], mode: null, state: 'done', error: null, note: null },
+      { id: answerId, role: 'assistant', text: '', citations: [], mode: null, state: 'streaming', error: null, note: null },
     ],
   }));
   let text = '';
   current = stream('chat.ask', { question, conversationId: useChat.getState().conversationId }, (e) => {
     // A token for the previous client never lands under the next one.
     if (!stillCurrent(generation)) return;
-    if (e.type === 'token') {
-      text += e.text;
-      patch(answerId, { text });
-    } else patch(answerId, { citations: e.citations });
+    if (e.type === 'token') text += e.text;
+    else text = '';
+    patch(answerId, { text });
   });
   try {
     const answer = await current.result;
     if (!stillCurrent(generation)) return;
-    patch(answerId, { text: answer.text, citations: answer.citations, mode: answer.mode, state: answer.stopped ? 'stopped' : 'done' });
+    patch(answerId, { text: answer.text, citations: answer.citations, mode: answer.mode, state: 'done', note: answer.modelError });
     useChat.setState({ conversationId: answer.conversationId });
   } catch (err) {
     if (!stillCurrent(generation)) return;
     const stopped = err instanceof Error && 'code' in err && err.code === 'CANCELLED';
-    patch(answerId, { state: stopped ? 'stopped' : 'failed', error: stopped ? null : messageOf(err) });
+    patch(answerId, { state: stopped ? 'stopped' : 'failed', error: stopped ? null : messageOf(err), text: stopped ? text : '' });
   } finally {
     if (stillCurrent(generation)) useChat.setState({ streaming: false });
     current = null;
