@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import type { DocumentItem } from '../../src-shared/contract.js';
 import { messageOf } from '../client.js';
 import { Dialog } from '../components/Dialog.js';
-import { formatBytes, formatDate } from '../components/format.js';
+import { formatBytes, formatDate, plural } from '../components/format.js';
 import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest.js';
 import { deleteDocument, loadPage, PAGE_SIZE, useLibrary } from '../state/library.js';
 
@@ -39,7 +39,7 @@ function IngestPanel() {
       </ul>
       {summary && (
         <p className="summary-line" data-testid="ingest-summary">
-          {summary.added} added · {summary.replaced} replaced · {summary.unchanged} unchanged · {summary.failed} failed · {summary.chunks} passages
+          {summary.added} added · {summary.replaced} replaced · {summary.unchanged} unchanged · {summary.failed} failed · {plural(summary.chunks, 'passage')}
           {summary.cancelled ? ' · stopped before the end' : ''}
         </p>
       )}
@@ -213,7 +213,7 @@ export function LibraryScreen() {
           }
         >
           <p>
-            <strong>{confirm.title}</strong> and its {confirm.chunkCount} passages will be removed from this client&apos;s library. This cannot be undone.
+            <strong>{confirm.title}</strong> and its {plural(confirm.chunkCount, 'passage')} will be removed from this client&apos;s library. This cannot be undone.
           </p>
           {deleteError && <p className="error-text">{deleteError}</p>}
         </Dialog>

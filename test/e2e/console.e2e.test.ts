@@ -55,6 +55,30 @@ describe('the console in a browser', () => {
     expect(await page.locator('progress').evaluateAll((els) => els.map((e) => (e as unknown as { value: number }).value))).toEqual([1, 1, 1]);
     await expect.poll(() => page.getByTestId('doc-row').count()).toBe(2);
     await screenshot(page, '04-library-ingested');
+
+    // Drag and drop: a file dropped on the library is added like a picked one.
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: string[], name: string) => unknown; document: { querySelector(s: string): { dispatchEvent(e: unknown): void } }; DragEvent: new (t: string, o: object) => unknown };
+      const dt = new g.DataTransfer();
+      dt.items.add(new g.File(['Dropped notes about the Zephyr launch.'], 'dropped.md'));
+      const target = g.document.querySelector('[data-testid=library]');
+      target.dispatchEvent(new g.DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new g.DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.getByTestId('ingest-summary').waitFor();
+    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+
+    // Delete asks first; cancelling keeps the document, confirming removes it.
+    const dropped = page.getByTestId('doc-row').filter({ hasText: 'dropped.md' });
+    await dropped.getByRole('button', { name: /Delete/ }).click();
+    await page.getByRole('dialog').waitFor();
+    await screenshot(page, '04b-delete-confirm');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+    await dropped.getByRole('button', { name: /Delete/ }).click();
+    await page.getByRole('button', { name: 'Delete document' }).click();
+    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(2);
     // The uploaded copies are gone from the private temporary folder.
     expect(c.host.session.uploads.pending).toBe(0);
 
