@@ -11,9 +11,21 @@ export class ApiFailure extends Error {
   }
 }
 
+let onLocked: () => void = () => undefined;
+
+/** Called when main answers LOCKED (it locked on its own, e.g. after idle): the UI follows. */
+export function whenLocked(handler: () => void): void {
+  onLocked = handler;
+}
+
+function failure(error: ApiError): ApiFailure {
+  if (error.code === 'LOCKED') onLocked();
+  return new ApiFailure(error);
+}
+
 export async function call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> {
   const r = await bridge.call(name, input);
-  if (!r.ok) throw new ApiFailure(r.error);
+  if (!r.ok) throw failure(r.error);
   return r.value as CallOutput<K>;
 }
 
@@ -25,7 +37,7 @@ export interface RunningStream<T> {
 export function stream<K extends StreamName>(name: K, input: StreamInput<K>, onEvent: (e: StreamEvent<K>) => void): RunningStream<StreamOutput<K>> {
   const id = crypto.randomUUID();
   const result = bridge.stream(name, input, (e) => onEvent(e as StreamEvent<K>), id).then((r) => {
-    if (!r.ok) throw new ApiFailure(r.error);
+    if (!r.ok) throw failure(r.error);
     return r.value as StreamOutput<K>;
   });
   return { result, stop: () => bridge.cancel(id) };
@@ -33,7 +45,7 @@ export function stream<K extends StreamName>(name: K, input: StreamInput<K>, onE
 
 export async function upload(file: File): Promise<Upload> {
   const r = await bridge.upload(file.name, await file.arrayBuffer());
-  if (!r.ok) throw new ApiFailure(r.error);
+  if (!r.ok) throw failure(r.error);
   return r.value as Upload;
 }
 

@@ -33,6 +33,7 @@ function parseOutput<T>(schema: z.ZodType<T>, value: unknown): T {
 
 export async function invokeCall(s: ConsoleSession, name: unknown, raw: unknown): Promise<Result<unknown>> {
   if (!isCallName(name)) return { ok: false, error: { code: 'INPUT_INVALID', message: 'no such call' } };
+  s.touch();
   const entry = calls[name];
   const input = entry.input.safeParse(raw ?? {});
   if (!input.success) return { ok: false, error: inputError(input.error) };
@@ -57,12 +58,14 @@ export async function invokeStream(
   signal: AbortSignal,
 ): Promise<Result<unknown>> {
   if (!isStreamName(name)) return { ok: false, error: { code: 'INPUT_INVALID', message: 'no such stream' } };
+  s.touch();
   const entry = streams[name];
   const input = entry.input.safeParse(raw ?? {});
   if (!input.success) return { ok: false, error: inputError(input.error) };
   const tenantAtStart = s.current;
   const emit = (event: unknown): void => {
     if (signal.aborted || s.current !== tenantAtStart) return;
+    s.touch(); // a stream that is still reporting is activity
     onEvent(parseOutput(entry.event as z.ZodType, event));
   };
   try {

@@ -36,6 +36,8 @@ export class ConsoleSession {
   #tenants: TenantSession | null = null;
   #scope: AbortController = new AbortController();
   #presentation: string | null = null;
+  #lastActivity = Date.now();
+  readonly #idleTimer: NodeJS.Timeout;
 
   constructor(opts: SessionOptions) {
     this.vault = new Vault(opts.dataDir);
@@ -44,6 +46,24 @@ export class ConsoleSession {
     this.kdf = opts.kdf;
     this.keychain = new Keychain(this.vault.paths.dataDir, opts.keychain ?? null);
     this.idleLockSeconds = opts.idleLockSeconds ?? 600;
+    // The renderer locks on idle input; main also locks when no call came at all (a closed tab).
+    this.#idleTimer = setInterval(() => this.#lockIfIdle(), Math.min(5000, this.idleLockSeconds * 250));
+    this.#idleTimer.unref();
+  }
+
+  /** Every call counts as activity for the idle lock. */
+  touch(): void {
+    this.#lastActivity = Date.now();
+  }
+
+  #lockIfIdle(): void {
+    if (this.vault.state === 'unlocked' && Date.now() - this.#lastActivity > (this.idleLockSeconds + Math.min(30, this.idleLockSeconds / 2)) * 1000) this.lock();
+  }
+
+  /** Locks and stops the idle timer: the session is over. */
+  dispose(): void {
+    clearInterval(this.#idleTimer);
+    this.lock();
   }
 
   get presentationTenant(): string | null {

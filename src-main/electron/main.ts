@@ -68,10 +68,10 @@ async function start(): Promise<void> {
   win.once('ready-to-show', () => win.show());
   await win.loadURL(`${APP_ORIGIN}/index.html`);
   app.on('window-all-closed', () => {
-    consoleSession.lock();
+    consoleSession.dispose();
     app.quit();
   });
-  app.on('before-quit', () => consoleSession.lock());
+  app.on('before-quit', () => consoleSession.dispose());
 }
 
 void start();

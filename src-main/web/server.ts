@@ -155,7 +155,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     token,
     session,
     close: async () => {
-      session.lock();
+      session.dispose();
       session.uploads.sweep();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { TenantItem, VaultStatus } from '../../src-shared/contract.js';
-import { call } from '../client.js';
+import { call, whenLocked } from '../client.js';
 import { resetTenantStores } from './reset.js';
 
 export type Screen = 'library' | 'search' | 'chat' | 'audit' | 'settings';
@@ -76,3 +76,9 @@ export function setScreen(screen: Screen): void {
 export function stillCurrent(generation: number): boolean {
   return useSession.getState().generation === generation;
 }
+
+whenLocked(() => {
+  if (useSession.getState().status?.state !== 'unlocked') return;
+  resetTenantStores();
+  void refreshStatus();
+});

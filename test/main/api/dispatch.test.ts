@@ -92,6 +92,18 @@ describe('the api dispatcher', () => {
     expect(await ok<unknown[]>(invokeCall(s, 'tenants.list', {}))).toHaveLength(2);
   });
 
+  it('main locks by itself when no call came for the idle limit (a closed tab), zeroing what it held', async () => {
+    const idle = new ConsoleSession({ dataDir: s.vault.paths.dataDir, idleLockSeconds: 1 });
+    await ok(invokeCall(idle, 'vault.unlock', { passphrase: TEST_PASSPHRASE }));
+    const id = (await ok<{ id: string }>(invokeCall(idle, 'tenants.create', { name: 'Idle Co' }))).id;
+    const handle = await ok(invokeCall(idle, 'tenants.open', { tenantId: id })).then(() => idle.current!);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(idle.vault.state).toBe('locked');
+    expect(handle.isOpen).toBe(false);
+    expect(await invokeCall(idle, 'documents.list', {})).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+    idle.dispose();
+  });
+
   it('deleting a tenant needs its name typed', async () => {
     const a = await tenant('Delete Me Ltd');
     expect(await invokeCall(s, 'tenants.delete', { tenantId: a, confirmName: 'Delete Me' })).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
