@@ -118,6 +118,8 @@ export const ChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token'), text: z.string() }),
   /** The text streamed so far is void (the model failed mid-answer); a retrieval-only answer follows. */
   z.object({ type: z.literal('discard') }),
+  /** The model wants to write (save a note): nothing is written unless the user allows it with chat.confirm. */
+  z.object({ type: z.literal('confirm'), confirmId: z.string(), tool: z.string(), title: z.string(), body: z.string() }),
 ]);
 export type ChatEvent = z.infer<typeof ChatEvent>;
 
@@ -212,6 +214,7 @@ export const calls = {
     output: SearchResult,
   },
   'uploads.discard': { input: z.strictObject({ uploadIds: z.array(UploadId).max(10_000) }), output: z.object({ discarded: z.number().int() }) },
+  'chat.confirm': { input: z.strictObject({ confirmId: z.string().max(64), allow: z.boolean() }), output: z.object({ found: z.boolean() }) },
   'settings.get': { input: NoInput, output: Settings },
   'settings.setEmbedder': { input: z.strictObject({ embedder: EmbedderInput }), output: Settings },
   'settings.setModel': { input: z.strictObject({ model: ModelInput }), output: Settings },

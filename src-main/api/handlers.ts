@@ -137,6 +137,7 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     return searchKnowledge(handle, query, { k, signal });
   },
+  'chat.confirm': (s, { confirmId, allow }) => ({ found: s.answerConfirmation(confirmId, allow) }),
   'uploads.discard': (s, { uploadIds }) => ({ discarded: s.uploads.discard(uploadIds) }),
   'settings.get': (s) => settings(s.scope().handle),
   'settings.setEmbedder': async (s, { embedder }) => {

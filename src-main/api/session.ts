@@ -37,6 +37,7 @@ export class ConsoleSession {
   #scope: AbortController = new AbortController();
   #presentation: string | null = null;
   #lastActivity = Date.now();
+  readonly #confirmations = new Map<string, (allow: boolean) => void>();
   readonly #idleTimer: NodeJS.Timeout;
 
   constructor(opts: SessionOptions) {
@@ -113,6 +114,32 @@ export class ConsoleSession {
     ring.destroy();
   }
 
+  /**
+   * Asks the user (through an event of the running stream) whether the model may write; the
+   * answer comes back with chat.confirm. A switch or lock answers no.
+   */
+  askConfirmation(emit: (confirmId: string) => void, signal: AbortSignal): Promise<boolean> {
+    const confirmId = crypto.randomBytes(12).toString('hex');
+    return new Promise((resolve) => {
+      const done = (allow: boolean): void => {
+        this.#confirmations.delete(confirmId);
+        signal.removeEventListener('abort', no);
+        resolve(allow);
+      };
+      const no = (): void => done(false);
+      if (signal.aborted) return resolve(false);
+      signal.addEventListener('abort', no, { once: true });
+      this.#confirmations.set(confirmId, done);
+      emit(confirmId);
+    });
+  }
+
+  answerConfirmation(confirmId: string, allow: boolean): boolean {
+    const done = this.#confirmations.get(confirmId);
+    done?.(allow);
+    return done !== undefined;
+  }
+
   requireNotPresenting(): void {
     if (this.#presentation) throw new BulkheadError('PRESENTATION_MODE', 'presentation mode: enter the passphrase first');
   }
@@ -130,6 +157,7 @@ export class ConsoleSession {
   }
 
   #endScope(): void {
+    for (const done of [...this.#confirmations.values()]) done(false);
     this.#scope.abort(new BulkheadError('CANCELLED', 'the client was closed'));
     this.#scope = new AbortController();
     this.uploads.discardAll();

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { Citation } from '../../src-shared/contract.js';
-import { ask, newConversation, stopAnswer, useChat, type ChatMessage } from '../state/chat.js';
+import { Dialog } from '../components/Dialog.js';
+import { answerWrite, ask, newConversation, stopAnswer, useChat, type ChatMessage } from '../state/chat.js';
 import { openPassage } from '../state/panels.js';
 
 /**
@@ -56,7 +57,7 @@ function Message({ m }: { m: ChatMessage }) {
 }
 
 export function ChatScreen() {
-  const { messages, streaming } = useChat();
+  const { messages, streaming, pendingWrite } = useChat();
   const [draft, setDraft] = useState('');
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [messages]);
@@ -87,6 +88,28 @@ export function ChatScreen() {
         ))}
         <div ref={end} />
       </div>
+      {pendingWrite && (
+        <Dialog
+          title="Save this note?"
+          onClose={() => void answerWrite(false)}
+          footer={
+            <>
+              <button className="button ghost" onClick={() => void answerWrite(false)}>
+                Don&apos;t save
+              </button>
+              <button className="button primary" onClick={() => void answerWrite(true)}>
+                Save note
+              </button>
+            </>
+          }
+        >
+          <p className="muted small-print">The assistant wants to save a note in this client&apos;s knowledge. Nothing is written unless you allow it.</p>
+          <p>
+            <strong>{pendingWrite.title}</strong>
+          </p>
+          <blockquote className="passage-text">{pendingWrite.body}</blockquote>
+        </Dialog>
+      )}
       <form className="composer" onSubmit={submit}>
         <textarea
           value={draft}

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { ChatAnswer, Citation } from '../../src-shared/contract.js';
-import { messageOf, stream, type RunningStream } from '../client.js';
+import { call, messageOf, stream, type RunningStream } from '../client.js';
 import { onTenantReset } from './reset.js';
 import { stillCurrent, useSession } from './session.js';
 
@@ -15,13 +15,22 @@ export interface ChatMessage {
   note: string | null;
 }
 
+export interface PendingWrite {
+  confirmId: string;
+  tool: string;
+  title: string;
+  body: string;
+}
+
 interface ChatState {
   messages: ChatMessage[];
+  /** A write the model asked for, waiting for the user's yes or no. */
+  pendingWrite: PendingWrite | null;
   conversationId: number | null;
   streaming: boolean;
 }
 
-const initial = (): ChatState => ({ messages: [], conversationId: null, streaming: false });
+const initial = (): ChatState => ({ messages: [], pendingWrite: null, conversationId: null, streaming: false });
 export const useChat = create<ChatState>()(initial);
 
 let current: RunningStream<ChatAnswer> | null = null;
@@ -51,6 +60,10 @@ export async function ask(question: string): Promise<void> {
   current = stream('chat.ask', { question, conversationId: useChat.getState().conversationId }, (e) => {
     // A token for the previous client never lands under the next one.
     if (!stillCurrent(generation)) return;
+    if (e.type === 'confirm') {
+      useChat.setState({ pendingWrite: { confirmId: e.confirmId, tool: e.tool, title: e.title, body: e.body } });
+      return;
+    }
     if (e.type === 'token') text += e.text;
     else text = '';
     patch(answerId, { text });
@@ -65,9 +78,16 @@ export async function ask(question: string): Promise<void> {
     const stopped = err instanceof Error && 'code' in err && err.code === 'CANCELLED';
     patch(answerId, { state: stopped ? 'stopped' : 'failed', error: stopped ? null : messageOf(err), text: stopped ? text : '' });
   } finally {
-    if (stillCurrent(generation)) useChat.setState({ streaming: false });
+    if (stillCurrent(generation)) useChat.setState({ streaming: false, pendingWrite: null });
     current = null;
   }
+}
+
+export async function answerWrite(allow: boolean): Promise<void> {
+  const pending = useChat.getState().pendingWrite;
+  if (!pending) return;
+  useChat.setState({ pendingWrite: null });
+  await call('chat.confirm', { confirmId: pending.confirmId, allow });
 }
 
 export function stopAnswer(): void {
