@@ -66,6 +66,7 @@ export const callHandlers: CallHandlers = {
   'vault.unlock': async (s, { passphrase }) => {
     if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
     await s.vault.unlock(passphrase);
+    s.endPresentation();
     return status(s);
   },
   'vault.lock': (s) => {
@@ -74,6 +75,7 @@ export const callHandlers: CallHandlers = {
   },
   'vault.unlockWithKeychain': (s) => {
     if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
+    s.requireNotPresenting();
     s.keychain.unlock(s.vault);
     return status(s);
   },

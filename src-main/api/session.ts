@@ -144,11 +144,16 @@ export class ConsoleSession {
     if (this.#presentation) throw new BulkheadError('PRESENTATION_MODE', 'presentation mode: enter the passphrase first');
   }
 
+  /** Presentation mode outlives a lock: only the passphrase ends it, not the keychain. */
   lock(): void {
     this.#closeTenant();
     this.#tenants = null;
-    this.#presentation = null;
     this.vault.lock();
+  }
+
+  /** After an unlock with the passphrase. */
+  endPresentation(): void {
+    this.#presentation = null;
   }
 
   #closeTenant(): void {

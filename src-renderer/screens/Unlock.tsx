@@ -14,6 +14,7 @@ function Brand() {
 
 export function UnlockScreen() {
   const keychain = useSession((s) => s.status?.keychain);
+  const presenting = useSession((s) => s.status?.presentation ?? false);
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -48,7 +49,8 @@ export function UnlockScreen() {
         <button className="button primary wide" disabled={busy || passphrase.length === 0} type="submit">
           {busy ? 'Unlocking…' : 'Unlock'}
         </button>
-        {keychain?.enabled && keychain.supported && (
+        {presenting && <p className="muted small-print">Presentation mode: the passphrase is needed to see the other clients again.</p>}
+        {keychain?.enabled && keychain.supported && !presenting && (
           <button
             className="button ghost wide keychain-button"
             type="button"

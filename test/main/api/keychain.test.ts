@@ -59,6 +59,19 @@ describe('keychain unlock (opt-in)', () => {
     expect(await invokeCall(b, 'tenants.open', { tenantId: (t as { value: { id: string } }).value.id })).toMatchObject({ ok: true });
   });
 
+  it('does not end presentation mode: after a lock only the passphrase shows the other clients again', async () => {
+    const s = session(osKeychain('gnome_libsecret'));
+    await invokeCall(s, 'vault.initialize', { passphrase: TEST_PASSPHRASE });
+    await invokeCall(s, 'keychain.enable', { passphrase: TEST_PASSPHRASE });
+    const t = (await invokeCall(s, 'tenants.create', { name: 'Shown Co' })) as { value: { id: string } };
+    await invokeCall(s, 'tenants.create', { name: 'Hidden Co' });
+    await invokeCall(s, 'presentation.enter', { tenantId: t.value.id });
+    await invokeCall(s, 'vault.lock', {});
+    expect(await invokeCall(s, 'vault.unlockWithKeychain', {})).toMatchObject({ ok: false, error: { code: 'PRESENTATION_MODE' } });
+    expect(await invokeCall(s, 'vault.unlock', { passphrase: TEST_PASSPHRASE })).toMatchObject({ ok: true, value: { presentation: false } });
+    expect(await invokeCall(s, 'tenants.list', {})).toMatchObject({ value: [{ name: 'Hidden Co' }, { name: 'Shown Co' }] });
+  });
+
   it('refuses the basic_text backend', async () => {
     const s = session(osKeychain('basic_text'));
     await invokeCall(s, 'vault.initialize', { passphrase: TEST_PASSPHRASE });
