@@ -7,7 +7,9 @@ function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(dir, f));
 }
 
-const INTERNALS = ['mintTenantHandle', 'closeTenantHandle', 'tenantDataKey'];
+const INTERNALS = ['mintTenantHandle', 'closeTenantHandle', 'tenantDataKey', 'deriveAuditKey'];
+// Vault functions that use a tenant's audit key (without handing it out): the audit chain only.
+const AUDIT_INTERNALS = ['auditMac', 'externalAuditHead', 'advanceExternalAuditHead'];
 
 describe('architecture', () => {
   it('only the vault mints, closes or reads the key of a TenantHandle', () => {
@@ -21,6 +23,17 @@ describe('architecture', () => {
         if (name !== 'closeTenantHandle' && file === path.join('bench', 'retrieval', 'internals.ts')) continue;
         if (text.includes(name)) offenders.push(`${file} uses ${name}`);
       }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('only the audit chain computes audit MACs or moves the audit head kept in the registry', () => {
+    const offenders: string[] = [];
+    const allowed = path.join('src-main', 'audit', 'audit.ts');
+    for (const file of [...sourceFiles('src-main'), ...sourceFiles('src-shared'), ...sourceFiles('src-renderer'), ...sourceFiles('bench')]) {
+      if (file.startsWith(`src-main${path.sep}vault${path.sep}`) || file === allowed) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      for (const name of AUDIT_INTERNALS) if (text.includes(name)) offenders.push(`${file} uses ${name}`);
     }
     expect(offenders).toEqual([]);
   });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Calls, CallName, EmbedderView, OpenTenant, Settings, Streams, StreamName, TenantItem, VaultStatus } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { nameKey, type TenantSummary } from '../../src-shared/tenant.js';
+import { listAudit, verifyAudit } from '../audit/audit.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
 import { createEmbedder, probeDimension } from '../ingest/embedders/index.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../ingest/settings.js';
@@ -51,9 +52,6 @@ function settings(h: TenantHandle): Settings {
 
 const agentMissing = (): never => {
   throw new BulkheadError('UNAVAILABLE', 'chat models arrive with the agent; this build has none yet');
-};
-const auditMissing = (): never => {
-  throw new BulkheadError('UNAVAILABLE', 'the audit trail is not part of this build yet');
 };
 
 export const callHandlers: CallHandlers = {
@@ -159,8 +157,14 @@ export const callHandlers: CallHandlers = {
     await s.exitPresentation(passphrase);
     return status(s);
   },
-  'audit.list': auditMissing,
-  'audit.verify': auditMissing,
+  'audit.list': (s, { afterSeq, limit }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => listAudit(handle, { afterSeq, limit }));
+  },
+  'audit.verify': (s) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => verifyAudit(handle));
+  },
 };
 
 export const streamHandlers: StreamHandlers = {

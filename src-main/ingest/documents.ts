@@ -1,4 +1,5 @@
 import { BulkheadError } from '../../src-shared/errors.js';
+import { appendAudit } from '../audit/audit.js';
 import { optimizeFts, prepareFtsInsert } from '../retrieval/fts.js';
 import { addTermStats, removeTermStats } from '../retrieval/term-stats.js';
 import { activeVectorIndex, deleteVectors, insertVectors, type VectorIndex } from '../retrieval/vectors.js';
@@ -122,6 +123,7 @@ export function deleteDocument(tenant: TenantHandle, id: number): StoredDocument
     return found;
   })();
   optimizeFts(tenant);
+  appendAudit(tenant, 'document.delete', { documentId: doc.id, sha256: doc.sha256, chunks: doc.chunkCount });
   return doc;
 }
 

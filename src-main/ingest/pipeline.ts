@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
+import { appendAudit } from '../audit/audit.js';
 import { optimizeFts } from '../retrieval/fts.js';
 import { vectorIndexFor } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
@@ -137,6 +138,7 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     opts.signal?.throwIfAborted();
     const title = parsed.title.trim() || path.basename(file);
     const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
+    appendAudit(tenant, 'ingest', { documentId: stored.id, sha256, format: parsed.format, bytes, chunks: chunks.length, replaced: stored.replaced });
     return { path: source, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
   }
 }

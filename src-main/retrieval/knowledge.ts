@@ -1,5 +1,7 @@
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
+import { appendAudit } from '../audit/audit.js';
 import type { Embedder } from '../ingest/embedders/embedder.js';
 import { EmbedderError } from '../ingest/embedders/embedder.js';
 import { createEmbedder } from '../ingest/embedders/index.js';
@@ -108,5 +110,8 @@ export async function searchKnowledge(
   }
   const hybrid = embedder !== null && ranking.vector.length > 0;
   if (!hybrid && !note) note = embedder === null ? 'no embedder configured' : 'this tenant has no vectors yet';
+  // The query's hash, never its text: the audit trail must not become a copy of what was asked.
+  const queryHash = crypto.createHash('sha256').update(q, 'utf8').digest('hex');
+  appendAudit(tenant, 'search', { queryHash, k, mode: hybrid ? 'hybrid' : 'full-text', results: passages.length });
   return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), passages };
 }

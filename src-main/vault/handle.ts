@@ -1,11 +1,29 @@
+import crypto from 'node:crypto';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { mapSqliteError, type Db } from './sqlite.js';
 
+/** The latest (seq, hash) of a tenant's audit chain, as recorded outside the tenant's file. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * What the vault hands a handle so the audit chain can be MACed and its head kept in the
+ * registry, without the key ever leaving src-main/vault.
+ */
+export interface AuditBinding {
+  key: Buffer;
+  head(): AuditHead | null;
+  advance(head: AuditHead): void;
+}
+
 const mintToken: unique symbol = Symbol('TenantHandle.mint');
 
-let mint: (id: string, name: string, db: Db, key: Buffer) => TenantHandle;
+let mint: (id: string, name: string, db: Db, key: Buffer, audit: AuditBinding) => TenantHandle;
 let close: (h: TenantHandle) => void;
 let dataKey: (h: TenantHandle) => Buffer;
+let audit: (h: TenantHandle) => AuditBinding;
 
 /**
  * The open tenant: the only way to reach a tenant's data. Every function that reads or writes
@@ -18,13 +36,15 @@ export class TenantHandle {
   readonly name: string;
   #db: Db | null;
   #key: Buffer | null;
+  #audit: AuditBinding | null;
 
-  private constructor(token: typeof mintToken, id: string, name: string, db: Db, key: Buffer) {
+  private constructor(token: typeof mintToken, id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding) {
     if (token !== mintToken) throw new BulkheadError('INTERNAL', 'tenant handles are created by the vault only');
     this.id = id;
     this.name = name;
     this.#db = db;
     this.#key = key;
+    this.#audit = auditBinding;
   }
 
   get isOpen(): boolean {
@@ -45,17 +65,23 @@ export class TenantHandle {
   static {
     // Runs once, inside the class, so these three can touch the private fields; they are
     // exported below for the vault and nobody else (the architecture test checks importers).
-    mint = (id, name, db, key) => new TenantHandle(mintToken, id, name, db, key);
+    mint = (id, name, db, key, auditBinding) => new TenantHandle(mintToken, id, name, db, key, auditBinding);
     close = (h) => {
       const db = h.#db;
       h.#db = null;
       h.#key?.fill(0);
       h.#key = null;
+      h.#audit?.key.fill(0);
+      h.#audit = null;
       if (db?.open) db.close();
     };
     dataKey = (h) => {
       if (!h.#key) throw closedError();
       return h.#key;
+    };
+    audit = (h) => {
+      if (!h.#audit) throw closedError();
+      return h.#audit;
     };
   }
 }
@@ -65,11 +91,38 @@ function closedError(): BulkheadError {
 }
 
 /** @internal vault only: creates a handle around a connection the vault opened. */
-export const mintTenantHandle = (id: string, name: string, db: Db, key: Buffer): TenantHandle => mint(id, name, db, key);
+export const mintTenantHandle = (id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding = detachedAudit(key)): TenantHandle =>
+  mint(id, name, db, key, auditBinding);
 /** @internal vault only: closes the connection and zeroes the data key. */
 export const closeTenantHandle = (h: TenantHandle): void => close(h);
 /** @internal vault only (rekey, export, audit keys): the live data key. */
 export const tenantDataKey = (h: TenantHandle): Buffer => dataKey(h);
+
+/** The audit MAC key of a tenant: HKDF of its data key, bound to its id. */
+export function deriveAuditKey(dataKeyBytes: Buffer, tenantId: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', dataKeyBytes, Buffer.from(tenantId, 'utf8'), 'bulkhead/audit-key/v1', 32));
+}
+
+/** For a handle the vault did not open (benchmarks on a decrypted copy): no head kept anywhere. */
+function detachedAudit(key: Buffer): AuditBinding {
+  let head: AuditHead | null = null;
+  return { key: deriveAuditKey(key, 'detached'), head: () => head, advance: (h) => (head = h) };
+}
+
+/** HMAC-SHA256 (hex) of one audit message under the tenant's audit key; the key stays here. */
+export function auditMac(h: TenantHandle, message: string): string {
+  return crypto.createHmac('sha256', audit(h).key).update(message, 'utf8').digest('hex');
+}
+
+/** The head of the tenant's audit chain kept outside its file (null if none was ever kept). */
+export function externalAuditHead(h: TenantHandle): AuditHead | null {
+  return audit(h).head();
+}
+
+/** Records a new head outside the tenant's file, after the record itself committed. */
+export function advanceExternalAuditHead(h: TenantHandle, head: AuditHead): void {
+  audit(h).advance(head);
+}
 
 /**
  * Runs tenant work and turns SQLite's damage and busy codes into errors that name the tenant,

@@ -81,6 +81,10 @@ export function tenantKeyAad(tenantId: string, keyVersion: number): string {
   return `bulkhead/tenant-key/v1/${tenantId}/${keyVersion}`;
 }
 
+function auditKeyAad(tenantId: string): string {
+  return `bulkhead/audit-key/v1/${tenantId}`;
+}
+
 async function deriveKek(passphrase: string, kdf: KdfParams): Promise<Buffer> {
   const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
   try {
@@ -174,6 +178,17 @@ export class Keyring {
   unwrapTenantKey(tenantId: string, keyVersion: number, wrapped: Buffer): Buffer {
     const key = unwrapKey(this.#key(), wrapped, tenantKeyAad(tenantId, keyVersion));
     if (!key) throw new BulkheadError('TENANT_KEY_REJECTED', 'the stored key of this tenant does not belong to it or was altered');
+    return key;
+  }
+
+  /** The tenant's audit MAC key, wrapped like its data key but under its own label. */
+  wrapAuditKey(tenantId: string, auditKey: Buffer): Buffer {
+    return wrapKey(this.#key(), auditKey, auditKeyAad(tenantId));
+  }
+
+  unwrapAuditKey(tenantId: string, wrapped: Buffer): Buffer {
+    const key = unwrapKey(this.#key(), wrapped, auditKeyAad(tenantId));
+    if (!key) throw new BulkheadError('TENANT_KEY_REJECTED', 'the stored audit key of this tenant does not belong to it or was altered');
     return key;
   }
 

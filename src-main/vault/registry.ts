@@ -23,6 +23,12 @@ interface Row {
 
 const LABEL = 'the tenant registry';
 
+/** A tenant's audit key (wrapped) and the head of its chain, as the registry keeps them. */
+export interface AuditSlot {
+  wrappedKey: Buffer;
+  head: { seq: number; hash: string } | null;
+}
+
 /**
  * The list of clients, with their wrapped keys. It is an encrypted database of its own: the
  * names alone are confidential (a prospect must not learn who else is a client).
@@ -65,14 +71,37 @@ export class Registry {
     return row && toRecord(row);
   }
 
-  insert(rec: TenantRecord, nameKey: string): void {
+  /** The tenant's row and its audit slot, together or not at all. */
+  insert(rec: TenantRecord, nameKey: string, audit: AuditSlot): void {
     try {
-      this.db
-        .prepare('INSERT INTO tenants (id, display_name, name_key, created_at, key_version, wrapped_key) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(rec.id, rec.name, nameKey, rec.createdAt, rec.keyVersion, rec.wrappedKey);
+      this.db.transaction(() => {
+        this.db
+          .prepare('INSERT INTO tenants (id, display_name, name_key, created_at, key_version, wrapped_key) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(rec.id, rec.name, nameKey, rec.createdAt, rec.keyVersion, rec.wrappedKey);
+        this.putAudit(rec.id, audit);
+      })();
     } catch (err) {
       throw uniqueToNameTaken(err);
     }
+  }
+
+  audit(id: string): AuditSlot | undefined {
+    const row = this.db.prepare('SELECT wrapped_key, head_seq, head_hash FROM tenant_audit WHERE tenant_id = ?').get(id) as
+      | { wrapped_key: Buffer; head_seq: number; head_hash: string | null }
+      | undefined;
+    if (!row) return undefined;
+    return { wrappedKey: row.wrapped_key, head: row.head_seq > 0 && row.head_hash ? { seq: row.head_seq, hash: row.head_hash } : null };
+  }
+
+  putAudit(id: string, audit: AuditSlot): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO tenant_audit (tenant_id, wrapped_key, head_seq, head_hash) VALUES (?, ?, ?, ?)')
+      .run(id, audit.wrappedKey, audit.head?.seq ?? 0, audit.head?.hash ?? null);
+  }
+
+  /** Moves the head forward only: a late writer cannot pull it back over newer records. */
+  advanceAuditHead(id: string, seq: number, hash: string): void {
+    this.db.prepare('UPDATE tenant_audit SET head_seq = ?, head_hash = ? WHERE tenant_id = ? AND head_seq < ?').run(seq, hash, id, seq);
   }
 
   rename(id: string, name: string, nameKey: string): void {

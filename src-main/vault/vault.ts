@@ -4,7 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { DisplayName, Passphrase, nameKey, type TenantSummary } from '../../src-shared/tenant.js';
-import { closeTenantHandle, mintTenantHandle, type TenantHandle } from './handle.js';
+import { appendAudit } from '../audit/audit.js';
+import { closeTenantHandle, deriveAuditKey, mintTenantHandle, type AuditBinding, type TenantHandle } from './handle.js';
 import { DEFAULT_KDF, Keyring, randomKey, type KdfParams } from './keyring.js';
 import { migrate } from './migrations/migrate.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
@@ -117,7 +118,7 @@ export class Vault {
       }
       rec.wrappedKey = this.#ring().wrapTenantKey(rec.id, rec.keyVersion, dataKey);
       // The registry row comes last: until it exists the file is an orphan nobody can open.
-      reg.insert(rec, key);
+      reg.insert(rec, key, { wrappedKey: this.#wrappedAuditKey(rec.id, dataKey), head: null });
     } catch (err) {
       this.#removeTenantFiles(rec.id);
       throw mapSqliteError(err, label);
@@ -185,19 +186,53 @@ export class Vault {
     const key = this.#ring().unwrapTenantKey(rec.id, rec.keyVersion, rec.wrappedKey);
     try {
       const db = openEncryptedDatabase(this.paths.tenantFile(rec.id), key, { mustExist: true, label });
+      let audit: AuditBinding;
       try {
         migrate(db, tenantMigrations, label);
         const owner = db.prepare("SELECT value FROM tenant_meta WHERE key = 'tenant_id'").pluck().get();
         if (owner !== rec.id) throw new BulkheadError('TENANT_CORRUPT', `${label}: its file belongs to another tenant`);
+        audit = this.#auditBinding(rec.id, key);
       } catch (err) {
         db.close();
         throw err;
       }
-      return mintTenantHandle(rec.id, rec.name, db, key);
+      const handle = mintTenantHandle(rec.id, rec.name, db, key, audit);
+      try {
+        appendAudit(handle, 'tenant.open');
+      } catch (err) {
+        closeTenantHandle(handle);
+        throw err;
+      }
+      return handle;
     } catch (err) {
       key.fill(0);
       throw mapSqliteError(err, label);
     }
+  }
+
+  /** The audit key is derived once from the data key and kept wrapped, so it outlives a rekey. */
+  #wrappedAuditKey(id: string, dataKey: Buffer): Buffer {
+    const auditKey = deriveAuditKey(dataKey, id);
+    try {
+      return this.#ring().wrapAuditKey(id, auditKey);
+    } finally {
+      auditKey.fill(0);
+    }
+  }
+
+  #auditBinding(id: string, dataKey: Buffer): AuditBinding {
+    const reg = this.#reg();
+    let slot = reg.audit(id);
+    if (!slot) {
+      // A tenant created before audit chains existed: start its slot now.
+      slot = { wrappedKey: this.#wrappedAuditKey(id, dataKey), head: null };
+      reg.putAudit(id, slot);
+    }
+    return {
+      key: this.#ring().unwrapAuditKey(id, slot.wrappedKey),
+      head: () => this.#reg().audit(id)?.head ?? null,
+      advance: (h) => this.#reg().advanceAuditHead(id, h.seq, h.hash),
+    };
   }
 
   #removeTenantFiles(id: string): string[] {

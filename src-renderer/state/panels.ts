@@ -66,7 +66,12 @@ onTenantReset(() => useAudit.setState(auditInitial()));
 export function loadAudit(): Promise<void> {
   useAudit.setState({ loading: true, error: null });
   return guarded(
-    async () => ({ verification: await call('audit.verify', {}), records: await call('audit.list', { limit: 500 }) }),
+    async () => {
+      const verification = await call('audit.verify', {});
+      // The latest 500 records: the chain is verified whole, the table shows the recent end.
+      const records = await call('audit.list', { afterSeq: Math.max(0, verification.count - 500), limit: 500 });
+      return { verification, records };
+    },
     (v) => useAudit.setState({ ...v, loading: false }),
     (error) => useAudit.setState({ error, loading: false }),
   );

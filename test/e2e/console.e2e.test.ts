@@ -92,6 +92,13 @@ describe('the console in a browser', () => {
     await screenshot(page, '06-passage');
     await page.getByRole('button', { name: 'Close passage' }).click();
 
+    await page.getByRole('button', { name: 'Audit trail' }).click();
+    await expect.poll(() => page.getByTestId('chain-status').innerText()).toContain('Chain verified');
+    const auditText = await page.locator('.audit-table').innerText();
+    for (const kind of ['tenant.open', 'ingest', 'document.delete', 'search']) expect(auditText).toContain(kind);
+    expect(auditText).not.toContain(A.canary);
+    await screenshot(page, '06b-audit');
+
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Embedder' }).waitFor();
     await screenshot(page, '07-settings');
