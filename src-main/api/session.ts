@@ -172,7 +172,7 @@ export class ConsoleSession {
 const PALETTE = ['#2f6fde', '#d9480f', '#2b8a3e', '#ae3ec9', '#0c8599', '#e8590c', '#5c7cfa', '#c2255c', '#5f3dc4', '#087f5b', '#b08900', '#1971c2'];
 
 /** A stable colour per tenant, from its random id (so it says nothing of the client). */
-export function tenantColour(tenantId: string): string {
-  const digest = crypto.createHash('sha256').update(tenantId).digest();
+export function tenantColour(randomId: string): string {
+  const digest = crypto.createHash('sha256').update(randomId).digest();
   return PALETTE[digest[0]! % PALETTE.length]!;
 }
