@@ -60,8 +60,10 @@ export async function openTenant(tenantId: string): Promise<void> {
   // Wipe first: nothing of the previous client may be on screen while the next one opens.
   resetTenantStores();
   useSession.setState((s) => ({ generation: s.generation + 1, tenants: [] }));
-  await call('tenants.open', { tenantId });
-  applyStatus(await call('vault.status', {}));
+  const tenant = await call('tenants.open', { tenantId });
+  const status = useSession.getState().status;
+  // The open answer carries what the status would: no second round trip on the switch path.
+  applyStatus(status ? { ...status, state: 'unlocked', tenant } : await call('vault.status', {}));
 }
 
 export async function reloadOpenTenant(): Promise<void> {
