@@ -11,6 +11,7 @@ const reason = !binary ? 'no Electron binary on this machine' : !nativeBuild ? '
 
 describe('the desktop app (Electron)', () => {
   if (reason) {
+    process.stderr.write(`SKIPPED the desktop app (Electron) smoke test: ${reason}\n`);
     it.skip(`SKIPPED: launches with a sandboxed, isolated window (${reason})`, () => undefined);
     return;
   }
