@@ -17,7 +17,7 @@ import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { porterStem } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
-import { coarseCandidates, embedQuery, fuseRrf, SEARCH_DEFAULTS, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { coarseCandidates, embedQuery, fuseRrf, SEARCH_DEFAULTS, withExpansion, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
 import { nearestInSet, readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
 import { simhash } from '../../src-main/retrieval/simhash.js';
@@ -355,11 +355,8 @@ export class SharedIndex {
     if (opts.feedbackPassages > 0 && bm25.length > 0 && this.#atLeastN(tenantId, opts.feedbackMinChunks)) {
       const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
       const large = this.#atLeastN(tenantId, opts.pruneMinChunks);
-      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, large ? opts.commonTermRatio : 1);
-      if (expansion.length > 0) {
-        const weighted = Array.from({ length: Math.max(1, opts.queryTermWeight) }, () => terms).flat();
-        bm25 = this.bm25(tenantId, [...weighted, ...expansion.map(quoteFtsTerm)], opts.candidates);
-      }
+      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, large ? opts.expansionMaxShare : 1);
+      if (expansion.length > 0) bm25 = withExpansion(bm25, this.bm25(tenantId, expansion.map(quoteFtsTerm), opts.candidates), opts);
       if (queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
     }
     const vector = this.knn(tenantId, queryVector, opts.candidates);

@@ -106,7 +106,7 @@ export function vectorIndexFor(tenant: TenantHandle, embedderId: string, dimensi
   tenant.db.transaction(() => {
     createVectorTable(tenant, index);
     activateVectorIndex(tenant, index);
-  })();
+  }).immediate();
   return index;
 }
 
