@@ -4,7 +4,9 @@ import { loadAudit, useAudit } from '../state/panels.js';
 
 export function AuditScreen() {
   const { records, verification, loading, error } = useAudit();
-  useEffect(() => void loadAudit(), []);
+  useEffect(() => {
+    void loadAudit();
+  }, []);
   return (
     <div className="screen">
       <header className="screen-header">

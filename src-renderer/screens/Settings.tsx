@@ -267,7 +267,9 @@ function SecuritySection() {
 }
 
 export function SettingsScreen() {
-  useEffect(() => void loadSettings(), []);
+  useEffect(() => {
+    void loadSettings();
+  }, []);
   return (
     <div className="screen">
       <header className="screen-header">

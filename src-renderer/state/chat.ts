@@ -13,6 +13,8 @@ export interface ChatMessage {
   state: 'streaming' | 'done' | 'stopped' | 'failed';
   error: string | null;
   note: string | null;
+  /** Which model wrote a generated answer. */
+  model: string | null;
 }
 
 export interface PendingWrite {
@@ -52,8 +54,8 @@ export async function ask(question: string): Promise<void> {
     streaming: true,
     messages: [
       ...s.messages,
-      { id: crypto.randomUUID(), role: 'user', text: question, citations: [], mode: null, state: 'done', error: null, note: null },
-      { id: answerId, role: 'assistant', text: '', citations: [], mode: null, state: 'streaming', error: null, note: null },
+      { id: crypto.randomUUID(), role: 'user', text: question, citations: [], mode: null, state: 'done', error: null, note: null, model: null },
+      { id: answerId, role: 'assistant', text: '', citations: [], mode: null, state: 'streaming', error: null, note: null, model: null },
     ],
   }));
   let text = '';
@@ -71,7 +73,7 @@ export async function ask(question: string): Promise<void> {
   try {
     const answer = await current.result;
     if (!stillCurrent(generation)) return;
-    patch(answerId, { text: answer.text, citations: answer.citations, mode: answer.mode, state: 'done', note: answer.modelError });
+    patch(answerId, { text: answer.text, citations: answer.citations, mode: answer.mode, state: 'done', note: answer.modelError, model: answer.model ? `${answer.model.name} at ${answer.model.host}` : null });
     useChat.setState({ conversationId: answer.conversationId });
   } catch (err) {
     if (!stillCurrent(generation)) return;
