@@ -46,6 +46,8 @@ export async function invokeCall(s: ConsoleSession, name: unknown, raw: unknown)
   }
 }
 
+const closedMidway: Result<never> = { ok: false, error: { code: 'CANCELLED', message: 'the client was closed before this finished' } };
+
 /**
  * Runs a stream call. Events are checked against the contract and dropped once another tenant
  * is open (or the vault locked): late progress of client A never shows under client B.
@@ -71,9 +73,11 @@ export async function invokeStream(
   try {
     const handler = streamHandlers[name] as (s: ConsoleSession, i: unknown, emit: (e: unknown) => void, signal: AbortSignal) => Promise<unknown>;
     const value = await handler(s, input.data, emit, signal);
-    if (s.current !== tenantAtStart) return { ok: false, error: { code: 'CANCELLED', message: 'the client was closed before this finished' } };
+    if (s.current !== tenantAtStart) return closedMidway;
     return { ok: true, value: parseOutput(entry.output as z.ZodType, value) };
   } catch (err) {
+    // Whatever the interrupted work threw (TENANT_CLOSED, an abort), the caller learns one thing.
+    if (s.current !== tenantAtStart) return closedMidway;
     return { ok: false, error: toApiError(err) };
   }
 }

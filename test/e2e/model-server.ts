@@ -9,12 +9,15 @@ export interface ModelServer {
   requests: { messages?: { role: string; content?: unknown }[] }[];
   /** The answer the next requests stream, split into tokens; `delayMs` between tokens. */
   answer(text: string, delayMs?: number): void;
+  /** The next request is answered with this tool call instead (once); later ones with the answer. */
+  callTool(name: string, args: object): void;
   close(): Promise<void>;
 }
 
 export async function startModelServer(): Promise<ModelServer> {
   let tokens: string[] = ['Hello.'];
   let delay = 0;
+  const toolCalls: { name: string; args: object }[] = [];
   const requests: ModelServer['requests'] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,6 +50,14 @@ export async function startModelServer(): Promise<ModelServer> {
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: 'loopback-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
     };
     send({ role: 'assistant', content: '' });
+    const tool = toolCalls.shift();
+    if (tool) {
+      send({ tool_calls: [{ index: 0, id: `call_${requests.length}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(tool.args) } }] });
+      send({}, 'tool_calls');
+      res.write('data: [DONE]\n\n');
+      res.end();
+      return;
+    }
     for (const t of tokens) {
       if (res.destroyed) return;
       send({ content: t });
@@ -62,6 +73,9 @@ export async function startModelServer(): Promise<ModelServer> {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    callTool(name, args) {
+      toolCalls.push({ name, args });
+    },
     answer(text, delayMs = 0) {
       tokens = text.match(/\S+\s*|\s+/g) ?? [text];
       delay = delayMs;
