@@ -9,6 +9,7 @@ import { readEmbedderConfig, type EmbedderConfig } from '../ingest/settings.js';
 import { reembedTenant } from '../retrieval/reembed.js';
 import { searchKnowledge } from '../retrieval/knowledge.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
+import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
 import { readPassage } from './passages.js';
 import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
@@ -46,13 +47,10 @@ function embedderView(c: EmbedderConfig): EmbedderView {
   return { kind: 'openai', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}), hasApiKey: Boolean(c.apiKey) };
 }
 
-function settings(h: TenantHandle): Settings {
-  return { embedder: embedderView(readEmbedderConfig(h)), model: null };
+function settings(s: ConsoleSession, h: TenantHandle): Settings {
+  return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h) };
 }
 
-const agentMissing = (): never => {
-  throw new BulkheadError('UNAVAILABLE', 'chat models arrive with the agent; this build has none yet');
-};
 
 export const callHandlers: CallHandlers = {
   'vault.status': (s) => status(s),
@@ -139,15 +137,22 @@ export const callHandlers: CallHandlers = {
   },
   'chat.confirm': (s, { confirmId, allow }) => ({ found: s.answerConfirmation(confirmId, allow) }),
   'uploads.discard': (s, { uploadIds }) => ({ discarded: s.uploads.discard(uploadIds) }),
-  'settings.get': (s) => settings(s.scope().handle),
+  'settings.get': (s) => settings(s, s.scope().handle),
   'settings.setEmbedder': async (s, { embedder }) => {
     const { handle, signal } = s.scope();
     const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(embedder, signal) };
     await reembedTenant(handle, config, createEmbedder(config), { signal });
-    return settings(handle);
+    return settings(s, handle);
   },
-  'settings.setModel': agentMissing,
-  'settings.testModel': agentMissing,
+  'settings.setModel': (s, { model }) => {
+    const { handle } = s.scope();
+    saveModelSettings(s, handle, model);
+    return settings(s, handle);
+  },
+  'settings.testModel': (s) => {
+    const { handle, signal } = s.scope();
+    return testModel(s, handle, signal);
+  },
   'presentation.enter': (s, { tenantId }) => {
     s.requireNotPresenting();
     s.enterPresentation(tenantId);
@@ -169,7 +174,7 @@ export const callHandlers: CallHandlers = {
 
 export const streamHandlers: StreamHandlers = {
   'ingest.run': (s, input, emit, signal) => runIngest(s, input, emit, signal),
-  'chat.ask': agentMissing,
+  'chat.ask': (s, input, emit, signal) => runChat(s, input, emit, signal),
 };
 
 function countFiltered(h: TenantHandle, filter: string): number {
