@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { TEST_PASSPHRASE } from '../helpers/vault.js';
-import { fileInput, openConsole, screenshot, storeSnapshot, type Console } from './harness.js';
+import { browserStorage, fileInput, filesContaining, openConsole, screenshot, storeSnapshot, type Console } from './harness.js';
 import { startModelServer, type ModelServer } from './model-server.js';
 
 let c: Console | null = null;
@@ -84,6 +84,12 @@ describe('chat in the console', () => {
     const html = await page.content();
     expect(html).not.toContain('slow words');
     expect(html).not.toContain(CANARY);
-    expect(await storeSnapshot(page)).not.toContain('slow words');
+    const stores = await storeSnapshot(page);
+    expect(stores).not.toContain('slow words');
+    expect(stores).not.toContain('Marmot Analytics');
+    expect(await browserStorage(page)).toEqual({ local: 0, session: 0, idb: 0, caches: 0, cookies: '' });
+    await c.context.close();
+    expect(filesContaining(c.profileDir, CANARY)).toEqual([]);
+    expect(filesContaining(c.profileDir, 'slow words')).toEqual([]);
   });
 });
