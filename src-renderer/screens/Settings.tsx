@@ -151,7 +151,7 @@ function EmbedderSection() {
 
 function ModelSection() {
   const { settings } = useSettings();
-  const [baseUrl, setBaseUrl] = useState('http://127.0.0.1:11434/v1');
+  const [baseUrl, setBaseUrl] = useState('');
   const [model, setModel] = useState('');
   const [localOnly, setLocalOnly] = useState(true);
   const [message, setMessage] = useState<string | null>(null);
@@ -186,11 +186,11 @@ function ModelSection() {
   return (
     <section className="panel settings-section" aria-label="Chat model">
       <h2>Chat model</h2>
-      <p className="muted small-print">Any OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM). Without one, answers list the best passages.</p>
+      <p className="muted small-print">Any OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), shared by all clients. Without one, answers list the best passages.</p>
       <form onSubmit={(e) => void save(e)} className="stack">
         <label className="field">
           <span>Endpoint</span>
-          <input value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} />
+          <input value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="http://127.0.0.1:11434/v1" />
         </label>
         <label className="field">
           <span>Model</span>
@@ -198,10 +198,10 @@ function ModelSection() {
         </label>
         <label className="check">
           <input type="checkbox" checked={localOnly} onChange={(e) => setLocalOnly(e.target.checked)} />
-          <span>Local models only for this client (refuse any endpoint off this computer)</span>
+          <span>Local models only for this client: its documents never go to an endpoint off this computer</span>
         </label>
         <div className="row-gap">
-          <button className="button primary" type="submit" disabled={!model.trim()}>
+          <button className="button primary" type="submit" disabled={!model.trim() || !baseUrl.trim()}>
             Save
           </button>
           <button className="button" type="button" onClick={() => void test()}>
@@ -248,7 +248,7 @@ function SecuritySection() {
       </p>
       <h3>Unlock with the system keychain</h3>
       {!keychain.supported ? (
-        <p className="muted small-print">{keychain.reason}</p>
+        <p className="muted small-print">{keychain.reason ? keychain.reason.charAt(0).toUpperCase() + keychain.reason.slice(1) + '.' : null}</p>
       ) : keychain.enabled ? (
         <button className="button" onClick={() => void disable()} disabled={presentation}>
           Turn off keychain unlock
@@ -275,7 +275,7 @@ export function SettingsScreen() {
       <header className="screen-header">
         <div>
           <h1>Settings</h1>
-          <p className="muted">These settings belong to the open client and are stored in its encrypted file.</p>
+          <p className="muted">Client settings live in the client&apos;s encrypted file. The chat model is shared by all clients; whether one may use it is that client&apos;s rule.</p>
         </div>
       </header>
       <div className="settings-grid">
