@@ -19,6 +19,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNSAFE_PATH':
       return EXIT.usage;
     case 'WRONG_PASSPHRASE':
+    case 'UNAUTHORIZED':
+    case 'PRESENTATION_MODE':
     case 'LOCKED':
     case 'NOT_INITIALIZED':
       return EXIT.auth;
@@ -40,6 +42,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'EMBEDDER_MISMATCH':
       return EXIT.conflict;
     case 'EMBEDDER_UNAVAILABLE':
+    case 'UNAVAILABLE':
     case 'MODEL_UNAVAILABLE':
     case 'MODEL_NOT_CONFIGURED':
       return EXIT.unavailable;
@@ -48,6 +51,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'CANCELLED':
       return EXIT.cancelled;
     case 'TENANT_CLOSED':
+    case 'NO_TENANT_OPEN':
     case 'IO_ERROR':
     case 'INTERNAL':
       return EXIT.failure;

@@ -55,6 +55,8 @@ export interface IngestOptions {
   signal?: AbortSignal;
   maxFileBytes?: number;
   onEvent?: (e: IngestEvent) => void;
+  /** The path a document is recorded under, when the file read is a temporary copy (console uploads). */
+  sourcePathOf?: (file: string) => string;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
         summary.cancelled = true;
         break;
       }
-      result = { path: file.path, status: 'failed', ...describeFailure(err) };
+      result = { path: opts.sourcePathOf?.(file.path) ?? file.path, status: 'failed', ...describeFailure(err) };
     }
     summary.bytes += file.bytes;
     record(result, i);
@@ -107,16 +109,17 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   }
 
   async function ingestOne(file: string, bytes: number, i: number): Promise<FileResult> {
+    const source = opts.sourcePathOf?.(file) ?? file;
     if (bytes > maxBytes) {
-      return { path: file, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
+      return { path: source, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
     }
     const sha256 = await hashFile(file, opts.signal);
-    const existing = findDocumentByPath(tenant, file);
-    if (existing && existing.sha256 === sha256) return { path: file, status: 'unchanged', documentId: existing.id, chunks: 0 };
+    const existing = findDocumentByPath(tenant, source);
+    if (existing && existing.sha256 === sha256) return { path: source, status: 'unchanged', documentId: existing.id, chunks: 0 };
 
     const parsed = await parseFile(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
     const pieces = chunkDocument(parsed, settings);
-    if (pieces.length === 0) return { path: file, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
+    if (pieces.length === 0) return { path: source, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
     const chunks: NewChunk[] = pieces.map((c) => ({
       ordinal: c.ordinal,
       text: c.text,
@@ -135,9 +138,9 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     }
     opts.signal?.throwIfAborted();
     const title = parsed.title.trim() || path.basename(file);
-    const stored = storeDocument(tenant, { sourcePath: file, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
+    const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
     appendAudit(tenant, 'ingest', { documentId: stored.id, sha256, format: parsed.format, bytes, chunks: chunks.length, replaced: stored.replaced });
-    return { path: file, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
+    return { path: source, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
   }
 }
 

@@ -40,6 +40,7 @@ type KeyringFile = z.infer<typeof KeyringFile>;
 
 const MASTER_AAD = 'bulkhead/master-key/v1';
 const REGISTRY_INFO = 'bulkhead/registry-key/v1';
+const KEYCHAIN_CHECK = 'bulkhead/keychain-check/v1';
 const APP_SECRETS_INFO = 'bulkhead/app-secrets-key/v1';
 
 export function randomKey(): Buffer {
@@ -144,6 +145,25 @@ export class Keyring {
     return new Keyring(master);
   }
 
+  /**
+   * A master key held by the OS keychain (opt-in). It is accepted only with the check value made
+   * when it was stored, over this keyring file: a changed passphrase, a restored or replaced
+   * keyring, or a key for another vault all fail, and the passphrase is asked for instead.
+   */
+  static fromKeychain(file: string, master: Buffer, check: Buffer): Keyring {
+    const expected = keychainCheck(master, readKeyringFile(file));
+    if (master.length !== KEY_BYTES || check.length !== expected.length || !crypto.timingSafeEqual(check, expected)) {
+      throw new BulkheadError('WRONG_PASSPHRASE', 'the key in the system keychain does not open this vault; unlock with the passphrase');
+    }
+    return new Keyring(Buffer.from(master));
+  }
+
+  /** A copy of the master key and its check value, for the OS keychain; the caller zeroes the key. */
+  exportForKeychain(file: string): { master: Buffer; check: Buffer } {
+    const master = Buffer.from(this.#key());
+    return { master, check: keychainCheck(master, readKeyringFile(file)) };
+  }
+
   static readParams(file: string): KdfParams {
     return readKeyringFile(file).kdf;
   }
@@ -222,6 +242,10 @@ export class Keyring {
     if (!this.#master) throw new BulkheadError('LOCKED', 'the vault is locked');
     return this.#master;
   }
+}
+
+function keychainCheck(master: Buffer, body: KeyringFile): Buffer {
+  return crypto.createHmac('sha256', master).update(KEYCHAIN_CHECK).update(body.wrappedMasterKey).digest();
 }
 
 function readKeyringFile(file: string): KeyringFile {

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import * as sqliteVec from 'sqlite-vec';
 import { BulkheadError } from '../../src-shared/errors.js';
@@ -15,6 +17,23 @@ export interface OpenOptions {
 }
 
 const HEX = '0123456789abcdef';
+
+/**
+ * Under Electron, the driver built for Electron's ABI (`npm run electron:rebuild` puts it in
+ * build/electron/, unpacked from the asar when packaged), so the Node build in node_modules
+ * stays what `npm test` loads: both runtimes work from one checkout without a rebuild.
+ */
+export function electronNativeBinding(): string | undefined {
+  if (!process.versions.electron) return undefined;
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const file = path.join(root.replace(/app\.asar$/, 'app.asar.unpacked'), 'build', 'electron', 'better_sqlite3.node');
+  if (!fs.existsSync(file)) {
+    throw new BulkheadError('UNAVAILABLE', `the Electron build of the SQLite driver is missing (${file}): run \`npm run electron:rebuild\``);
+  }
+  return file;
+}
+
+let nativeBinding: string | undefined | null = null;
 
 /**
  * `x'<64 hex>'` as bytes: SQLite3MultipleCiphers takes it as a raw key and skips its KDF, and
@@ -43,7 +62,8 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
   const size = opts.mustExist ? plausibleSize(file, opts.label, corrupt) : 0;
   let db: Db;
   try {
-    db = new Database(file, { fileMustExist: true });
+    if (nativeBinding === null) nativeBinding = electronNativeBinding();
+    db = new Database(file, { fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (err) {
     throw mapSqliteError(err, opts.label, corrupt);
   }

@@ -61,6 +61,17 @@ export class Vault {
     this.#attach(keyring);
   }
 
+  /** Unlock with the master key the OS keychain held (opt-in; see Keyring.fromKeychain). */
+  unlockWithKeychainKey(master: Buffer, check: Buffer): void {
+    if (this.#keyring) return;
+    this.#attach(Keyring.fromKeychain(this.paths.keyring, master, check));
+  }
+
+  /** The master key and its check value, for storing in the OS keychain when the user opts in. */
+  exportForKeychain(): { master: Buffer; check: Buffer } {
+    return this.#ring().exportForKeychain(this.paths.keyring);
+  }
+
   /** Closes every open tenant, zeroes their keys and the master key. */
   lock(): void {
     for (const s of this.#sessions) s.close();

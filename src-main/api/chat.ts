@@ -1,0 +1,63 @@
+import type { ChatAnswer, ChatEvent, Settings } from '../../src-shared/contract.js';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { askAgent } from '../agent/agent.js';
+import { resolveModelConfig, setConfigValue, showConfig, unsetConfigValue } from '../agent/model-config.js';
+import { readAgentPolicy, writeAgentPolicy } from '../agent/profile.js';
+import { testConnection } from '../agent/provider.js';
+import type { TenantHandle } from '../vault/handle.js';
+import type { ConsoleSession } from './session.js';
+
+const EXCERPT_CHARS = 240;
+
+/**
+ * One question to the agent in the open tenant: tokens stream as events, a write the model asks
+ * for waits for the user's answer, and a stop, a switch or a lock cancels the call.
+ */
+export async function runChat(
+  s: ConsoleSession,
+  input: { question: string; conversationId: number | null },
+  emit: (e: ChatEvent) => void,
+  stop: AbortSignal,
+): Promise<ChatAnswer> {
+  const { handle, signal: scope } = s.scope();
+  const signal = AbortSignal.any([scope, stop]);
+  const r = await askAgent(handle, { question: input.question, ...(input.conversationId !== null ? { conversationId: input.conversationId } : {}) }, {
+    model: resolveModelConfig(s.vault),
+    signal,
+    onToken: (text) => emit({ type: 'token', text }),
+    onDiscard: () => emit({ type: 'discard' }),
+    confirm: (req) => s.askConfirmation((confirmId) => emit({ type: 'confirm', confirmId, tool: req.tool, title: req.title, body: req.body }), signal),
+  });
+  return {
+    conversationId: r.conversationId,
+    text: r.answer,
+    mode: r.mode === 'retrieval-only' ? 'retrieval-only' : 'generated',
+    citations: r.citations.map((c) => ({ id: c.id, chunkId: c.chunkId, documentId: c.documentId, title: c.title, page: c.page, excerpt: c.text.slice(0, EXCERPT_CHARS) })),
+    model: r.model,
+    modelError: r.modelError?.message ?? null,
+  };
+}
+
+export function modelSettings(s: ConsoleSession, h: TenantHandle): NonNullable<Settings['model']> {
+  const view = showConfig(s.vault);
+  return { baseUrl: view['model.baseUrl'], name: view['model.name'], hasApiKey: view['model.apiKey'] !== null, localOnly: readAgentPolicy(h).localModelsOnly };
+}
+
+export function saveModelSettings(s: ConsoleSession, h: TenantHandle, m: { baseUrl: string; name: string; apiKey?: string | undefined; localOnly: boolean }): void {
+  setConfigValue(s.vault, 'model.baseUrl', m.baseUrl);
+  setConfigValue(s.vault, 'model.name', m.name);
+  if (m.apiKey === '') unsetConfigValue(s.vault, 'model.apiKey');
+  else if (m.apiKey !== undefined) setConfigValue(s.vault, 'model.apiKey', m.apiKey);
+  writeAgentPolicy(h, { localModelsOnly: m.localOnly });
+}
+
+export async function testModel(s: ConsoleSession, h: TenantHandle, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
+  const config = resolveModelConfig(s.vault);
+  if (!config) throw new BulkheadError('INPUT_INVALID', 'set an endpoint and a model first');
+  try {
+    const r = await testConnection(config, readAgentPolicy(h).localModelsOnly, signal);
+    return { ok: true, detail: `${r.host} answered in ${Math.round(r.latencyMs)} ms; ${r.modelListed ? `${config.name} is available` : `${config.name} is not among its ${r.models.length} models`}` };
+  } catch (err) {
+    return { ok: false, detail: err instanceof BulkheadError ? err.message : 'the endpoint did not answer' };
+  }
+}

@@ -1,0 +1,185 @@
+import type { z } from 'zod';
+import type { Calls, CallName, EmbedderView, OpenTenant, Settings, Streams, StreamName, TenantItem, VaultStatus } from '../../src-shared/contract.js';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { nameKey, type TenantSummary } from '../../src-shared/tenant.js';
+import { listAudit, verifyAudit } from '../audit/audit.js';
+import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
+import { createEmbedder, probeDimension } from '../ingest/embedders/index.js';
+import { readEmbedderConfig, type EmbedderConfig } from '../ingest/settings.js';
+import { reembedTenant } from '../retrieval/reembed.js';
+import { searchKnowledge } from '../retrieval/knowledge.js';
+import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
+import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
+import { readPassage } from './passages.js';
+import { createSampleTenants } from './samples.js';
+import { tenantColour, type ConsoleSession } from './session.js';
+import { runIngest } from './ingest.js';
+
+type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
+export type CallHandlers = { [K in CallName]: CallHandler<K> };
+
+export type StreamHandler<K extends StreamName> = (
+  s: ConsoleSession,
+  input: z.output<Streams[K]['input']>,
+  emit: (event: z.input<Streams[K]['event']>) => void,
+  signal: AbortSignal,
+) => Promise<z.input<Streams[K]['output']>>;
+export type StreamHandlers = { [K in StreamName]: StreamHandler<K> };
+
+export function tenantItem(t: Pick<TenantSummary, 'id' | 'name' | 'createdAt'>): TenantItem {
+  return { id: t.id, name: t.name, colour: tenantColour(t.id), createdAt: t.createdAt };
+}
+
+function openTenantView(s: ConsoleSession, h: TenantHandle): OpenTenant {
+  const counts = guardTenantErrors(h, () => countDocuments(h));
+  return { ...tenantItem(s.vault.getTenant(h.id)), ...counts };
+}
+
+function status(s: ConsoleSession): VaultStatus {
+  const state = s.vault.state;
+  const h = state === 'unlocked' ? s.current : null;
+  return { state, tenant: h ? openTenantView(s, h) : null, presentation: s.presentationTenant !== null, keychain: s.keychain.status(), idleLockSeconds: s.idleLockSeconds };
+}
+
+function embedderView(c: EmbedderConfig): EmbedderView {
+  if (c.kind === 'hash') return { kind: 'hash' };
+  if (c.kind === 'ollama') return { kind: 'ollama', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}) };
+  return { kind: 'openai', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}), hasApiKey: Boolean(c.apiKey) };
+}
+
+function settings(s: ConsoleSession, h: TenantHandle): Settings {
+  return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h) };
+}
+
+
+export const callHandlers: CallHandlers = {
+  'vault.status': (s) => status(s),
+  'vault.initialize': async (s, { passphrase, samples }) => {
+    await s.vault.initialize(passphrase, s.kdf ? { kdf: s.kdf } : {});
+    if (samples) await createSampleTenants(s);
+    return status(s);
+  },
+  'vault.unlock': async (s, { passphrase }) => {
+    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
+    await s.vault.unlock(passphrase);
+    s.endPresentation();
+    return status(s);
+  },
+  'vault.lock': (s) => {
+    s.lock();
+    return status(s);
+  },
+  'vault.unlockWithKeychain': (s) => {
+    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
+    s.requireNotPresenting();
+    s.keychain.unlock(s.vault);
+    return status(s);
+  },
+  'keychain.enable': async (s, { passphrase }) => {
+    s.requireNotPresenting();
+    await s.checkPassphrase(passphrase);
+    s.keychain.enable(s.vault);
+    return status(s);
+  },
+  'keychain.disable': (s) => {
+    if (s.vault.state !== 'unlocked') throw new BulkheadError('LOCKED', 'the vault is locked');
+    s.requireNotPresenting();
+    s.keychain.disable();
+    return status(s);
+  },
+  'tenants.list': (s) => {
+    const all = s.vault.listTenants();
+    // Presentation mode: the other clients do not exist as far as the UI can tell.
+    const shown = s.presentationTenant ? all.filter((t) => t.id === s.presentationTenant) : all;
+    return shown.map(tenantItem);
+  },
+  'tenants.create': (s, { name }) => {
+    s.requireNotPresenting();
+    return tenantItem(s.vault.createTenant(name));
+  },
+  'tenants.rename': (s, { tenantId, name }) => {
+    s.requireNotPresenting();
+    return tenantItem(s.vault.renameTenant(tenantId, name));
+  },
+  'tenants.delete': (s, { tenantId, confirmName }) => {
+    s.requireNotPresenting();
+    const t = s.vault.getTenant(tenantId);
+    if (nameKey(confirmName.normalize('NFC').trim()) !== nameKey(t.name)) throw new BulkheadError('INPUT_INVALID', 'type the client’s name exactly to delete it');
+    s.closeIf(tenantId);
+    const r = s.vault.deleteTenant(tenantId);
+    return { tenantId: r.tenantId, deletedAt: r.deletedAt, keyDestroyed: r.keyDestroyed };
+  },
+  'tenants.open': (s, { tenantId }) => openTenantView(s, s.open(tenantId)),
+  'tenants.createSamples': async (s) => {
+    s.requireNotPresenting();
+    return (await createSampleTenants(s)).map(tenantItem);
+  },
+  'documents.list': (s, { offset, limit, filter }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => {
+      const items = listDocuments(handle, { offset, limit, ...(filter ? { filter } : {}) });
+      const total = filter ? countFiltered(handle, filter) : countDocuments(handle).documents;
+      return { total, offset, items };
+    });
+  },
+  'documents.delete': (s, { documentId }) => {
+    const { handle } = s.scope();
+    guardTenantErrors(handle, () => deleteDocument(handle, documentId));
+    return { documentId };
+  },
+  'documents.passage': (s, { chunkId }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => readPassage(handle, chunkId));
+  },
+  'knowledge.search': async (s, { query, k }) => {
+    const { handle, signal } = s.scope();
+    return searchKnowledge(handle, query, { k, signal });
+  },
+  'chat.confirm': (s, { confirmId, allow }) => ({ found: s.answerConfirmation(confirmId, allow) }),
+  'uploads.discard': (s, { uploadIds }) => ({ discarded: s.uploads.discard(uploadIds) }),
+  'settings.get': (s) => settings(s, s.scope().handle),
+  'settings.setEmbedder': async (s, { embedder }) => {
+    const { handle, signal } = s.scope();
+    const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(embedder, signal) };
+    await reembedTenant(handle, config, createEmbedder(config), { signal });
+    return settings(s, handle);
+  },
+  'settings.setModel': (s, { model }) => {
+    const { handle } = s.scope();
+    saveModelSettings(s, handle, model);
+    return settings(s, handle);
+  },
+  'settings.testModel': (s) => {
+    const { handle, signal } = s.scope();
+    return testModel(s, handle, signal);
+  },
+  'presentation.enter': (s, { tenantId }) => {
+    s.requireNotPresenting();
+    s.enterPresentation(tenantId);
+    return status(s);
+  },
+  'presentation.exit': async (s, { passphrase }) => {
+    await s.exitPresentation(passphrase);
+    return status(s);
+  },
+  'audit.list': (s, { afterSeq, limit }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => listAudit(handle, { afterSeq, limit }));
+  },
+  'audit.verify': (s) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => verifyAudit(handle));
+  },
+};
+
+export const streamHandlers: StreamHandlers = {
+  'ingest.run': (s, input, emit, signal) => runIngest(s, input, emit, signal),
+  'chat.ask': (s, input, emit, signal) => runChat(s, input, emit, signal),
+};
+
+function countFiltered(h: TenantHandle, filter: string): number {
+  return h.db
+    .prepare('SELECT count(*) FROM documents WHERE instr(lower(title), lower(?)) > 0 OR instr(lower(source_path), lower(?)) > 0')
+    .pluck()
+    .get(filter, filter) as number;
+}

@@ -1,0 +1,51 @@
+import type { IngestEvent, IngestSummary } from '../../src-shared/contract.js';
+import { createEmbedder } from '../ingest/embedders/index.js';
+import { ingestPaths } from '../ingest/pipeline.js';
+import { readEmbedderConfig } from '../ingest/settings.js';
+import type { ConsoleSession } from './session.js';
+
+/**
+ * Ingests uploaded files into the tenant that was open when they were uploaded, reporting per
+ * file, then deletes the temporary copies whatever happened. A switch or lock (the scope's
+ * signal) or the caller's stop cancels between documents.
+ */
+export async function runIngest(
+  s: ConsoleSession,
+  input: { uploadIds: string[]; tags: string[] },
+  emit: (e: IngestEvent) => void,
+  stop: AbortSignal,
+): Promise<IngestSummary> {
+  const { handle, signal: scope } = s.scope();
+  const uploads = s.uploads.take(handle.id, input.uploadIds);
+  const byFile = new Map(uploads.map((u) => [u.file, u]));
+  const started = new Map<number, (typeof uploads)[number] | undefined>();
+  const signal = AbortSignal.any([scope, stop]);
+  try {
+    const summary = await ingestPaths(handle, [...byFile.keys()], {
+      embedder: createEmbedder(readEmbedderConfig(handle)),
+      tags: input.tags,
+      signal,
+      sourcePathOf: (file) => byFile.get(file)?.name ?? 'upload',
+      onEvent: (e) => {
+        if (e.type === 'scanned') return;
+        if (e.type === 'file-start') started.set(e.index, byFile.get(e.path));
+        const u = e.type === 'file-done' ? (started.get(e.index) ?? byFile.get(e.result.path)) : byFile.get(e.path);
+        if (!u) return;
+        if (e.type === 'file-start') emit({ type: 'file-start', uploadId: u.uploadId, name: u.name });
+        else if (e.type === 'file-progress') emit({ type: 'file-progress', uploadId: u.uploadId, chunksDone: e.chunksDone, chunksTotal: e.chunksTotal });
+        else emit({ type: 'file-done', uploadId: u.uploadId, result: { ...e.result, name: u.name } });
+      },
+    });
+    return {
+      added: summary.added,
+      unchanged: summary.unchanged,
+      replaced: summary.replaced,
+      failed: summary.failed,
+      chunks: summary.chunks,
+      cancelled: summary.cancelled,
+      files: summary.files.map(({ path, ...rest }) => ({ ...rest, name: byFile.get(path)?.name ?? path })),
+    };
+  } finally {
+    s.uploads.discard(input.uploadIds);
+  }
+}

@@ -1,0 +1,90 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { TRANSPORT, type ApiError } from '../../src-shared/contract.js';
+
+/** The renderer talks to its own origin only; model calls and everything else happen in main. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), clipboard-read=()',
+  // Nothing the host serves may sit in a browser cache: answers carry tenant data.
+  'cache-control': 'no-store',
+};
+
+export function newToken(): string {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: ApiError,
+  ) {
+    super(error.message);
+  }
+}
+
+const refuse = (status: number, message: string, code: ApiError['code'] = 'UNAUTHORIZED'): Refusal => new Refusal(status, { code, message });
+
+/**
+ * Who may call the API: a request to this host's own name (no DNS rebinding), from no origin
+ * or this one (no other web page), carrying the per-launch token (compared in constant time).
+ */
+export function checkCaller(req: http.IncomingMessage, origin: string, token: string): void {
+  const host = req.headers.host;
+  const port = new URL(origin).port;
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw refuse(403, 'requests must be addressed to 127.0.0.1');
+  const from = req.headers.origin;
+  if (from !== undefined && from !== origin && from !== `http://localhost:${port}`) throw refuse(403, 'requests from other origins are refused');
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuse(403, 'requests from other sites are refused');
+  const given = req.headers[TRANSPORT.headers.token];
+  if (typeof given !== 'string' || !sameSecret(given, token)) throw refuse(401, 'missing or wrong access token: open the URL the console printed');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+}
+
+export function requireContentType(req: http.IncomingMessage, expected: string): void {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== expected) throw refuse(415, `the body must be ${expected}`, 'INPUT_INVALID');
+}
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+/** The request body as JSON, refusing anything larger than the limit or not JSON. */
+export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > JSON_BODY_LIMIT) throw refuse(413, 'the request body is too large', 'INPUT_INVALID');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw refuse(400, 'the request body is not valid JSON', 'INPUT_INVALID');
+  }
+}

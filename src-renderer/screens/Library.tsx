@@ -1,0 +1,223 @@
+import { useEffect, useRef, useState, type DragEvent } from 'react';
+import type { DocumentItem } from '../../src-shared/contract.js';
+import { messageOf } from '../client.js';
+import { Dialog } from '../components/Dialog.js';
+import { formatBytes, formatDate, plural } from '../components/format.js';
+import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest.js';
+import { deleteDocument, loadPage, PAGE_SIZE, useLibrary } from '../state/library.js';
+
+const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json';
+
+function IngestPanel() {
+  const { jobs, running, summary, error } = useIngest();
+  if (jobs.length === 0) return null;
+  const failed = jobs.filter((j) => j.phase === 'failed');
+  return (
+    <section className="panel ingest-panel" aria-label="Adding files" data-testid="ingest-panel">
+      <header className="panel-header">
+        <h2>{running ? `Adding ${jobs.length} file${jobs.length === 1 ? '' : 's'}…` : 'Files added'}</h2>
+        {running ? (
+          <button className="button ghost small" onClick={stopIngest}>
+            Stop
+          </button>
+        ) : (
+          <button className="button ghost small" onClick={clearIngest}>
+            Dismiss
+          </button>
+        )}
+      </header>
+      <ul className="job-list">
+        {jobs.map((j) => (
+          <li key={j.key} className={`job job-${j.phase}`} data-testid="ingest-job">
+            <div className="job-line">
+              <span className="job-name">{j.name}</span>
+              <span className="job-phase">{j.phase === 'done' ? (j.result?.status ?? 'done') : j.phase}</span>
+            </div>
+            <progress max={1} value={j.progress} aria-label={`progress of ${j.name}`} />
+          </li>
+        ))}
+      </ul>
+      {summary && (
+        <p className="summary-line" data-testid="ingest-summary">
+          {summary.added} added · {summary.replaced} replaced · {summary.unchanged} unchanged · {summary.failed} failed · {plural(summary.chunks, 'passage')}
+          {summary.cancelled ? ' · stopped before the end' : ''}
+        </p>
+      )}
+      {failed.length > 0 && !running && (
+        <div className="failure-summary" role="alert" data-testid="ingest-failures">
+          <h3>
+            {failed.length} file{failed.length === 1 ? '' : 's'} could not be added
+          </h3>
+          <ul>
+            {failed.map((j) => (
+              <li key={j.key}>
+                <strong>{j.name}</strong>: {j.error ?? j.result?.reason ?? 'failed'}
+                {j.result?.code ? <span className="code-tag">{j.result.code}</span> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {error && <p className="error-text">{error}</p>}
+    </section>
+  );
+}
+
+export function LibraryScreen() {
+  const { items, total, offset, filter, loading, error } = useLibrary();
+  const running = useIngest((s) => s.running);
+  const [draft, setDraft] = useState(filter);
+  const [dragging, setDragging] = useState(false);
+  const [confirm, setConfirm] = useState<DocumentItem | null>(null);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const picker = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    void loadPage(0, '');
+  }, []);
+
+  useEffect(() => {
+    const t = window.setTimeout(() => {
+      if (draft !== useLibrary.getState().filter) void loadPage(0, draft);
+    }, 200);
+    return () => window.clearTimeout(t);
+  }, [draft]);
+
+  function onDrop(e: DragEvent): void {
+    e.preventDefault();
+    setDragging(false);
+    void ingestFiles([...e.dataTransfer.files]);
+  }
+
+  async function confirmDelete(): Promise<void> {
+    if (!confirm) return;
+    try {
+      await deleteDocument(confirm.id);
+      setConfirm(null);
+    } catch (err) {
+      setDeleteError(messageOf(err));
+    }
+  }
+
+  const end = Math.min(offset + items.length, total);
+  return (
+    <div
+      className={`screen library ${dragging ? 'dragging' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+      data-testid="library"
+    >
+      <header className="screen-header">
+        <div>
+          <h1>Library</h1>
+          <p className="muted">
+            {total.toLocaleString()} document{total === 1 ? '' : 's'}
+            {filter ? ` matching “${filter}”` : ''}
+          </p>
+        </div>
+        <div className="toolbar">
+          <input className="search-input" type="search" placeholder="Filter by title or file" value={draft} onChange={(e) => setDraft(e.target.value)} aria-label="Filter documents" />
+          <button className="button primary" onClick={() => picker.current?.click()} disabled={running}>
+            Add files
+          </button>
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            accept={ACCEPT}
+            hidden
+            data-testid="file-picker"
+            onChange={(e) => {
+              void ingestFiles([...(e.target.files ?? [])]);
+              e.target.value = '';
+            }}
+          />
+        </div>
+      </header>
+      <IngestPanel />
+      {dragging && <div className="drop-overlay">Drop files to add them to this client</div>}
+      {error && <p className="error-text">{error}</p>}
+      {total === 0 && !loading && !filter ? (
+        <div className="empty big-empty">
+          <h2>No documents yet</h2>
+          <p className="muted">Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV and JSON.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table className="doc-table" aria-label="Documents">
+            <thead>
+              <tr>
+                <th>Title</th>
+                <th>File</th>
+                <th className="num">Size</th>
+                <th className="num">Passages</th>
+                <th>Added</th>
+                <th aria-label="Actions" />
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.id} data-testid="doc-row">
+                  <td className="title-cell">
+                    <span className={`format-badge format-${d.format}`}>{d.format}</span>
+                    {d.title}
+                  </td>
+                  <td className="muted ellipsis">{d.sourcePath}</td>
+                  <td className="num">{formatBytes(d.bytes)}</td>
+                  <td className="num">{d.chunkCount}</td>
+                  <td className="muted">{formatDate(d.ingestedAt)}</td>
+                  <td className="actions">
+                    <button className="button ghost small danger" onClick={() => (setDeleteError(null), setConfirm(d))} aria-label={`Delete ${d.title}`}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {total > PAGE_SIZE && (
+        <footer className="pager">
+          <span className="muted" data-testid="pager-range">
+            {(offset + 1).toLocaleString()}–{end.toLocaleString()} of {total.toLocaleString()}
+          </span>
+          <button className="button small" disabled={offset === 0 || loading} onClick={() => void loadPage(Math.max(0, offset - PAGE_SIZE))}>
+            Previous
+          </button>
+          <button className="button small" disabled={end >= total || loading} onClick={() => void loadPage(offset + PAGE_SIZE)}>
+            Next
+          </button>
+        </footer>
+      )}
+      {confirm && (
+        <Dialog
+          title="Delete this document?"
+          tone="danger"
+          onClose={() => setConfirm(null)}
+          footer={
+            <>
+              <button className="button ghost" onClick={() => setConfirm(null)}>
+                Cancel
+              </button>
+              <button className="button danger-solid" onClick={() => void confirmDelete()}>
+                Delete document
+              </button>
+            </>
+          }
+        >
+          <p>
+            <strong>{confirm.title}</strong> and its {plural(confirm.chunkCount, 'passage')} will be removed from this client&apos;s library. This cannot be undone.
+          </p>
+          {deleteError && <p className="error-text">{deleteError}</p>}
+        </Dialog>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,289 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { call, messageOf } from '../client.js';
+import { Dialog } from '../components/Dialog.js';
+import { loadSettings, useSettings } from '../state/panels.js';
+import { applyStatus, useSession } from '../state/session.js';
+
+function ClientSection() {
+  const tenant = useSession((s) => s.status?.tenant);
+  const presenting = useSession((s) => s.status?.presentation ?? false);
+  const [name, setName] = useState(tenant?.name ?? '');
+  const [message, setMessage] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [confirmName, setConfirmName] = useState('');
+  if (!tenant) return null;
+
+  async function rename(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    try {
+      await call('tenants.rename', { tenantId: tenant!.id, name });
+      applyStatus(await call('vault.status', {}));
+      setMessage('Renamed.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+
+  async function remove(): Promise<void> {
+    try {
+      await call('tenants.delete', { tenantId: tenant!.id, confirmName });
+      setDeleting(false);
+      applyStatus(await call('vault.status', {}));
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+
+  return (
+    <section className="panel settings-section" aria-label="Client">
+      <h2>Client</h2>
+      <form className="inline-form" onSubmit={(e) => void rename(e)}>
+        <span className="swatch" style={{ background: tenant.colour }} aria-hidden="true" />
+        <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Client name" disabled={presenting} maxLength={100} />
+        <button className="button" type="submit" disabled={presenting || name.trim() === '' || name === tenant.name}>
+          Rename
+        </button>
+      </form>
+      <p className="muted small-print">
+        {tenant.documents.toLocaleString()} documents · {tenant.chunks.toLocaleString()} passages · created {new Date(tenant.createdAt).toLocaleDateString()}
+      </p>
+      {message && <p className="muted">{message}</p>}
+      <div className="danger-zone">
+        <div>
+          <strong>Delete this client</strong>
+          <p className="muted small-print">Destroys its key, then its file: nothing of it can be recovered, even from a backup of the vault.</p>
+        </div>
+        <button className="button danger" onClick={() => setDeleting(true)} disabled={presenting}>
+          Delete client…
+        </button>
+      </div>
+      {deleting && (
+        <Dialog
+          title="Delete this client for good?"
+          tone="danger"
+          onClose={() => setDeleting(false)}
+          footer={
+            <>
+              <button className="button ghost" onClick={() => setDeleting(false)}>
+                Cancel
+              </button>
+              <button className="button danger-solid" disabled={confirmName !== tenant.name} onClick={() => void remove()}>
+                Delete client
+              </button>
+            </>
+          }
+        >
+          <p>Type the client&apos;s name to confirm.</p>
+          <input value={confirmName} onChange={(e) => setConfirmName(e.target.value)} aria-label="Type the client name" autoFocus />
+        </Dialog>
+      )}
+    </section>
+  );
+}
+
+function EmbedderSection() {
+  const { settings, error } = useSettings();
+  const [kind, setKind] = useState<'hash' | 'ollama' | 'openai'>('hash');
+  const [baseUrl, setBaseUrl] = useState('http://127.0.0.1:11434');
+  const [model, setModel] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  useEffect(() => {
+    if (!settings) return;
+    setKind(settings.embedder.kind);
+    if (settings.embedder.kind !== 'hash') {
+      setBaseUrl(settings.embedder.baseUrl);
+      setModel(settings.embedder.model);
+    }
+  }, [settings]);
+
+  async function save(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      const embedder = kind === 'hash' ? { kind } : { kind, baseUrl, model };
+      useSettings.setState({ settings: await call('settings.setEmbedder', { embedder }) });
+      setMessage('Saved; every passage now has vectors from this embedder.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="panel settings-section" aria-label="Embedder">
+      <h2>Embedder</h2>
+      <p className="muted small-print">Turns passages into vectors for search by meaning. The built-in one needs no model and works offline.</p>
+      {error && <p className="error-text">{error}</p>}
+      <form onSubmit={(e) => void save(e)} className="stack">
+        <div className="segmented" role="radiogroup" aria-label="Embedder kind">
+          {(['hash', 'ollama', 'openai'] as const).map((k) => (
+            <label key={k} className={kind === k ? 'active' : ''}>
+              <input type="radio" name="embedder-kind" checked={kind === k} onChange={() => setKind(k)} />
+              {k === 'hash' ? 'Built-in (offline)' : k === 'ollama' ? 'Ollama' : 'OpenAI-compatible'}
+            </label>
+          ))}
+        </div>
+        {kind !== 'hash' && (
+          <>
+            <label className="field">
+              <span>Endpoint</span>
+              <input value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="http://127.0.0.1:11434" />
+            </label>
+            <label className="field">
+              <span>Model</span>
+              <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="nomic-embed-text" />
+            </label>
+          </>
+        )}
+        <div>
+          <button className="button primary" type="submit" disabled={busy}>
+            {busy ? 'Re-indexing…' : 'Save and re-index'}
+          </button>
+        </div>
+        {message && <p className="muted">{message}</p>}
+      </form>
+    </section>
+  );
+}
+
+function ModelSection() {
+  const { settings } = useSettings();
+  const [baseUrl, setBaseUrl] = useState('');
+  const [model, setModel] = useState('');
+  const [localOnly, setLocalOnly] = useState(true);
+  const [message, setMessage] = useState<string | null>(null);
+  useEffect(() => {
+    const m = settings?.model;
+    if (!m) return;
+    if (m.baseUrl) setBaseUrl(m.baseUrl);
+    if (m.name) setModel(m.name);
+    setLocalOnly(m.localOnly);
+  }, [settings]);
+
+  async function save(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    setMessage(null);
+    try {
+      useSettings.setState({ settings: await call('settings.setModel', { model: { baseUrl, name: model, localOnly } }) });
+      setMessage('Saved.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+  async function test(): Promise<void> {
+    setMessage('Testing…');
+    try {
+      const r = await call('settings.testModel', {});
+      setMessage(r.ok ? `Connected: ${r.detail}` : `Not reachable: ${r.detail}`);
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+
+  return (
+    <section className="panel settings-section" aria-label="Chat model">
+      <h2>Chat model</h2>
+      <p className="muted small-print">Any OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), shared by all clients. Without one, answers list the best passages.</p>
+      <form onSubmit={(e) => void save(e)} className="stack">
+        <label className="field">
+          <span>Endpoint</span>
+          <input value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="http://127.0.0.1:11434/v1" />
+        </label>
+        <label className="field">
+          <span>Model</span>
+          <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="llama3.1:8b" />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={localOnly} onChange={(e) => setLocalOnly(e.target.checked)} />
+          <span>Local models only for this client: its documents never go to an endpoint off this computer</span>
+        </label>
+        <div className="row-gap">
+          <button className="button primary" type="submit" disabled={!model.trim() || !baseUrl.trim()}>
+            Save
+          </button>
+          <button className="button" type="button" onClick={() => void test()}>
+            Test connection
+          </button>
+        </div>
+        {message && <p className="muted">{message}</p>}
+      </form>
+    </section>
+  );
+}
+
+function SecuritySection() {
+  const status = useSession((s) => s.status);
+  const [passphrase, setPassphrase] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+  if (!status) return null;
+  const { keychain, idleLockSeconds, presentation } = status;
+
+  async function enable(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    try {
+      applyStatus(await call('keychain.enable', { passphrase }));
+      setPassphrase('');
+      setMessage('This computer’s keychain can now unlock the vault.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+  async function disable(): Promise<void> {
+    try {
+      applyStatus(await call('keychain.disable', {}));
+      setMessage('Keychain unlock is off; the passphrase is needed again.');
+    } catch (err) {
+      setMessage(messageOf(err));
+    }
+  }
+
+  return (
+    <section className="panel settings-section" aria-label="Security">
+      <h2>Security</h2>
+      <p className="muted small-print">
+        The vault locks itself after {Math.round(idleLockSeconds / 60)} minute{idleLockSeconds >= 120 ? 's' : ''} without input, and every client&apos;s data leaves this window.
+      </p>
+      <h3>Unlock with the system keychain</h3>
+      {!keychain.supported ? (
+        <p className="muted small-print">{keychain.reason ? keychain.reason.charAt(0).toUpperCase() + keychain.reason.slice(1) + '.' : null}</p>
+      ) : keychain.enabled ? (
+        <button className="button" onClick={() => void disable()} disabled={presentation}>
+          Turn off keychain unlock
+        </button>
+      ) : (
+        <form className="inline-form" onSubmit={(e) => void enable(e)}>
+          <input type="password" placeholder="Passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-label="Passphrase to turn on keychain unlock" />
+          <button className="button" type="submit" disabled={!passphrase || presentation}>
+            Turn on
+          </button>
+        </form>
+      )}
+      {message && <p className="muted">{message}</p>}
+    </section>
+  );
+}
+
+export function SettingsScreen() {
+  useEffect(() => {
+    void loadSettings();
+  }, []);
+  return (
+    <div className="screen">
+      <header className="screen-header">
+        <div>
+          <h1>Settings</h1>
+          <p className="muted">Client settings live in the client&apos;s encrypted file. The chat model is shared by all clients; whether one may use it is that client&apos;s rule.</p>
+        </div>
+      </header>
+      <div className="settings-grid">
+        <ClientSection />
+        <ModelSection />
+        <EmbedderSection />
+        <SecuritySection />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,268 @@
+// Every call between the UI and the main process, once: the main handlers, the preload bridge,
+// the web host and the renderer's client are all typed and checked from these schemas.
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+import type { Result } from './transport.js';
+import { DisplayName, Passphrase, TenantId } from './tenant.js';
+
+export const ApiError = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+export type ApiError = z.infer<typeof ApiError>;
+
+export type { Result } from './transport.js';
+
+const NoInput = z.strictObject({});
+
+export const TenantColour = z.string().regex(/^#[0-9a-f]{6}$/);
+
+export const TenantItem = z.object({ id: TenantId, name: z.string(), colour: TenantColour, createdAt: z.string() });
+export type TenantItem = z.infer<typeof TenantItem>;
+
+export const OpenTenant = TenantItem.extend({ documents: z.number().int(), chunks: z.number().int() });
+export type OpenTenant = z.infer<typeof OpenTenant>;
+
+export const VaultStatus = z.object({
+  state: z.enum(['uninitialized', 'locked', 'unlocked']),
+  /** The tenant open in this window; null when none is. */
+  tenant: OpenTenant.nullable(),
+  /** Presentation mode: only this tenant exists for the UI until the passphrase is entered. */
+  presentation: z.boolean(),
+  /** "Unlock with my login" through the OS keychain (desktop app only, opt-in). */
+  keychain: z.object({ supported: z.boolean(), enabled: z.boolean(), reason: z.string().nullable() }),
+  /** The UI locks the vault after this long without input. */
+  idleLockSeconds: z.number().int(),
+});
+export type VaultStatus = z.infer<typeof VaultStatus>;
+
+export const DocumentItem = z.object({
+  id: z.number().int(),
+  title: z.string(),
+  sourcePath: z.string(),
+  format: z.string(),
+  bytes: z.number().int(),
+  chunkCount: z.number().int(),
+  tags: z.array(z.string()),
+  ingestedAt: z.string(),
+});
+export type DocumentItem = z.infer<typeof DocumentItem>;
+
+export const DocumentPage = z.object({ total: z.number().int(), offset: z.number().int(), items: z.array(DocumentItem) });
+export type DocumentPage = z.infer<typeof DocumentPage>;
+
+export const Passage = z.object({
+  chunkId: z.number().int(),
+  documentId: z.number().int(),
+  title: z.string(),
+  sourcePath: z.string(),
+  page: z.number().int().nullable(),
+  headingPath: z.array(z.string()),
+  charStart: z.number().int(),
+  charEnd: z.number().int(),
+  text: z.string(),
+});
+export type Passage = z.infer<typeof Passage>;
+
+export const SearchHit = Passage.extend({ score: z.number() });
+export const SearchResult = z.object({
+  query: z.string(),
+  mode: z.enum(['hybrid', 'full-text']),
+  note: z.string().optional(),
+  passages: z.array(SearchHit),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const FileResult = z.object({
+  name: z.string(),
+  status: z.enum(['added', 'unchanged', 'replaced', 'failed']),
+  documentId: z.number().int().optional(),
+  chunks: z.number().int().optional(),
+  code: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type FileResult = z.infer<typeof FileResult>;
+
+export const IngestSummary = z.object({
+  added: z.number().int(),
+  unchanged: z.number().int(),
+  replaced: z.number().int(),
+  failed: z.number().int(),
+  chunks: z.number().int(),
+  cancelled: z.boolean(),
+  files: z.array(FileResult),
+});
+export type IngestSummary = z.infer<typeof IngestSummary>;
+
+/** Per-file progress of one ingest run; `uploadId` ties the event to the file the user chose. */
+export const IngestEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('file-start'), uploadId: z.string(), name: z.string() }),
+  z.object({ type: z.literal('file-progress'), uploadId: z.string(), chunksDone: z.number().int(), chunksTotal: z.number().int() }),
+  z.object({ type: z.literal('file-done'), uploadId: z.string(), result: FileResult }),
+]);
+export type IngestEvent = z.infer<typeof IngestEvent>;
+
+export const UploadId = z.string().regex(/^u_[0-9a-f]{32}$/, 'not an upload id');
+export const Upload = z.object({ uploadId: UploadId, name: z.string(), bytes: z.number().int() });
+export type Upload = z.infer<typeof Upload>;
+
+/** A source an answer cites as [S1], [S2]…: opening it shows the passage. */
+export const Citation = z.object({
+  id: z.string().regex(/^S\d{1,4}$/),
+  chunkId: z.number().int(),
+  documentId: z.number().int(),
+  title: z.string(),
+  page: z.number().int().nullable(),
+  excerpt: z.string(),
+});
+export type Citation = z.infer<typeof Citation>;
+
+export const ChatEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('token'), text: z.string() }),
+  /** The text streamed so far is void (the model failed mid-answer); a retrieval-only answer follows. */
+  z.object({ type: z.literal('discard') }),
+  /** The model wants to write (save a note): nothing is written unless the user allows it with chat.confirm. */
+  z.object({ type: z.literal('confirm'), confirmId: z.string(), tool: z.string(), title: z.string(), body: z.string() }),
+]);
+export type ChatEvent = z.infer<typeof ChatEvent>;
+
+export const ChatAnswer = z.object({
+  conversationId: z.number().int(),
+  text: z.string(),
+  /** 'retrieval-only' when no model answered: the best passages, labelled as such. */
+  mode: z.enum(['generated', 'retrieval-only']),
+  citations: z.array(Citation),
+  model: z.object({ name: z.string(), host: z.string() }).nullable(),
+  /** Why a configured model was not used, in words for the user. */
+  modelError: z.string().nullable(),
+});
+export type ChatAnswer = z.infer<typeof ChatAnswer>;
+
+export const EmbedderView = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('hash') }),
+  z.object({ kind: z.literal('ollama'), baseUrl: z.string(), model: z.string(), dimension: z.number().int().optional() }),
+  z.object({ kind: z.literal('openai'), baseUrl: z.string(), model: z.string(), dimension: z.number().int().optional(), hasApiKey: z.boolean() }),
+]);
+export type EmbedderView = z.infer<typeof EmbedderView>;
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'an endpoint is an http:// or https:// address' }).max(2000);
+
+export const EmbedderInput = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('hash') }),
+  z.strictObject({ kind: z.literal('ollama'), baseUrl: HttpUrl, model: z.string().trim().min(1).max(200) }),
+  z.strictObject({ kind: z.literal('openai'), baseUrl: HttpUrl, model: z.string().trim().min(1).max(200), apiKey: z.string().max(500).optional() }),
+]);
+
+/** The chat model is the vault's (one endpoint for every client); local-only is each client's policy. */
+export const ModelSettings = z.object({ baseUrl: z.string().nullable(), name: z.string().nullable(), hasApiKey: z.boolean(), localOnly: z.boolean() });
+export const ModelInput = z.strictObject({
+  baseUrl: HttpUrl,
+  name: z.string().trim().min(1).max(200),
+  /** Absent keeps the stored key; '' removes it. */
+  apiKey: z.string().max(500).optional(),
+  localOnly: z.boolean(),
+});
+
+export const Settings = z.object({ embedder: EmbedderView, model: ModelSettings.nullable() });
+export type Settings = z.infer<typeof Settings>;
+
+export const AuditRecord = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  kind: z.string(),
+  data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  hash: z.string(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
+export const AuditVerification = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), count: z.number().int(), head: z.string().nullable() }),
+  z.object({ ok: z.literal(false), count: z.number().int(), firstBadSeq: z.number().int(), reason: z.string() }),
+]);
+export type AuditVerification = z.infer<typeof AuditVerification>;
+
+export const DeletionReceipt = z.object({ tenantId: z.string(), deletedAt: z.string(), keyDestroyed: z.literal(true) });
+
+const TenantRef = z.strictObject({ tenantId: TenantId });
+
+/** Request/response calls. */
+export const calls = {
+  'vault.status': { input: NoInput, output: VaultStatus },
+  'vault.initialize': { input: z.strictObject({ passphrase: Passphrase, samples: z.boolean().default(false) }), output: VaultStatus },
+  'vault.unlock': { input: z.strictObject({ passphrase: z.string().min(1).max(1024) }), output: VaultStatus },
+  'vault.lock': { input: NoInput, output: VaultStatus },
+  'vault.unlockWithKeychain': { input: NoInput, output: VaultStatus },
+  /** The passphrase again, so that someone at an unlocked laptop cannot turn it on. */
+  'keychain.enable': { input: z.strictObject({ passphrase: z.string().min(1).max(1024) }), output: VaultStatus },
+  'keychain.disable': { input: NoInput, output: VaultStatus },
+  'tenants.list': { input: NoInput, output: z.array(TenantItem) },
+  'tenants.create': { input: z.strictObject({ name: DisplayName }), output: TenantItem },
+  'tenants.rename': { input: z.strictObject({ tenantId: TenantId, name: DisplayName }), output: TenantItem },
+  /** The user types the tenant's name to confirm: deleting crypto-shreds it. */
+  'tenants.delete': { input: z.strictObject({ tenantId: TenantId, confirmName: z.string().max(200) }), output: DeletionReceipt },
+  'tenants.open': { input: TenantRef, output: OpenTenant },
+  'tenants.createSamples': { input: NoInput, output: z.array(TenantItem) },
+  'documents.list': {
+    input: z.strictObject({
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(100),
+      filter: z.string().max(200).default(''),
+    }),
+    output: DocumentPage,
+  },
+  'documents.delete': { input: z.strictObject({ documentId: z.number().int().positive() }), output: z.object({ documentId: z.number().int() }) },
+  'documents.passage': { input: z.strictObject({ chunkId: z.number().int().positive() }), output: Passage },
+  'knowledge.search': {
+    input: z.strictObject({ query: z.string().trim().min(1, 'a search needs some text').max(2000), k: z.number().int().min(1).max(100).default(10) }),
+    output: SearchResult,
+  },
+  'uploads.discard': { input: z.strictObject({ uploadIds: z.array(UploadId).max(10_000) }), output: z.object({ discarded: z.number().int() }) },
+  'chat.confirm': { input: z.strictObject({ confirmId: z.string().max(64), allow: z.boolean() }), output: z.object({ found: z.boolean() }) },
+  'settings.get': { input: NoInput, output: Settings },
+  'settings.setEmbedder': { input: z.strictObject({ embedder: EmbedderInput }), output: Settings },
+  'settings.setModel': { input: z.strictObject({ model: ModelInput }), output: Settings },
+  'settings.testModel': { input: NoInput, output: z.object({ ok: z.boolean(), detail: z.string() }) },
+  'presentation.enter': { input: TenantRef, output: VaultStatus },
+  'presentation.exit': { input: z.strictObject({ passphrase: z.string().min(1).max(1024) }), output: VaultStatus },
+  'audit.list': {
+    input: z.strictObject({ afterSeq: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) }),
+    output: z.array(AuditRecord),
+  },
+  'audit.verify': { input: NoInput, output: AuditVerification },
+} as const;
+
+/** Calls that report progress (events) before their result; the caller may stop them. */
+export const streams = {
+  'ingest.run': {
+    input: z.strictObject({ uploadIds: z.array(UploadId).min(1, 'choose at least one file').max(10_000), tags: z.array(z.string().trim().min(1).max(64)).max(32).default([]) }),
+    event: IngestEvent,
+    output: IngestSummary,
+  },
+  'chat.ask': {
+    input: z.strictObject({ question: z.string().trim().min(1, 'ask something').max(4000), conversationId: z.number().int().min(1).nullable().default(null) }),
+    event: ChatEvent,
+    output: ChatAnswer,
+  },
+} as const;
+
+export type Calls = typeof calls;
+export type Streams = typeof streams;
+export type CallName = keyof Calls;
+export type StreamName = keyof Streams;
+export type CallInput<K extends CallName> = z.input<Calls[K]['input']>;
+export type CallOutput<K extends CallName> = z.output<Calls[K]['output']>;
+export type StreamInput<K extends StreamName> = z.input<Streams[K]['input']>;
+export type StreamEvent<K extends StreamName> = z.output<Streams[K]['event']>;
+export type StreamOutput<K extends StreamName> = z.output<Streams[K]['output']>;
+
+export const CALL_NAMES = Object.keys(calls) as CallName[];
+export const STREAM_NAMES = Object.keys(streams) as StreamName[];
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.hasOwn(calls, name);
+}
+export function isStreamName(name: unknown): name is StreamName {
+  return typeof name === 'string' && Object.hasOwn(streams, name);
+}
+
+/** The largest file the console accepts in one upload (the ingest pipeline's own limit). */
+export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+export { TRANSPORT, type Bridge } from './transport.js';
