@@ -1,0 +1,173 @@
+// Property-based fuzzing of every call in the contract (fast-check): 10,000 generated inputs per
+// call, through the same dispatcher the Electron bridge and the web host use. Wrong types, huge
+// strings, deep nesting, prototype-pollution keys, paths with "..", and inputs shaped like the
+// call's own with nasty values. Each input is either handled or refused with a typed error
+// (never INTERNAL, never a throw), and a refused one changes nothing that is stored.
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CALL_NAMES, calls, STREAM_NAMES, streams } from '../../src-shared/contract.js';
+import { ERROR_CODES } from '../../src-shared/errors.js';
+import { invokeCall, invokeStream } from '../../src-main/api/dispatch.js';
+import { ConsoleSession } from '../../src-main/api/session.js';
+import { HashedEmbedder } from '../../src-main/ingest/embedders/hashed.js';
+import { storeChunks } from '../helpers/retrieval.js';
+import { TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
+
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000);
+const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_123);
+
+const nastyString = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'grapheme', maxLength: 50 }),
+  fc.constantFrom('', ' ', '..', '../..', '../../registry.bulkhead', '/etc/passwd', 'C:\\Windows\\system.ini', '\u0000', '\u202e', '%00', "' OR 1=1 --", 'ATTACH DATABASE', '__proto__', 'constructor', 'prototype', 't_aaaaaaaaaaaaaaaaaaaaaaaaaa', 'u_' + '0'.repeat(32)),
+  fc.integer({ min: 1000, max: 200_000 }).map((n) => 'x'.repeat(n)),
+);
+const nastyNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, 1, 2 ** 31, 2 ** 53, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE));
+const { deep } = fc.letrec((tie) => ({
+  deep: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.constant(null), fc.array(tie('deep'), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 4 }), tie('deep'), { maxKeys: 2 })),
+}));
+const deeplyNested = fc.integer({ min: 100, max: 5000 }).map((depth) => {
+  let v: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { a: v };
+  return v;
+});
+const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
+  nastyString,
+  nastyNumber,
+  fc.boolean(),
+  fc.constantFrom(null, undefined, [], {}, [[]]),
+  fc.array(nastyString, { maxLength: 5 }),
+  deep,
+  deeplyNested,
+  fc.constant(JSON.parse('{"__proto__": {"polluted": true}}')),
+  fc.constant({ constructor: { prototype: { polluted: true } } }),
+);
+
+/** The keys of a call's input object (zod strict objects), so generated inputs look like real ones. */
+function keysOf(schema: z.ZodType): string[] {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function inputsFor(schema: z.ZodType): fc.Arbitrary<unknown> {
+  const keys = keysOf(schema);
+  const shaped = keys.length > 0
+    ? fc.record(Object.fromEntries(keys.map((k) => [k, nastyValue])), { requiredKeys: [] })
+    : fc.constant({});
+  const shapedWithExtra = shaped.chain((o) =>
+    fc.constantFrom('__proto__', 'constructor', 'tenantId', 'path', 'sql', 'extra').map((k) => (k === '__proto__' ? Object.assign(JSON.parse('{"__proto__": {"polluted": true}}'), o) : { ...(o as object), [k]: '../other.bulkhead' })),
+  );
+  return fc.oneof(fc.anything({ withObjectString: true, withNullPrototype: true }), shaped, shapedWithExtra, nastyValue);
+}
+
+/** What a refused call must not change: the tenants, the open one, and its documents, notes and audit length. */
+function fingerprint(s: ConsoleSession): string {
+  if (s.vault.state !== 'unlocked') return `state:${s.vault.state}`;
+  const tenants = s.vault.listTenants().map((t) => `${t.id}=${t.name}`).join(',');
+  const t = s.current;
+  if (!t) return `${tenants}|none`;
+  const count = (sql: string): number => Number(t.db.prepare(sql).pluck().get());
+  return `${tenants}|${t.id}|docs:${count('SELECT count(*) FROM documents')}|notes:${count('SELECT count(*) FROM notes')}|conv:${count('SELECT count(*) FROM conversations')}|emb:${String(t.db.prepare("SELECT value FROM tenant_meta WHERE key = 'knowledge.vectors'").pluck().get())}`;
+}
+
+let s: ConsoleSession;
+let dir: string;
+let home: string;
+let other: string;
+
+async function ok(p: Promise<{ ok: boolean; value?: unknown; error?: unknown }>): Promise<Record<string, unknown>> {
+  const r = await p;
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value as Record<string, unknown>;
+}
+
+/** Back to the baseline after an input that was accepted: unlocked, out of presentation mode, `home` open. */
+async function restore(): Promise<void> {
+  if (s.vault.state === 'locked') await ok(invokeCall(s, 'vault.unlock', { passphrase: TEST_PASSPHRASE }));
+  if (s.presentationTenant) await ok(invokeCall(s, 'presentation.exit', { passphrase: TEST_PASSPHRASE }));
+  for (const t of s.vault.listTenants()) if (t.id !== home && t.id !== other) s.vault.deleteTenant(t.id);
+  if (s.current?.id !== home) await ok(invokeCall(s, 'tenants.open', { tenantId: home }));
+}
+
+beforeAll(async () => {
+  dir = tempDir('bulkhead-fuzz-');
+  s = new ConsoleSession({ dataDir: dir, kdf: TEST_KDF });
+  await ok(invokeCall(s, 'vault.initialize', { passphrase: TEST_PASSPHRASE }));
+  home = String((await ok(invokeCall(s, 'tenants.create', { name: 'Fuzz Home' }))).id);
+  other = String((await ok(invokeCall(s, 'tenants.create', { name: 'Fuzz Other' }))).id);
+  await ok(invokeCall(s, 'tenants.open', { tenantId: home }));
+  await storeChunks(s.current!, new HashedEmbedder(), ['renewal terms of the home client', 'invoices and budgets', 'a third passage']);
+});
+afterAll(() => {
+  s.lock();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const VALID_CODES = new Set<string>(ERROR_CODES);
+
+describe(`fuzzing every call of the contract (${RUNS} inputs each)`, () => {
+  for (const name of CALL_NAMES) {
+    it(`${name}: handled or refused with a typed error; a refusal changes nothing`, async () => {
+      let refused = 0;
+      await fc.assert(
+        fc.asyncProperty(inputsFor(calls[name].input as z.ZodType), async (input) => {
+          const before = fingerprint(s);
+          const r = await invokeCall(s, name, input);
+          if (r.ok) {
+            await restore();
+            return;
+          }
+          refused++;
+          expect(VALID_CODES.has(r.error.code), r.error.code).toBe(true);
+          expect(r.error.code, r.error.message).not.toBe('INTERNAL');
+          expect(fingerprint(s)).toBe(before);
+          // A refusal never carries a path under the data folder or a stack.
+          expect(r.error.message).not.toContain(dir);
+          expect(r.error.message).not.toMatch(/\n\s+at /);
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+      expect(refused).toBeGreaterThan(RUNS / 2);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+  }
+
+  for (const name of STREAM_NAMES) {
+    it(`${name} (stream): handled or refused with a typed error; a refusal changes nothing`, async () => {
+      let refused = 0;
+      await fc.assert(
+        fc.asyncProperty(inputsFor(streams[name].input as z.ZodType), async (input) => {
+          const before = fingerprint(s);
+          const controller = new AbortController();
+          const r = await invokeStream(s, name, input, () => undefined, controller.signal);
+          if (r.ok) {
+            await restore();
+            return;
+          }
+          refused++;
+          expect(VALID_CODES.has(r.error.code), r.error.code).toBe(true);
+          expect(r.error.code, r.error.message).not.toBe('INTERNAL');
+          if (r.error.code !== 'CANCELLED') expect(fingerprint(s)).toBe(before);
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+      expect(refused).toBeGreaterThan(RUNS / 2);
+    });
+  }
+
+  it('an unknown call name is refused, whatever the name', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'calls', '../vault.lock')), async (n) => {
+        fc.pre(!(CALL_NAMES as string[]).includes(n));
+        const r = await invokeCall(s, n, {});
+        expect(r).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
+      }),
+      { numRuns: 2000, seed: SEED },
+    );
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    expect(path.isAbsolute(dir)).toBe(true);
+  });
+});
