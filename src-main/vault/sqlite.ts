@@ -12,6 +12,8 @@ export interface OpenOptions {
   /** How the error messages name this file to the user, e.g. `tenant "Acme"`. */
   label: string;
   corruptCode?: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT';
+  /** WAL for live files; DELETE for copies being exported or re-keyed (rekey refuses WAL). */
+  journalMode?: 'WAL' | 'DELETE';
 }
 
 const HEX = '0123456789abcdef';
@@ -64,7 +66,7 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
     // Extensions load after the key (newer SQLite refuses some loads before it).
     sqliteVec.load(db);
     db.pragma('temp_store=MEMORY'); // temporary files are not encrypted by this cipher build
-    db.pragma('journal_mode=WAL');
+    db.pragma(`journal_mode=${opts.journalMode ?? 'WAL'}`);
     db.pragma('synchronous=FULL');
     db.pragma('foreign_keys=ON');
     db.pragma('secure_delete=ON'); // deleted text must not survive in free pages
@@ -74,6 +76,22 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
   } catch (err) {
     db.close();
     throw mapSqliteError(err, opts.label, corrupt);
+  }
+}
+
+/**
+ * Re-encrypts every page under a new key. SQLite3MultipleCiphers refuses rekey in WAL mode, so
+ * the caller must have checkpointed and switched the file to journal_mode=DELETE first.
+ */
+export function rekeyDatabase(db: Db, key: Buffer): void {
+  if (String(db.pragma('journal_mode', { simple: true })) === 'wal') {
+    throw new BulkheadError('INTERNAL', 'rekey needs journal_mode=DELETE (SQLite3MultipleCiphers cannot rekey a WAL file)');
+  }
+  const literal = rawKeyLiteral(key);
+  try {
+    db.rekey(literal);
+  } finally {
+    literal.fill(0);
   }
 }
 
