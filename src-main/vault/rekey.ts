@@ -8,7 +8,7 @@ import { randomKey, type Keyring } from './keyring.js';
 import { fsyncDir, pendingKeyFile, writeFileAtomic } from './paths.js';
 import type { Registry, TenantRecord } from './registry.js';
 import { checkIntegrity } from './snapshot.js';
-import { openEncryptedDatabase, rekeyDatabase } from './sqlite.js';
+import { mapSqliteError, openEncryptedDatabase, rekeyDatabase } from './sqlite.js';
 
 const PendingKey = z.object({ keyVersion: z.number().int().min(2), wrappedKey: z.string() }).strict();
 
@@ -53,8 +53,9 @@ export function rekeyTenant(core: VaultCore, id: string): RekeyResult {
     core.registry.updateKey(rec.id, toVersion, wrapped);
     removePendingKey(file);
   } catch (err) {
-    core.log.error('tenant.rekey.failed', { tenant: id, code: errorCode(err) });
-    throw err;
+    const mapped = mapSqliteError(err, label);
+    core.log.error('tenant.rekey.failed', { tenant: id, code: errorCode(mapped) });
+    throw mapped;
   } finally {
     oldKey.fill(0);
     newKey.fill(0);

@@ -14,7 +14,7 @@ import { newKdfParams, randomKey, type KdfParams } from './keyring.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
 import type { TenantRecord } from './registry.js';
 import { besideTarget, checkIntegrity, openRaw, publish, rekeyCopy, removeDatabaseFiles, sha256File, tableDigests, vacuumInto, type TableDigest } from './snapshot.js';
-import { openEncryptedDatabase, rekeyDatabase, type Db } from './sqlite.js';
+import { mapSqliteError, openEncryptedDatabase, rekeyDatabase, type Db } from './sqlite.js';
 
 export interface ExportOptions {
   /** Argon2id cost for the export passphrase; the CLI always uses the default. */
@@ -63,8 +63,9 @@ export async function exportTenant(core: VaultCore, id: string, outFile: string,
     core.log.info('tenant.export', { tenant: id, bytes: manifest.db.bytes });
     return { file: out, tenantId: id, bytes: fs.statSync(out).size, tables: Object.keys(manifest.tables).length, auditHead: manifest.audit.head };
   } catch (err) {
-    core.log.error('tenant.export.failed', { tenant: id, code: errorCode(err) });
-    throw err;
+    const mapped = mapSqliteError(err, label);
+    core.log.error('tenant.export.failed', { tenant: id, code: errorCode(mapped) });
+    throw mapped;
   } finally {
     key.fill(0);
     keys.destroy();
@@ -154,8 +155,9 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
     core.registry.insert(rec, nameKey(name), { wrappedKey: wrappedAudit, head: manifest.audit.head });
   } catch (err) {
     if (published) removeDatabaseFiles(published);
-    core.log.warn('tenant.import.refused', { code: errorCode(err) });
-    throw err;
+    const mapped = mapSqliteError(err, 'the imported tenant');
+    core.log.warn('tenant.import.refused', { code: errorCode(mapped) });
+    throw mapped;
   } finally {
     dataKey.fill(0);
     auditKey.fill(0);

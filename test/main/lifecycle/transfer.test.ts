@@ -55,7 +55,7 @@ describe('export and import', () => {
 
     const bytes = fs.readFileSync(bundle);
     const alteredDb = Buffer.from(bytes);
-    alteredDb[alteredDb.length - 5000] ^= 1;
+    alteredDb[alteredDb.length - 5000]! ^= 1;
     fs.writeFileSync(`${bundle}.db`, alteredDb);
     await expect(target.importTenant(`${bundle}.db`, EXPORT_PASS, { rename: 'Acme 2' })).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
     const cut = bytes.subarray(0, bytes.length - 4096);
