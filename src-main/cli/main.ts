@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { readPassphrase } from './passphrase.js';
 import { unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
+import { registerLifecycleCommands } from './lifecycle.js';
 
 const VERSION = '0.1.0';
 
@@ -94,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     );
 
   registerKnowledgeCommands(program);
+  registerLifecycleCommands(program, tenant);
 
   program
     .command('doctor')
