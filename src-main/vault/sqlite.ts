@@ -40,8 +40,9 @@ function rawKeyLiteral(key: Buffer): Buffer {
  * Opens an encrypted database with the connection settings every vault file needs. A wrong key
  * or a damaged file is an error, never a fresh empty database in its place.
  */
-export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptions): Db {
+export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptions, attempt = 1): Db {
   const corrupt = opts.corruptCode ?? 'TENANT_CORRUPT';
+  const inode = inodeOf(file);
   const size = opts.mustExist ? plausibleSize(file, opts.label, corrupt) : 0;
   let db: Db;
   try {
@@ -60,6 +61,13 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
     }
     // Reading the schema is the first access that decrypts page 1: wrong keys fail here.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
+    // A key rotation replaces the file by rename; a connection that opened the old one while
+    // it was locked would read and write a file no longer there. Open again if that happened.
+    if (opts.mustExist && inode !== inodeOf(file)) {
+      db.close();
+      if (attempt >= 3) throw new BulkheadError('TENANT_BUSY', `${opts.label}: its file kept being replaced while opening`);
+      return openEncryptedDatabase(file, key, opts, attempt + 1);
+    }
     if (opts.mustExist && isTruncated(db, file, size)) {
       throw new BulkheadError(corrupt, `${opts.label}: its file is damaged (shorter than the pages it holds)`);
     }
@@ -118,6 +126,14 @@ function isTruncated(db: Db, file: string, size: number): boolean {
   if (safeSize(`${file}-wal`) > 32) return false;
   const announced = Number(db.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck().get());
   return size < announced;
+}
+
+function inodeOf(file: string): number {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return -1;
+  }
 }
 
 function safeSize(file: string): number {
