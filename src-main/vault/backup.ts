@@ -6,7 +6,7 @@ import { errorCode, type AppLog } from '../audit/logger.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { fsyncDir, TENANT_FILE_SUFFIX, VaultPaths, writeFileAtomic } from './paths.js';
 import { Registry } from './registry.js';
-import { besideTarget, fsyncFile, removeDatabaseFiles, sha256File, vacuumInto } from './snapshot.js';
+import { besideTarget, fsyncFile, removeLeftovers, removeDatabaseFiles, sha256File, vacuumInto } from './snapshot.js';
 import { openEncryptedDatabase } from './sqlite.js';
 
 const BACKUP_MANIFEST = 'backup-manifest.json';
@@ -38,6 +38,7 @@ export interface BackupResult {
 export async function backupVault(core: VaultCore, outDir: string): Promise<BackupResult> {
   const out = path.resolve(outDir);
   if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new BulkheadError('FILE_EXISTS', `${out} is not empty; back up into a new folder`);
+  removeLeftovers(out, 'partial');
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     const staging = besideTarget(out, 'partial');

@@ -7,7 +7,7 @@ import { tenantLabel, type VaultCore } from './core.js';
 import { randomKey, type Keyring } from './keyring.js';
 import { fsyncDir, pendingKeyFile, writeFileAtomic } from './paths.js';
 import type { Registry, TenantRecord } from './registry.js';
-import { besideTarget, checkIntegrity, publish, rekeyCopy, removeDatabaseFiles, vacuumInto } from './snapshot.js';
+import { besideTarget, checkIntegrity, publish, rekeyCopy, removeDatabaseFiles, removeLeftovers, vacuumInto } from './snapshot.js';
 import { mapSqliteError, openEncryptedDatabase, type Db } from './sqlite.js';
 
 const PendingKey = z.object({ keyVersion: z.number().int().min(2), wrappedKey: z.string() }).strict();
@@ -35,7 +35,8 @@ export function rekeyTenant(core: VaultCore, id: string): RekeyResult {
   const label = tenantLabel(rec);
   const file = core.paths.tenantFile(id);
   core.closeTenant(id);
-  removeLeftovers(file);
+  removeLeftovers(file, 'rekey');
+  removeLeftovers(pendingKeyFile(file), 'none');
   const oldKey = core.keyring.unwrapTenantKey(rec.id, rec.keyVersion, rec.wrappedKey);
   const newKey = randomKey();
   const toVersion = rec.keyVersion + 1;
@@ -83,15 +84,6 @@ function holdExclusively(db: Db, label: string): void {
   db.pragma('locking_mode=EXCLUSIVE');
   // The first write takes the exclusive lock; locking_mode keeps it.
   db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true }))}`);
-}
-
-/** Copies and key files a killed rotation left beside the tenant's file (never the file itself). */
-function removeLeftovers(file: string): void {
-  const dir = path.dirname(file);
-  const base = path.basename(file);
-  for (const f of fs.readdirSync(dir)) {
-    if (f.startsWith(`.${base}.rekey-`) || (f.startsWith(`${base}.newkey.`) && f.endsWith('.tmp'))) fs.rmSync(path.join(dir, f), { force: true });
-  }
 }
 
 /**

@@ -117,3 +117,38 @@ export function publish(tmp: string, target: string): void {
 export function besideTarget(target: string, tag: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
 }
+
+/**
+ * Removes what a killed process left beside `target` (temporary copies named by besideTarget
+ * with this tag, or writeFileAtomic's temporary file), leaving alone those of live processes.
+ */
+export function removeLeftovers(target: string, tag: string): void {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = leftoverPid(name, base, tag);
+    if (pid !== null && pid !== process.pid && !isAlive(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function leftoverPid(name: string, base: string, tag: string): number | null {
+  const copy = name.startsWith(`.${base}.${tag}-`) ? /^(\d+)-/.exec(name.slice(base.length + tag.length + 3)) : null;
+  const atomic = name.startsWith(`${base}.`) && name.endsWith('.tmp') ? /^(\d+)\.tmp$/.exec(name.slice(base.length + 1)) : null;
+  const m = copy ?? atomic;
+  return m ? Number(m[1]) : null;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

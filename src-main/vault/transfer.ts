@@ -13,7 +13,7 @@ import { closeTenantHandle, mintTenantHandle } from './handle.js';
 import { newKdfParams, randomKey, type KdfParams } from './keyring.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
 import type { TenantRecord } from './registry.js';
-import { besideTarget, checkIntegrity, openRaw, publish, rekeyCopy, removeDatabaseFiles, sha256File, tableDigests, vacuumInto, type TableDigest } from './snapshot.js';
+import { besideTarget, checkIntegrity, removeLeftovers, openRaw, publish, rekeyCopy, removeDatabaseFiles, sha256File, tableDigests, vacuumInto, type TableDigest } from './snapshot.js';
 import { mapSqliteError, openEncryptedDatabase, rekeyDatabase, type Db } from './sqlite.js';
 
 export interface ExportOptions {
@@ -47,6 +47,8 @@ export async function exportTenant(core: VaultCore, id: string, outFile: string,
   const label = tenantLabel(rec);
   const out = path.resolve(outFile);
   if (fs.existsSync(out)) throw new BulkheadError('FILE_EXISTS', `${out} already exists; choose another file name`);
+  removeLeftovers(out, 'db');
+  removeLeftovers(out, 'bundle');
   const tmpDb = besideTarget(out, 'db');
   const tmpBundle = besideTarget(out, 'bundle');
   const kdf = newKdfParams(opts.kdf);
@@ -143,7 +145,8 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
     newId = core.registry.get(manifest.tenant.id) !== undefined;
     rec = { id: newId ? newTenantId() : manifest.tenant.id, name, createdAt: manifest.tenant.createdAt, keyVersion: 1, wrappedKey: Buffer.alloc(0) };
     const target = core.paths.tenantFile(rec.id);
-    tmp = path.join(core.paths.tenants, `.${rec.id}.import-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    removeLeftovers(target, 'import');
+    tmp = besideTarget(target, 'import');
     await extractDatabase(bundleFile, opened, tmp);
     checkAndRekeyCopy(tmp, opened, auditKey, rec, dataKey, newId);
     rec.wrappedKey = core.keyring.wrapTenantKey(rec.id, rec.keyVersion, dataKey);
