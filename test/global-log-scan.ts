@@ -1,5 +1,6 @@
-// Global teardown: every app log file the test suite wrote (under the temporary data folders
-// of this run) is read back line by line. Each line must be JSON whose strings are only ids,
+// Global setup and teardown: the run gets a temporary folder of its own (TMPDIR, inherited by
+// the test workers and every process they start), and afterwards every app log file written
+// under it is read back line by line. Each line must be JSON whose strings are only ids,
 // error codes, times and lowercase code words, and no tenant name, canary or passphrase used
 // by the tests may appear anywhere. One hit fails the run.
 import fs from 'node:fs';
@@ -12,8 +13,10 @@ const KNOWN_SECRETS = [
   'correct horse battery staple', 'cli test passphrase', 'cli lifecycle passphrase', 'cli export passphrase', 'the new vault passphrase',
 ];
 const CODES = new Set<string>(ERROR_CODES);
+/** Another branch's codes are still codes: upper-case words, never a name with spaces. */
+const CODE_SHAPE = /^[A-Z][A-Z0-9_]{2,63}$/;
 
-function logFiles(root: string, since: number): string[] {
+function logFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number): void => {
     let entries: fs.Dirent[];
@@ -24,11 +27,11 @@ function logFiles(root: string, since: number): string[] {
     }
     for (const e of entries) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory() && depth < 4) walk(p, depth + 1);
-      else if (e.isFile() && path.basename(dir) === 'logs' && e.name.endsWith('.log') && fs.statSync(p).mtimeMs >= since) out.push(p);
+      if (e.isDirectory() && depth < 6) walk(p, depth + 1);
+      else if (e.isFile() && path.basename(dir) === 'logs' && e.name.endsWith('.log')) out.push(p);
     }
   };
-  for (const e of fs.readdirSync(root)) if (e.startsWith('bulkhead-')) walk(path.join(root, e), 0);
+  walk(root, 0);
   return out;
 }
 
@@ -42,16 +45,17 @@ function problemsOf(line: string): string[] {
   }
   for (const [k, v] of Object.entries(entry)) {
     if (typeof v !== 'string') continue;
-    const fine = (k === 'code' && CODES.has(v)) || (k === 'time' && !Number.isNaN(Date.parse(v))) || /^t_[a-z2-7]{26}$/.test(v) || v === '[redacted]' || /^[a-z0-9][a-z0-9_.:-]*$/.test(v);
+    const fine = (k === 'code' && (CODES.has(v) || CODE_SHAPE.test(v))) || (k === 'time' && !Number.isNaN(Date.parse(v))) || /^t_[a-z2-7]{26}$/.test(v) || v === '[redacted]' || /^[a-z0-9][a-z0-9_.:-]*$/.test(v);
     if (!fine) problems.push(`field ${k} holds free text`);
   }
   return problems;
 }
 
 export default function setup(): () => void {
-  const started = Date.now();
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-run-'));
+  process.env.TMPDIR = runDir;
   return () => {
-    const files = logFiles(os.tmpdir(), started);
+    const files = logFiles(runDir);
     const hits: string[] = [];
     for (const file of files) {
       for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
@@ -59,7 +63,8 @@ export default function setup(): () => void {
       }
     }
     if (hits.length > 0) process.exitCode = 1;
-    if (hits.length > 0) throw new Error(`app logs written by the tests leak tenant data:\n${hits.slice(0, 20).join('\n')}`);
+    if (hits.length > 0) throw new Error(`app logs written by the tests (kept in ${runDir}) leak tenant data:\n${hits.slice(0, 20).join('\n')}`);
     process.stderr.write(`log scan: ${files.length} app log files written by this run, no tenant name, content or secret in them\n`);
+    fs.rmSync(runDir, { recursive: true, force: true });
   };
 }
