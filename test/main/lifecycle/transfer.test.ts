@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listAudit, verifyAudit } from '../../../src-main/audit/audit.js';
-import { BUNDLE_MAGIC } from '../../../src-main/vault/bundle.js';
+import { BUNDLE_MAGIC, encodeHeader, openBundle, type BundleManifest } from '../../../src-main/vault/bundle.js';
+import type { KdfParams } from '../../../src-main/vault/keyring.js';
 import { dumpTables, expectSameContent, populateTenant, tenantTables } from '../../helpers/lifecycle.js';
 import { freshVault, hashTree, TEST_KDF, TEST_PASSPHRASE, tempDir } from '../../helpers/vault.js';
 
@@ -76,6 +77,30 @@ describe('export and import', () => {
     await target.unlock(TEST_PASSPHRASE);
     const r = await target.importTenant(bundle, EXPORT_PASS, { rename: 'Acme (imported)' });
     expect(r).toMatchObject({ tenantId: id, name: 'Acme (imported)' });
+    target.lock();
+  });
+
+  it('refuses a correctly sealed manifest that does not match the data (a table count, the audit head)', async () => {
+    const { bundle } = await exported();
+    const bytes = fs.readFileSync(bundle);
+    const headerLen = bytes.readUInt32BE(BUNDLE_MAGIC.length);
+    const header = JSON.parse(bytes.subarray(BUNDLE_MAGIC.length + 4, BUNDLE_MAGIC.length + 4 + headerLen).toString('utf8')) as { kdf: KdfParams };
+    const db = bytes.subarray(BUNDLE_MAGIC.length + 4 + headerLen);
+    const reseal = async (edit: (m: BundleManifest) => void): Promise<string> => {
+      const opened = await openBundle(bundle, EXPORT_PASS);
+      edit(opened.manifest);
+      const file = `${bundle}.${Math.random().toString(36).slice(2)}`;
+      fs.writeFileSync(file, Buffer.concat([encodeHeader(opened.keys, header.kdf, opened.manifest), db]));
+      opened.keys.destroy();
+      return file;
+    };
+    const target = await freshVault();
+    const fewerNotes = await reseal((m) => (m.tables.notes!.rows -= 1));
+    await expect(target.importTenant(fewerNotes, EXPORT_PASS)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/table notes/) });
+    const shorterChain = await reseal((m) => (m.audit.head = { seq: m.audit.head!.seq - 1, hash: m.audit.head!.hash }));
+    await expect(target.importTenant(shorterChain, EXPORT_PASS)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/audit chain/) });
+    expect(target.listTenants()).toEqual([]);
+    expect(fs.readdirSync(target.paths.tenants)).toEqual([]);
     target.lock();
   });
 
