@@ -151,8 +151,10 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
     checkAndRekeyCopy(tmp, opened, auditKey, rec, dataKey, newId);
     rec.wrappedKey = core.keyring.wrapTenantKey(rec.id, rec.keyVersion, dataKey);
     const wrappedAudit = core.keyring.wrapAuditKey(rec.id, auditKey);
-    // An orphan at the target (an import killed after this rename) is replaced; until the
+    // An orphan at the target (an import killed after this rename) is replaced, with whatever
+    // SQLite left beside it (a stale WAL would be replayed onto the new file); until the
     // registry row below exists, the file is undecryptable and not a tenant.
+    for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(target + side, { force: true });
     publish(tmp, target);
     published = target;
     core.registry.insert(rec, nameKey(name), { wrappedKey: wrappedAudit, head: manifest.audit.head });
