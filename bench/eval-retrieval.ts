@@ -44,7 +44,7 @@ try {
 
   console.log(`Cranfield: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} queries, ${CRANFIELD_DIR}`);
   console.log(`tenant: a fresh encrypted vault tenant; file header encrypted: ${encrypted}`);
-  console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); FTS5 BM25 k1=1.2 b=0.75; vec0 cosine`);
+  console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); FTS5 BM25 k1=1.2 b=0.75; SimHash + int8 cosine`);
   console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
   console.log('');
   console.log(`${'run'.padEnd(44)} nDCG@10    Recall@100`);
@@ -57,7 +57,7 @@ try {
   console.log(row('fused, odd queries (used to pick settings)', odd.fused));
   console.log(row('fused, even queries (held out)', even.fused));
   console.log('');
-  console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + vec0, encrypted, synchronous=FULL)`);
+  console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + vector tables, encrypted, synchronous=FULL)`);
   console.log(`query (one whole searchKnowledge call, top 10): p50 ${r.queryP50Ms.toFixed(2)} ms, p95 ${r.queryP95Ms.toFixed(2)} ms`);
   console.log(
     JSON.stringify({

@@ -13,8 +13,8 @@
 //                       file decrypted in place (same pages, no cipher), vs ours.
 //  - ratio_shared_index HYBRID vs HYBRID: one encrypted file holding N tenants x the same number
 //                       of chunks with a tenant_id column (FTS5 tenant_id UNINDEXED; the product's
-//                       SimHash codes in vec0 with a tenant_id partition key + float re-rank;
-//                       per-tenant term_stats), running hybridRank's steps with a tenant filter on
+//                       in-memory SimHash scan over that tenant's codes + int8 re-rank filtered by
+//                       tenant; per-tenant term_stats), running hybridRank's steps with a tenant filter on
 //                       every statement (bench/retrieval/shared-index.ts), vs ours. Our tenant's
 //                       chunks and vectors are its tenant 0; the other tenants are generated.
 //  - ratio_lancedb      VECTOR STAGE vs VECTOR STAGE: LanceDB flat (no index) cosine search over the
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     const recallTies = recallTiesSum / measured.length;
     // How recall grows with the coarse candidates (top 10 of a longer list = more candidates).
     const curveQueries = measured.slice(0, CURVE_QUERIES);
-    const recallCurve = [K, CANDIDATES, 1000].map((k) => ({
+    const recallCurve = [K, 300, 1000].map((k) => ({
       k,
       candidates: coarseCandidates(k),
       recall: curveQueries.reduce((n, q) => n + recallOf(q, vectorTopK(tenant, index, queryVectors[q]!, k)), 0) / curveQueries.length,

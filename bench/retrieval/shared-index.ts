@@ -2,9 +2,10 @@
 // all tenants, every row tagged with a tenant_id, and every statement filtered by it:
 //  - FTS5 with the product's tokenizer and `tenant_id UNINDEXED` (contentless like the product's,
 //    with contentless_unindexed=1 so the tenant column can be read back for the filter);
-//  - the product's vector technique, shared: SimHash codes in vec0 with `tenant_id integer
-//    partition key` (so the Hamming scan reads only that tenant's codes), float vectors in a
-//    plain table re-ranked exactly; document frequencies in term_stats keyed by (tenant, term).
+//  - the product's vector technique, shared: SimHash codes in a plain table with a tenant_id
+//    column and an index on (tenant_id, chunk_id), read once per tenant into memory like the
+//    product's code cache (nearestInSet), then int8 copies re-ranked by cosine in SQLite with the
+//    tenant filter; document frequencies in term_stats keyed by (tenant, term).
 // The query mirrors the product's hybridRank step by step (common-term pruning, BM25, RM3-style
 // feedback, BM25 again, Rocchio-moved two-stage KNN, weighted RRF, then searchKnowledge's passage
 // fetch), reusing its exported pure functions. It mirrors hybridRank as written on 2026-11-23:
@@ -16,8 +17,10 @@ import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { porterStem } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
-import { coarseCandidates, embedQuery, fuseRrf, SEARCH_DEFAULTS, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
-import { SIMHASH_BITS, simhash } from '../../src-main/retrieval/simhash.js';
+import { coarseCandidates, embedQuery, fuseRrf, SEARCH_DEFAULTS, withExpansion, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { nearestInSet, readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
+import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
+import { simhash } from '../../src-main/retrieval/simhash.js';
 import { contentWords, idf, type TermStats } from '../../src-main/retrieval/term-stats.js';
 import { createOwnerOnlyFile } from '../../src-main/vault/paths.js';
 import { openEncryptedDatabase, type Db } from '../../src-main/vault/sqlite.js';
@@ -89,7 +92,8 @@ export class SharedIndex {
   readonly db: Db;
   readonly perTenant: number;
   readonly #bm25: Stmt;
-  readonly #codes: Stmt;
+  readonly #codeSets = new Map<number, CodeSet>();
+  readonly #rerank: Stmt;
   readonly #float: Stmt;
   readonly #atLeast: Stmt;
   readonly #df: Stmt;
@@ -104,8 +108,12 @@ export class SharedIndex {
     this.#bm25 = db.prepare(
       'SELECT rowid AS chunkId, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? AND tenant_id = ? ORDER BY score, rowid LIMIT ?',
     );
-    this.#codes = db.prepare('SELECT chunk_id FROM chunk_codes WHERE code MATCH vec_bit(?) AND k = ? AND tenant_id = ?').pluck();
     this.#float = db.prepare('SELECT embedding FROM chunk_vectors WHERE chunk_id = ? AND tenant_id = ?').pluck();
+    this.#rerank = db.prepare(
+      `SELECT chunk_id AS chunkId, vec_distance_cosine(vec_int8(vector), vec_int8(:query)) AS distance
+         FROM chunk_q8 WHERE chunk_id IN (SELECT value FROM json_each(:ids)) AND tenant_id = :tenant AND distance IS NOT NULL
+        ORDER BY distance, chunk_id LIMIT :k`,
+    );
     this.#atLeast = db.prepare('SELECT count(*) AS c FROM (SELECT 1 FROM chunks WHERE tenant_id = ? LIMIT ?)');
     this.#df = db.prepare('SELECT df FROM term_stats WHERE tenant_id = ? AND term = ?').pluck();
     this.#text = db.prepare('SELECT text FROM chunks WHERE id = ? AND tenant_id = ?');
@@ -148,7 +156,9 @@ export class SharedIndex {
       );
       CREATE TABLE term_stats (tenant_id INTEGER NOT NULL, term TEXT NOT NULL, df INTEGER NOT NULL, PRIMARY KEY (tenant_id, term)) STRICT, WITHOUT ROWID;
       CREATE TABLE chunk_vectors (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, embedding BLOB NOT NULL) STRICT;
-      CREATE VIRTUAL TABLE chunk_codes USING vec0(chunk_id INTEGER PRIMARY KEY, tenant_id integer partition key, code bit[${SIMHASH_BITS}]);
+      CREATE TABLE chunk_codes (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, code BLOB NOT NULL) STRICT;
+      CREATE INDEX chunk_codes_tenant ON chunk_codes (tenant_id, chunk_id);
+      CREATE TABLE chunk_q8 (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, vector BLOB NOT NULL) STRICT;
     `);
     const insDoc = db.prepare(
       'INSERT INTO documents (id, tenant_id, source_path, title, format, content_sha256, bytes, tags, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -158,7 +168,8 @@ export class SharedIndex {
     );
     const insFts = db.prepare('INSERT INTO chunks_fts (rowid, text, tenant_id) VALUES (?, ?, ?)');
     const insFloat = db.prepare('INSERT INTO chunk_vectors (chunk_id, tenant_id, embedding) VALUES (?, ?, ?)');
-    const insCode = db.prepare('INSERT INTO chunk_codes (chunk_id, tenant_id, code) VALUES (?, ?, vec_bit(?))');
+    const insCode = db.prepare('INSERT INTO chunk_codes (chunk_id, tenant_id, code) VALUES (?, ?, ?)');
+    const insInt8 = db.prepare('INSERT INTO chunk_q8 (chunk_id, tenant_id, vector) VALUES (?, ?, ?)');
     const insStat = db.prepare('INSERT INTO term_stats (tenant_id, term, df) VALUES (?, ?, ?)');
 
     // Per-tenant document frequencies: tenant 0's from its chunks. The other tenants are never
@@ -232,7 +243,8 @@ export class SharedIndex {
             // would give (fold = lower case, runs split at the same non-token characters).
             insFts.run(id, t > 0 && ASCII.test(text) ? text : ftsIndexText(text), t);
             insFloat.run(id, t, vbuf);
-            insCode.run(BigInt(id), BigInt(t), code);
+            insCode.run(id, t, code);
+            insInt8.run(id, t, quantizeInt8(vec));
           }
         })();
       }
@@ -277,27 +289,17 @@ export class SharedIndex {
     return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: -r.score }));
   }
 
-  /** The product's two-stage vector search (SimHash candidates, exact float re-rank) in a partition. */
+  /** The product's two-stage vector search (in-memory SimHash candidates, int8 re-rank), filtered by tenant. */
   knn(tenantId: number, vector: Float32Array, k: number): RankedHit[] {
-    let qNorm = 0;
-    for (let i = 0; i < vector.length; i++) qNorm += vector[i]! * vector[i]!;
-    if (qNorm === 0) return [];
-    const candidates = this.#codes.all(simhash(vector), coarseCandidates(k), tenantId) as number[];
-    const scored: { chunkId: number; score: number }[] = [];
-    for (const chunkId of candidates) {
-      const blob = this.#float.get(chunkId, tenantId) as Buffer | undefined;
-      if (!blob || blob.byteLength !== vector.length * 4) continue;
-      const v = blob.byteOffset % 4 === 0 ? new Float32Array(blob.buffer, blob.byteOffset, vector.length) : new Float32Array(Uint8Array.from(blob).buffer);
-      let dot = 0;
-      let norm = 0;
-      for (let i = 0; i < vector.length; i++) {
-        dot += v[i]! * vector[i]!;
-        norm += v[i]! * v[i]!;
-      }
-      if (norm > 0) scored.push({ chunkId, score: dot / Math.sqrt(norm * qNorm) });
+    if (!vector.some((x) => x !== 0)) return [];
+    let set = this.#codeSets.get(tenantId);
+    if (!set) {
+      set = readCodeSet(this.db, 'chunk_codes', 'shared index', { column: 'tenant_id', value: tenantId });
+      this.#codeSets.set(tenantId, set);
     }
-    scored.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-    return scored.slice(0, k).map((h, i) => ({ chunkId: h.chunkId, rank: i + 1, score: h.score }));
+    const candidates = nearestInSet(set, simhash(vector), coarseCandidates(k));
+    const rows = this.#rerank.all({ ids: JSON.stringify(candidates), query: quantizeInt8(vector), tenant: tenantId, k }) as { chunkId: number; distance: number }[];
+    return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
   }
 
   /** The product's expansionWords, with this tenant's document frequencies. */
@@ -353,11 +355,8 @@ export class SharedIndex {
     if (opts.feedbackPassages > 0 && bm25.length > 0 && this.#atLeastN(tenantId, opts.feedbackMinChunks)) {
       const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
       const large = this.#atLeastN(tenantId, opts.pruneMinChunks);
-      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, large ? opts.commonTermRatio : 1);
-      if (expansion.length > 0) {
-        const weighted = Array.from({ length: Math.max(1, opts.queryTermWeight) }, () => terms).flat();
-        bm25 = this.bm25(tenantId, [...weighted, ...expansion.map(quoteFtsTerm)], opts.candidates);
-      }
+      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, large ? opts.expansionMaxShare : 1);
+      if (expansion.length > 0) bm25 = withExpansion(bm25, this.bm25(tenantId, expansion.map(quoteFtsTerm), opts.candidates), opts);
       if (queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
     }
     const vector = this.knn(tenantId, queryVector, opts.candidates);

@@ -24,6 +24,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.auth;
     case 'TENANT_NOT_FOUND':
     case 'DOCUMENT_NOT_FOUND':
+    case 'CONVERSATION_NOT_FOUND':
       return EXIT.notFound;
     case 'TENANT_CORRUPT':
     case 'REGISTRY_CORRUPT':
@@ -41,7 +42,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'EMBEDDER_MISMATCH':
       return EXIT.conflict;
     case 'EMBEDDER_UNAVAILABLE':
+    case 'MODEL_UNAVAILABLE':
+    case 'MODEL_NOT_CONFIGURED':
       return EXIT.unavailable;
+    case 'MODEL_NOT_ALLOWED':
+      return EXIT.auth;
     case 'CANCELLED':
       return EXIT.cancelled;
     case 'TENANT_CLOSED':

@@ -9,6 +9,7 @@ import { readPassphrase } from './passphrase.js';
 import { unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
 import { registerLifecycleCommands } from './lifecycle.js';
+import { registerAgentCommands } from './agent.js';
 
 const VERSION = '0.1.0';
 
@@ -96,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerKnowledgeCommands(program);
   registerLifecycleCommands(program, tenant);
+  registerAgentCommands(program);
 
   program
     .command('doctor')

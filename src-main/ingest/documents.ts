@@ -121,7 +121,7 @@ export function deleteDocument(tenant: TenantHandle, id: number): StoredDocument
     const found = getDocument(tenant, id);
     removeDocumentRows(tenant, id, activeVectorIndex(tenant));
     return found;
-  })();
+  }).immediate();
   optimizeFts(tenant);
   appendAudit(tenant, 'document.delete', { documentId: doc.id, sha256: doc.sha256, chunks: doc.chunkCount });
   return doc;
@@ -168,5 +168,5 @@ export function storeDocument(
     addTermStats(tenant, chunks.map((c) => c.text));
     insertVectors(tenant, index, ids, vectors);
     return { id: documentId, replaced: previous !== undefined };
-  })();
+  }).immediate();
 }

@@ -7,6 +7,7 @@ import { appendAudit } from '../audit/audit.js';
 import { optimizeFts } from '../retrieval/fts.js';
 import { vectorIndexFor } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
+import { mapSqliteError } from '../vault/sqlite.js';
 import { chunkDocument } from './chunker.js';
 import { findDocumentByPath, storeDocument, type NewChunk } from './documents.js';
 import type { Embedder } from './embedders/embedder.js';
@@ -147,6 +148,9 @@ function describeFailure(err: unknown): { code: string; reason: string } {
   if (e?.code === 'EACCES') return { code: 'UNREADABLE', reason: 'permission denied' };
   if (e?.code === 'ENOENT') return { code: 'UNREADABLE', reason: 'the file disappeared during ingestion' };
   if (e?.code === 'SQLITE_FULL') return { code: 'DISK_FULL', reason: 'the disk is full' };
+  // Other storage errors (a write refused, the file locked by another writer) as the vault names them.
+  const mapped = mapSqliteError(err, 'the tenant file');
+  if (mapped instanceof BulkheadError) return { code: mapped.code, reason: mapped.message };
   return { code: 'FAILED', reason: e?.message ?? String(err) };
 }
 

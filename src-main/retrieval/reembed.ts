@@ -51,7 +51,7 @@ export async function reembedTenant(
         rows.map((r) => r.text),
         opts.signal,
       );
-      tenant.db.transaction(() => insertVectors(tenant, next, rows.map((r) => r.id), vectors))();
+      tenant.db.transaction(() => insertVectors(tenant, next, rows.map((r) => r.id), vectors)).immediate();
       lastId = rows.at(-1)!.id;
       done += rows.length;
       opts.onProgress?.({ chunksDone: done, chunksTotal: Math.max(done, total()) });

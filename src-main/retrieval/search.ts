@@ -7,7 +7,9 @@ import { termStats } from './term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { simhash } from './simhash.js';
-import { activeVectorIndex, codeTable, vectorTable, type VectorIndex } from './vectors.js';
+import { quantizeInt8 } from './quantize.js';
+import { nearestCodes } from './code-cache.js';
+import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {
@@ -49,6 +51,12 @@ export interface SearchOptions extends FusionOptions {
    */
   readonly commonTermRatio: number;
   readonly pruneMinChunks: number;
+  /**
+   * In those same large tenants, an expansion word must be in at most this share of the chunks
+   * (the maxDocFreqPct of Lucene's MoreLikeThis): a word in 1% of 100,000 chunks still costs
+   * FTS5 a thousand scored rows, and at 10% the expansion list cost 12 ms instead of 4.
+   */
+  readonly expansionMaxShare: number;
 }
 
 /**
@@ -68,9 +76,10 @@ export const SEARCH_DEFAULTS: SearchOptions = {
   rocchioBeta: 2,
   commonTermRatio: 0.1,
   pruneMinChunks: 20_000,
+  expansionMaxShare: 0.01,
 };
 
-/** sqlite-vec refuses a KNN `k` above 4096. */
+/** The most hits one retriever returns (the coarse stage may look at more). */
 const VEC_MAX_K = 4096;
 
 function assertCount(name: string, n: number, max: number): void {
@@ -93,46 +102,32 @@ function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: 
 }
 
 /**
- * How many SimHash candidates the float vectors re-rank. Recall@10 against exact search: 0.98-1.0
- * at 400 on 10,000 Cranfield sentences, but 0.89 at 400 and 0.94 at 800 at 100,000 chunks
- * (bench:retrieval); more candidates cost time in vec0's bit scan, which grows with k.
+ * How many SimHash candidates the int8 vectors re-rank. Vector recall@10 against exact float
+ * search at 100,000 generated chunks: 0.95 at 1,000 and 0.97 at 2,000 (bench:retrieval prints
+ * the curve). The scan costs the same for any count; the re-rank grows with it.
  */
 export function coarseCandidates(k: number): number {
-  return Math.min(VEC_MAX_K, Math.max(4 * k, 400));
+  return Math.min(20_000, Math.max(10 * k, 2000));
 }
 
 /**
- * Vector top-k by cosine similarity, in two stages: a Hamming scan over the SimHash codes picks
- * candidates (cheap even right after opening, when every page must be decrypted), then their
- * float vectors, read by primary key, are ranked exactly. A zero vector (no features) gives [].
+ * Vector top-k by cosine similarity, in two stages: a Hamming scan over every SimHash code (held
+ * in memory for the open tenant, see code-cache.ts) picks `coarseCandidates(k)` candidates, then
+ * SQLite ranks their int8 copies by cosine with sqlite-vec. A zero vector (no features) gives [].
  */
 export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): RankedHit[] {
   assertCount('k', k, VEC_MAX_K);
-  let qNorm = 0;
-  for (let i = 0; i < vector.length; i++) qNorm += vector[i]! * vector[i]!;
-  if (qNorm === 0) return [];
-  const candidates = tenant.db
-    .prepare(`SELECT chunk_id FROM ${codeTable(index)} WHERE code MATCH vec_bit(?) AND k = ?`)
-    .pluck()
-    .all(simhash(vector), coarseCandidates(k)) as number[];
-  const floats = tenant.db.prepare(`SELECT embedding FROM ${vectorTable(index)} WHERE chunk_id = ?`).pluck();
-  const scored: { chunkId: number; score: number }[] = [];
-  for (const chunkId of candidates) {
-    const blob = floats.get(chunkId) as Buffer | undefined;
-    if (!blob || blob.byteLength !== vector.length * 4) continue;
-    // A view when aligned (the usual case), else one copy; the platform is little-endian.
-    const v = blob.byteOffset % 4 === 0 ? new Float32Array(blob.buffer, blob.byteOffset, vector.length) : new Float32Array(Uint8Array.from(blob).buffer);
-    let dot = 0;
-    let norm = 0;
-    for (let i = 0; i < vector.length; i++) {
-      dot += v[i]! * vector[i]!;
-      norm += v[i]! * v[i]!;
-    }
-    if (norm > 0) scored.push({ chunkId, score: dot / Math.sqrt(norm * qNorm) });
-  }
-  // Ties break by id so runs are reproducible.
-  scored.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-  return scored.slice(0, k).map((h, i) => ({ chunkId: h.chunkId, rank: i + 1, score: h.score }));
+  if (!vector.some((x) => x !== 0)) return [];
+  const candidates = nearestCodes(tenant, index, simhash(vector), coarseCandidates(k));
+  const rows = tenant.db
+    .prepare(
+      `SELECT chunk_id AS chunkId, vec_distance_cosine(vec_int8(vector), vec_int8(:query)) AS distance
+       FROM ${int8Table(index)} WHERE chunk_id IN (SELECT value FROM json_each(:ids)) AND distance IS NOT NULL
+       ORDER BY distance, chunk_id LIMIT :k`,
+    )
+    .all({ ids: JSON.stringify(candidates), query: quantizeInt8(vector), k }) as { chunkId: number; distance: number }[];
+  // Ties break by id (above) so runs are reproducible.
+  return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
 }
 
 export interface FusedHit {
@@ -191,6 +186,26 @@ function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions)
   return { terms: keep.map((w) => quoteFtsTerm(w.text)), totalChunks: stats.total };
 }
 
+/**
+ * The full-text list for the user's terms plus the expansion words, from two cheap lists instead
+ * of one more pass over the user's terms: FTS5's BM25 is a sum over the query's terms, so a
+ * chunk's score for both is its score for the user's terms (counted `queryTermWeight` times) plus
+ * its score for the expansion words. Exact for chunks in both lists; a chunk in one list only gets
+ * nothing from the other (it ranks below that list's cut-off there), which leaves it where a
+ * single pass over the OR of all terms would put it unless it sits right at that edge. The
+ * expansion words are rare by construction, so their list is usually complete.
+ */
+export function withExpansion(user: readonly RankedHit[], expansion: readonly RankedHit[], opts: SearchOptions): RankedHit[] {
+  const score = new Map<number, number>();
+  const weight = Math.max(1, opts.queryTermWeight);
+  for (const h of user) score.set(h.chunkId, weight * h.score);
+  for (const h of expansion) score.set(h.chunkId, (score.get(h.chunkId) ?? 0) + h.score);
+  return [...score.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, opts.candidates)
+    .map(([chunkId, s], i) => ({ chunkId, rank: i + 1, score: s }));
+}
+
 export interface HybridRanking {
   /** The full-text list that was fused (with expansion words when feedback is on). */
   readonly bm25: RankedHit[];
@@ -202,8 +217,9 @@ export interface HybridRanking {
 /**
  * Hybrid ranking with pseudo-relevance feedback:
  *  1. BM25 for the user's terms; its top `feedbackPassages` hits are the feedback set.
- *  2. Full-text list: BM25 again, the user's terms (counted `queryTermWeight` times) OR-ed with
- *     `expansionWords` words drawn from the feedback set (RM3-style, IDF from this index).
+ *  2. Full-text list: BM25 of the user's terms (counted `queryTermWeight` times) OR-ed with
+ *     `expansionWords` words drawn from the feedback set (RM3-style, IDF from this index),
+ *     assembled from step 1's list and a BM25 list of the expansion words (see withExpansion).
  *  3. Vector list: KNN for the query vector moved towards the feedback vectors (Rocchio).
  *  4. Weighted reciprocal rank fusion of the two lists.
  * With `feedbackPassages: 0` it is plain BM25 + KNN + RRF. The feedback reads only this tenant's
@@ -229,11 +245,8 @@ export async function hybridRank(
   if (opts.feedbackPassages > 0 && bm25.length > 0 && totalChunks >= opts.feedbackMinChunks) {
     const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
     const large = totalChunks >= opts.pruneMinChunks;
-    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, large ? opts.commonTermRatio : 1);
-    if (expansion.length > 0) {
-      const weighted = Array.from({ length: Math.max(1, opts.queryTermWeight) }, () => terms).flat();
-      bm25 = bm25TopKTerms(tenant, [...weighted, ...expansion.map(quoteFtsTerm)], opts.candidates);
-    }
+    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, large ? opts.expansionMaxShare : 1);
+    if (expansion.length > 0) bm25 = withExpansion(bm25, bm25TopKTerms(tenant, expansion.map(quoteFtsTerm), opts.candidates), opts);
     if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, chunkVectors(tenant, index, feedbackIds), opts.rocchioBeta);
   }
   const vector = index && queryVector ? vectorTopK(tenant, index, queryVector, opts.candidates) : [];

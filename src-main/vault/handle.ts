@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { mapSqliteError, type Db } from './sqlite.js';
 
@@ -37,6 +38,8 @@ export class TenantHandle {
   #db: Db | null;
   #key: Buffer | null;
   #audit: AuditBinding | null;
+  /** The file's identity when opened (device and inode), so a swap or delete is noticed. */
+  readonly #file: { path: string; dev: number; ino: number } | null;
 
   private constructor(token: typeof mintToken, id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding) {
     if (token !== mintToken) throw new BulkheadError('INTERNAL', 'tenant handles are created by the vault only');
@@ -45,15 +48,25 @@ export class TenantHandle {
     this.#db = db;
     this.#key = key;
     this.#audit = auditBinding;
+    this.#file = fileIdentity(db);
   }
 
   get isOpen(): boolean {
     return this.#db !== null;
   }
 
-  /** The tenant's connection; throws TENANT_CLOSED once the tenant was closed or the vault locked. */
+  /**
+   * The tenant's connection; throws TENANT_CLOSED once the tenant was closed or the vault locked.
+   * Checks first that the file on disk is still the one opened: SQLite keeps reading and writing
+   * a deleted or replaced file through its open descriptor, and whatever it wrote then would
+   * vanish at close. One stat(), a few microseconds.
+   */
   get db(): Db {
     if (!this.#db) throw closedError();
+    if (this.#file && !sameFile(this.#file)) {
+      close(this);
+      throw new BulkheadError('TENANT_CORRUPT', `tenant "${this.name}": its file was deleted or replaced while it was open; it was closed so that nothing more goes into a file that is gone`);
+    }
     return this.#db;
   }
 
@@ -84,6 +97,17 @@ export class TenantHandle {
       return h.#audit;
     };
   }
+}
+
+function fileIdentity(db: Db): { path: string; dev: number; ino: number } | null {
+  if (db.memory) return null;
+  const st = fs.statSync(db.name);
+  return { path: db.name, dev: st.dev, ino: st.ino };
+}
+
+function sameFile(file: { path: string; dev: number; ino: number }): boolean {
+  const st = fs.statSync(file.path, { throwIfNoEntry: false });
+  return st !== undefined && st.dev === file.dev && st.ino === file.ino;
 }
 
 function closedError(): BulkheadError {

@@ -40,6 +40,7 @@ type KeyringFile = z.infer<typeof KeyringFile>;
 
 const MASTER_AAD = 'bulkhead/master-key/v1';
 const REGISTRY_INFO = 'bulkhead/registry-key/v1';
+const APP_SECRETS_INFO = 'bulkhead/app-secrets-key/v1';
 
 export function randomKey(): Buffer {
   // Not from Buffer's shared pool: the whole buffer is ours to zero.
@@ -201,6 +202,41 @@ export class Keyring {
   /** The registry's database key, derived so that it needs no storage of its own. */
   registryKey(): Buffer {
     return Buffer.from(crypto.hkdfSync('sha256', this.#key(), Buffer.alloc(0), REGISTRY_INFO, KEY_BYTES));
+  }
+
+  /** Seals an app-wide secret (a model API key) under a key derived from the master key. */
+  sealAppSecret(purpose: string, secret: string): string {
+    const key = this.#appSecretsKey();
+    try {
+      const iv = crypto.randomBytes(IV_BYTES);
+      const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(Buffer.from(`${APP_SECRETS_INFO}/${purpose}`, 'utf8'));
+      const ct = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64');
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** The secret sealed for `purpose`, or null when it was altered or sealed by another vault. */
+  openAppSecret(purpose: string, sealed: string): string | null {
+    const raw = Buffer.from(sealed, 'base64');
+    if (raw.length < IV_BYTES + TAG_BYTES) return null;
+    const key = this.#appSecretsKey();
+    try {
+      const decipher = crypto.createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(`${APP_SECRETS_INFO}/${purpose}`, 'utf8'));
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    } catch {
+      return null;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  #appSecretsKey(): Buffer {
+    return Buffer.from(crypto.hkdfSync('sha256', this.#key(), Buffer.alloc(0), APP_SECRETS_INFO, KEY_BYTES));
   }
 
   destroy(): void {

@@ -80,7 +80,7 @@ export class Registry {
           .prepare('INSERT INTO tenants (id, display_name, name_key, created_at, key_version, wrapped_key) VALUES (?, ?, ?, ?, ?, ?)')
           .run(rec.id, rec.name, nameKey, rec.createdAt, rec.keyVersion, rec.wrappedKey);
         this.putAudit(rec.id, audit);
-      })();
+      }).immediate();
     } catch (err) {
       throw uniqueToNameTaken(err);
     }

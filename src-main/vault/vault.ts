@@ -242,6 +242,16 @@ export class Vault {
     return listTenantFiles(this.paths.tenants).filter((f) => !known.has(f.slice(0, f.indexOf('.'))));
   }
 
+  /** Seals an app-wide secret (e.g. the model API key) so it never sits in plaintext on disk. */
+  sealAppSecret(purpose: string, secret: string): string {
+    return this.#ring().sealAppSecret(purpose, secret);
+  }
+
+  /** Opens a secret sealed by `sealAppSecret`; null when it was altered or belongs to another vault. */
+  openAppSecret(purpose: string, sealed: string): string | null {
+    return this.#ring().openAppSecret(purpose, sealed);
+  }
+
   #openTenant(id: string): TenantHandle {
     const rec = this.#record(id);
     const label = tenantLabel(rec);

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { storeDocument, type NewChunk } from '../../src-main/ingest/documents.js';
-import { vectorIndexFor, vectorTable, type VectorIndex } from '../../src-main/retrieval/vectors.js';
+import { generationTables, vectorIndexFor, type VectorIndex } from '../../src-main/retrieval/vectors.js';
 import type { TenantHandle } from '../../src-main/vault/handle.js';
 import type { Vault } from '../../src-main/vault/vault.js';
 import { freshVault, tempDir } from './vault.js';
@@ -133,7 +133,9 @@ export function countRows(tenant: TenantHandle, sql: string, ...params: unknown[
   return Number(tenant.db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...params));
 }
 
-/** Rows of the tenant's active vector table. */
-export function vectorRows(tenant: TenantHandle, index: VectorIndex): number {
-  return countRows(tenant, `SELECT chunk_id FROM ${vectorTable(index)}`);
+/** Rows of the tenant's vector generation; its three tables (floats, codes, int8) must agree. */
+export function vectorRows(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): number {
+  const [floats, ...others] = generationTables(index).map((t) => countRows(tenant, `SELECT chunk_id FROM ${t}`));
+  for (const n of others) if (n !== floats) throw new Error(`the vector tables of generation ${index.generation} disagree: ${floats} floats, ${n} other rows`);
+  return floats!;
 }

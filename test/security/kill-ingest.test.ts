@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { activeVectorIndex, codeTable, vectorTable } from '../../src-main/retrieval/vectors.js';
+import { activeVectorIndex, generationTables } from '../../src-main/retrieval/vectors.js';
 import { runAndKill } from '../helpers/kill.js';
 import { freshVault, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
 
@@ -35,8 +35,7 @@ describe('a process killed in the middle of an ingestion', () => {
       expect(count('SELECT count(*) FROM chunks_fts')).toBe(chunks);
       const index = activeVectorIndex(t);
       if (index) {
-        expect(count(`SELECT count(*) FROM ${vectorTable(index)}`)).toBe(chunks);
-        expect(count(`SELECT count(*) FROM ${codeTable(index)}`)).toBe(chunks);
+        for (const table of generationTables(index)) expect(count(`SELECT count(*) FROM ${table}`)).toBe(chunks);
       }
       vault.lock();
     }

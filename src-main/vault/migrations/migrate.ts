@@ -17,9 +17,12 @@ export function migrate(db: Db, migrations: readonly Migration[], label: string)
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
+    // IMMEDIATE takes the write lock first (waiting out busy_timeout); the version is read again
+    // under it, so a second process opening the same file meanwhile does not run a step twice.
     db.transaction(() => {
+      if (Number(db.pragma('user_version', { simple: true })) >= m.version) return;
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
 }

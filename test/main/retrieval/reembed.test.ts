@@ -8,9 +8,10 @@ import { ingestPaths } from '../../../src-main/ingest/pipeline.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../../../src-main/ingest/settings.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
 import { reembedTenant, type ReembedProgress } from '../../../src-main/retrieval/reembed.js';
-import { activeVectorIndex, codeTable, vectorTable } from '../../../src-main/retrieval/vectors.js';
+import { activeVectorIndex, generationTables } from '../../../src-main/retrieval/vectors.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { sendJson, startServer, type TestServer } from '../../helpers/embedding-server.js';
+import { vectorRows } from '../../helpers/retrieval.js';
 import { freshVault, tempDir } from '../../helpers/vault.js';
 
 const servers: TestServer[] = [];
@@ -56,8 +57,8 @@ describe('changing the embedder', () => {
     expect(activeVectorIndex(t)).toEqual(next);
     expect(readEmbedderConfig(t)).toEqual(config);
     expect(progress.at(-1)).toEqual({ chunksDone: 30, chunksTotal: 30 });
-    expect(tableExists(t, vectorTable(old)) || tableExists(t, codeTable(old))).toBe(false);
-    expect(t.db.prepare(`SELECT count(*) FROM ${vectorTable(next)}`).pluck().get()).toBe(countDocuments(t).chunks);
+    expect(generationTables(old).some((table) => tableExists(t, table))).toBe(false);
+    expect(vectorRows(t, next)).toBe(countDocuments(t).chunks);
 
     const before = server.requests.length;
     const result = await searchKnowledge(t, 'wombat budget');
@@ -78,12 +79,12 @@ describe('changing the embedder', () => {
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(activeVectorIndex(t)).toEqual(old);
     expect(readEmbedderConfig(t)).toEqual({ kind: 'hash' });
-    expect(tableExists(t, vectorTable({ generation: old.generation + 1 }))).toBe(false);
+    expect(generationTables({ generation: old.generation + 1 }).some((table) => tableExists(t, table))).toBe(false);
 
     server.behave((_req, res) => sendJson(res, 500, { error: 'model crashed' }));
     await expect(reembedTenant(t, config, createEmbedder(config))).rejects.toMatchObject({ code: 'HTTP_ERROR' });
     expect(activeVectorIndex(t)).toEqual(old);
-    expect(tableExists(t, codeTable({ generation: old.generation + 1 }))).toBe(false);
+    expect(generationTables({ generation: old.generation + 1 }).some((table) => tableExists(t, table))).toBe(false);
     expect((await searchKnowledge(t, 'wombat budget')).mode).toBe('hybrid');
   });
 

@@ -1,0 +1,290 @@
+import readline from 'node:readline/promises';
+import type { Command } from 'commander';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { askAgent, type AgentResult } from '../agent/agent.js';
+import type { Citation } from '../agent/citations.js';
+import { getConversation, listConversations, listMessages } from '../agent/conversations.js';
+import { CONFIG_KEYS, resolveModelConfig, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
+import { readAgentPolicy, setDocumentRole, writeAgentPolicy } from '../agent/profile.js';
+import { testConnection } from '../agent/provider.js';
+import type { ConfirmFn } from '../agent/tools.js';
+import type { TenantHandle } from '../vault/handle.js';
+import type { Vault } from '../vault/vault.js';
+import { openTenant, unlock, wrap } from './context.js';
+
+interface AskOpts {
+  tenant?: string;
+  conversation?: string;
+  yes?: boolean;
+  json?: boolean;
+  limit?: string;
+}
+
+/**
+ * Model output and document text reach the terminal as text only: escape sequences and other
+ * control characters (a hostile model could retitle the window or rewrite earlier lines) are dropped.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
+function positiveInt(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new BulkheadError('INPUT_INVALID', `${what} is a positive whole number`);
+  return n;
+}
+
+/** Ctrl-C stops the answer (nothing is saved); a second Ctrl-C exits at once. */
+function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+function citationLine(c: Citation): string {
+  const where = [c.page !== null ? `page ${c.page}` : null, c.headingPath.length > 0 ? c.headingPath.join(' > ') : null, `chars ${c.charStart}-${c.charEnd}`]
+    .filter(Boolean)
+    .join(', ');
+  return printable(`[${c.id}] ${c.title} (${where}) [doc ${c.documentId}, chunk ${c.chunkId}]\n     ${c.sourcePath}`);
+}
+
+function resultFooter(r: AgentResult): string {
+  const lines: string[] = [];
+  // The streamed answer ends without a newline: the footer starts with a blank line after it.
+  if (r.citations.length > 0) lines.push('', '', r.mode === 'generated' ? 'Sources:' : 'Passages:', ...r.citations.map(citationLine));
+  lines.push('', `(${r.label}${r.model ? `, ${r.model.name} at ${r.model.host}` : ''}; conversation ${r.conversationId})`);
+  return lines.join('\n');
+}
+
+/** Confirms a tool's write: y/N on a terminal, --yes for scripts, declined otherwise. */
+function confirmer(yes: boolean | undefined, rl: readline.Interface | null): ConfirmFn {
+  return async (req) => {
+    if (yes) return true;
+    if (!rl) {
+      process.stderr.write(printable(`bulkhead: the agent wanted to save a note "${req.title}"; declined (not a terminal; pass --yes to allow)`) + '\n');
+      return false;
+    }
+    const answer = await rl.question(printable(`The agent wants to save a note titled "${req.title}" (${req.body.length} characters). Allow? [y/N] `));
+    return /^y(es)?$/i.test(answer.trim());
+  };
+}
+
+async function askOnce(tenant: TenantHandle, model: ModelConfig | null, question: string, opts: AskOpts, conversationId: number | undefined, rl: readline.Interface | null): Promise<AgentResult> {
+  const cancel = cancelOnInterrupt();
+  const stream = !opts.json;
+  try {
+    const result = await askAgent(tenant, { question, ...(conversationId !== undefined ? { conversationId } : {}) }, {
+      model,
+      signal: cancel.signal,
+      confirm: confirmer(opts.yes, rl),
+      ...(opts.limit ? { k: positiveInt(opts.limit, '--limit') } : {}),
+      ...(stream ? { onToken: (t: string) => process.stdout.write(printable(t)), onDiscard: () => process.stdout.write('\n[the streamed text above is void: the model failed]\n') } : {}),
+    });
+    if (result.modelError) process.stderr.write(`bulkhead: ${result.modelError.message}; answered from retrieval only [${result.modelError.code}]\n`);
+    if (stream && result.mode === 'retrieval-only') process.stdout.write(printable(result.answer));
+    return result;
+  } finally {
+    cancel.dispose();
+  }
+}
+
+async function modelFor(vault: Vault): Promise<ModelConfig | null> {
+  return resolveModelConfig(vault);
+}
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('ask')
+    .description("ask the agent a question about a tenant's documents (streams the answer, then its sources)")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--conversation <id>', 'continue this conversation')
+    .option('--yes', 'allow the writes the agent asks for (saving a note) without asking')
+    .option('-k, --limit <k>', 'passages to retrieve for the context')
+    .argument('<question>', 'the question')
+    .action(
+      wrap(async (vault, opts, question) => {
+        const o = opts as AskOpts;
+        const tenant = await openTenant(vault, o.tenant);
+        const model = await modelFor(vault);
+        const rl = process.stdin.isTTY && !o.yes ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
+        try {
+          const r = await askOnce(tenant, model, question!, o, positiveInt(o.conversation, '--conversation'), rl);
+          return { json: r, text: resultFooter(r) };
+        } finally {
+          rl?.close();
+        }
+      }),
+    );
+
+  program
+    .command('chat')
+    .description('a conversation with the agent in one tenant (one question per line; /exit or end of input to stop)')
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--conversation <id>', 'resume this conversation')
+    .option('--yes', 'allow the writes the agent asks for without asking')
+    .action(
+      wrap(async (vault, opts) => {
+        const o = opts as AskOpts;
+        const tenant = await openTenant(vault, o.tenant);
+        const model = await modelFor(vault);
+        let conversationId = positiveInt(o.conversation, '--conversation');
+        if (conversationId !== undefined) getConversation(tenant, conversationId);
+        const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+        const results: AgentResult[] = [];
+        try {
+          if (process.stdin.isTTY) process.stderr.write(`${model ? `Model: ${model.name}` : 'No model configured: answers come from retrieval only'}. /exit to leave.\n`);
+          for await (const line of rl) {
+            const question = line.trim();
+            if (question === '/exit' || question === '/quit') break;
+            if (question === '') continue;
+            const r = await askOnce(tenant, model, question, { ...o, json: false }, conversationId, process.stdin.isTTY ? rl : null);
+            conversationId = r.conversationId;
+            results.push(r);
+            process.stdout.write(`${resultFooter(r)}\n\n`);
+          }
+        } finally {
+          rl.close();
+        }
+        return {
+          json: { conversationId: conversationId ?? null, turns: results.length },
+          text: conversationId ? `(conversation ${conversationId}: resume with --conversation ${conversationId})` : '(no question asked)',
+        };
+      }),
+    );
+
+  const conv = program.command('conversations').description("list and show a tenant's conversations with the agent");
+  conv
+    .command('list', { isDefault: true })
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .action(
+      wrap(async (vault, opts) => {
+        const tenant = await openTenant(vault, (opts as AskOpts).tenant);
+        const list = listConversations(tenant);
+        return { json: list, text: list.length === 0 ? 'No conversations.' : printable(list.map((c) => `${String(c.id).padStart(5)}  ${c.updatedAt}  ${c.title}`).join('\n')) };
+      }),
+    );
+  conv
+    .command('show')
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .argument('<id>', 'conversation id')
+    .action(
+      wrap(async (vault, opts, id) => {
+        const tenant = await openTenant(vault, (opts as AskOpts).tenant);
+        const c = getConversation(tenant, positiveInt(id, 'a conversation id')!);
+        const messages = listMessages(tenant, c.id);
+        const text = printable(
+          [`${c.title} (${c.id})`, ...messages.map((m) => `\n${m.role === 'user' ? 'You' : `Agent${m.mode === 'retrieval-only' ? ' (not generated)' : ''}`}: ${m.content}`)].join('\n'),
+        );
+        return { json: { ...c, messages }, text };
+      }),
+    );
+
+  registerConfigCommands(program);
+  registerPolicyCommands(program);
+
+  const docs = program.commands.find((c) => c.name() === 'docs');
+  if (!docs) throw new BulkheadError('INTERNAL', 'the docs command must be registered before the agent commands');
+  docs
+    .command('role')
+    .description("mark a document as the tenant's instructions or brand voice for the agent (none: plain knowledge)")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .argument('<id>', 'document id (from docs list)')
+    .argument('<role>', 'instructions | voice | none')
+    .action(
+      wrap(async (vault, opts, id, role) => {
+        const tenant = await openTenant(vault, (opts as AskOpts).tenant);
+        const r = setDocumentRole(tenant, positiveInt(id, 'a document id')!, role);
+        return { json: r, text: `Document ${r.documentId} "${r.title}" is now: ${r.role}` };
+      }),
+    );
+}
+
+function registerConfigCommands(program: Command): void {
+  const config = program.command('config').description(`app settings: ${CONFIG_KEYS.join(', ')} (env BULKHEAD_MODEL_BASE_URL, BULKHEAD_MODEL, BULKHEAD_MODEL_API_KEY override)`);
+  config
+    .command('show', { isDefault: true })
+    .description('show the settings (the API key is never shown in full)')
+    .action(wrap(async (vault) => ({ json: showConfig(vault), text: configText(showConfig(vault)) })));
+  config
+    .command('get')
+    .argument('<key>', CONFIG_KEYS.join(' | '))
+    .action(
+      wrap(async (vault, _o, key) => {
+        const view = showConfig(vault) as unknown as Record<string, unknown>;
+        if (!(CONFIG_KEYS as readonly string[]).includes(key!)) throw new BulkheadError('INPUT_INVALID', `unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
+        return { json: { [key!]: view[key!] ?? null }, text: String(view[key!] ?? '(not set)') };
+      }),
+    );
+  config
+    .command('set')
+    .argument('<key>', CONFIG_KEYS.join(' | '))
+    .argument('<value>', 'the value')
+    .description('set a value (model.apiKey is sealed with the vault key: needs the passphrase)')
+    .action(
+      wrap(async (vault, _o, key, value) => {
+        if (key === 'model.apiKey') await unlock(vault);
+        setConfigValue(vault, key!, value!);
+        return { json: { key, set: true }, text: `Set ${key}` };
+      }),
+    );
+  config
+    .command('unset')
+    .argument('<key>', CONFIG_KEYS.join(' | '))
+    .action(
+      wrap(async (vault, _o, key) => {
+        unsetConfigValue(vault, key!);
+        return { json: { key, set: false }, text: `Unset ${key}` };
+      }),
+    );
+  config
+    .command('test')
+    .description("connect to the model endpoint and list its models (with --tenant, under that tenant's policy)")
+    .option('--tenant <tenant>', 'apply this tenant\'s "local models only" policy')
+    .action(
+      wrap(async (vault, opts) => {
+        const o = opts as AskOpts;
+        const tenant = o.tenant ? await openTenant(vault, o.tenant) : null;
+        if (!tenant) await unlock(vault);
+        const model = resolveModelConfig(vault);
+        if (!model) throw new BulkheadError('MODEL_NOT_CONFIGURED', 'no chat model is configured: bulkhead config set model.baseUrl URL and model.name NAME');
+        const report = await testConnection(model, tenant ? readAgentPolicy(tenant).localModelsOnly : false);
+        const text = `Connected to ${report.host} in ${report.latencyMs.toFixed(0)} ms; ${report.models.length} models; "${model.name}" ${report.modelListed ? 'is listed' : 'is NOT listed'}`;
+        return { json: report, text };
+      }),
+    );
+}
+
+function configText(view: ReturnType<typeof showConfig>): string {
+  const lines = CONFIG_KEYS.map((k) => `${k.padEnd(20)} ${view[k] ?? '(not set)'}${view.fromEnvironment.includes(k) ? '  (from the environment)' : ''}`);
+  return lines.join('\n');
+}
+
+function registerPolicyCommands(program: Command): void {
+  const policy = program.command('policy').description("a tenant's agent policy");
+  policy
+    .command('show', { isDefault: true })
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .action(
+      wrap(async (vault, opts) => {
+        const p = readAgentPolicy(await openTenant(vault, (opts as AskOpts).tenant));
+        return { json: p, text: `local models only: ${p.localModelsOnly ? 'on' : 'off'}` };
+      }),
+    );
+  policy
+    .command('set')
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .requiredOption('--local-models-only <on|off>', 'only loopback model endpoints may receive this tenant\'s context')
+    .action(
+      wrap(async (vault, opts) => {
+        const o = opts as AskOpts & { localModelsOnly: string };
+        if (!/^(on|off)$/.test(o.localModelsOnly)) throw new BulkheadError('INPUT_INVALID', '--local-models-only is on or off');
+        const p = writeAgentPolicy(await openTenant(vault, o.tenant), { localModelsOnly: o.localModelsOnly === 'on' });
+        return { json: p, text: `local models only: ${p.localModelsOnly ? 'on' : 'off'}` };
+      }),
+    );
+}
