@@ -7,7 +7,7 @@ function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(dir, f));
 }
 
-const INTERNALS = ['mintTenantHandle', 'closeTenantHandle', 'tenantDataKey', 'deriveAuditKey'];
+const INTERNALS = ['mintTenantHandle', 'closeTenantHandle', 'tenantDataKey', 'deriveAuditKey', 'derivePassphraseKey', 'BundleKeys'];
 // Vault functions that use a tenant's audit key (without handing it out): the audit chain only.
 const AUDIT_INTERNALS = ['auditMac', 'externalAuditHead', 'advanceExternalAuditHead'];
 

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { BulkheadError } from '../../src-shared/errors.js';
+import { errorCode, openAppLog, silentLog, type AppLog } from '../audit/logger.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';
@@ -27,14 +29,39 @@ export const wrap =
     const opts = cmd.optsWithGlobals<GlobalOptions & Record<string, unknown>>();
     // Positional arguments, a variadic one flattened in place (`ingest PATH...`).
     const args = raw.slice(0, -2).flat().map(String);
-    const vault = new Vault(resolveDataDir(opts.dataDir));
+    const dataDir = resolveDataDir(opts.dataDir);
+    const log = await openCommandLog(dataDir);
+    const command = commandName(cmd);
+    const vault = new Vault(dataDir, { log });
+    log.info('cli.start', { command });
     try {
       const result = await action(vault, { ...opts, ...cmd.opts() }, ...args);
       process.stdout.write(opts.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+      log.info('cli.done', { command });
+    } catch (err) {
+      log.warn('cli.failed', { command, code: errorCode(err) });
+      throw err;
     } finally {
       vault.lock();
+      await log.close();
     }
   };
+
+/** The app log of the data folder, once the folder exists (a command never creates it just to log). */
+async function openCommandLog(dataDir: string): Promise<AppLog> {
+  if (!fs.existsSync(dataDir)) return silentLog;
+  try {
+    return await openAppLog(dataDir);
+  } catch {
+    return silentLog; // a log that cannot be written must not stop the command
+  }
+}
+
+function commandName(cmd: Command): string {
+  const parts: string[] = [];
+  for (let c: Command | null = cmd; c && c.parent; c = c.parent) parts.unshift(c.name());
+  return parts.join('.');
+}
 
 export async function unlock(vault: Vault): Promise<void> {
   if (vault.state === 'uninitialized') {

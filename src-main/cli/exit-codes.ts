@@ -34,8 +34,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'TENANT_KEY_REJECTED':
     case 'VERSION_UNSUPPORTED':
     case 'ISOLATION_FAILED':
+    case 'BUNDLE_INVALID':
+    case 'AUDIT_BROKEN':
       return EXIT.damaged;
     case 'NAME_TAKEN':
+    case 'FILE_EXISTS':
     case 'ALREADY_INITIALIZED':
     case 'TENANT_BUSY':
       return EXIT.conflict;

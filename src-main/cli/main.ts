@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { readPassphrase } from './passphrase.js';
 import { unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
+import { registerLifecycleCommands } from './lifecycle.js';
 import { registerAgentCommands } from './agent.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -96,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     );
 
   registerKnowledgeCommands(program);
+  registerLifecycleCommands(program, tenant);
   registerAgentCommands(program);
   registerVerifyCommand(program, VERSION);
 

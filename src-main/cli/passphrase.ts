@@ -19,3 +19,20 @@ export async function readPassphrase(opts: { confirm: boolean }): Promise<string
   }
   return first;
 }
+
+/**
+ * A second secret (an export passphrase, a new vault passphrase): from its environment variable
+ * for scripts, else a hidden prompt, asked twice when it is being chosen.
+ */
+export async function readSecret(opts: { env: string; message: string; confirm: boolean }): Promise<string> {
+  const fromEnv = process.env[opts.env];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!process.stdin.isTTY) throw new BulkheadError('INPUT_INVALID', `no ${opts.message.toLowerCase()}: set ${opts.env} or run in a terminal`);
+  const context = { input: process.stdin, output: process.stderr };
+  const first = await password({ message: opts.message, mask: '*' }, context);
+  if (opts.confirm) {
+    const second = await password({ message: `Repeat the ${opts.message.toLowerCase()}`, mask: '*' }, context);
+    if (first !== second) throw new BulkheadError('INPUT_INVALID', 'the two passphrases differ');
+  }
+  return first;
+}

@@ -86,6 +86,16 @@ function auditKeyAad(tenantId: string): string {
   return `bulkhead/audit-key/v1/${tenantId}`;
 }
 
+/** A fresh salt with the given cost: what a new passphrase-derived key is made from. */
+export function newKdfParams(kdf: Omit<KdfParams, 'salt'> = DEFAULT_KDF): KdfParams {
+  return KdfParams.parse({ ...kdf, salt: crypto.randomBytes(16).toString('base64') });
+}
+
+/** Argon2id of a passphrase: the master key's wrapping key, or an export bundle's root key. */
+export async function derivePassphraseKey(passphrase: string, kdf: KdfParams): Promise<Buffer> {
+  return deriveKek(passphrase, kdf);
+}
+
 async function deriveKek(passphrase: string, kdf: KdfParams): Promise<Buffer> {
   const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
   try {
@@ -162,6 +172,22 @@ export class Keyring {
   exportForKeychain(file: string): { master: Buffer; check: Buffer } {
     const master = Buffer.from(this.#key());
     return { master, check: keychainCheck(master, readKeyringFile(file)) };
+  }
+
+  /**
+   * Re-wraps the same master key under a new passphrase: only this file changes; the registry
+   * and every tenant file stay byte for byte as they were, since their keys hang off the master key.
+   */
+  async changePassphrase(file: string, passphrase: string, kdf: Omit<KdfParams, 'salt'> = DEFAULT_KDF): Promise<void> {
+    const body = readKeyringFile(file);
+    const params = newKdfParams(kdf);
+    const kek = await deriveKek(passphrase, params);
+    try {
+      const next: KeyringFile = { ...body, kdf: params, wrappedMasterKey: wrapKey(kek, this.#key(), MASTER_AAD).toString('base64') };
+      writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
+    } finally {
+      kek.fill(0);
+    }
   }
 
   static readParams(file: string): KdfParams {

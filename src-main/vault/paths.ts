@@ -59,6 +59,11 @@ export class VaultPaths {
   }
 }
 
+/** A data key being rotated in, wrapped, kept beside the tenant's file until the rotation ends. */
+export function pendingKeyFile(tenantFile: string): string {
+  return `${tenantFile}.newkey`;
+}
+
 function refuseSymlink(file: string | null): void {
   if (file === null) return;
   let st: fs.Stats;

@@ -3,6 +3,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { migrate } from './migrations/migrate.js';
 import { registryMigrations } from './migrations/registry/index.js';
 import { createOwnerOnlyFile } from './paths.js';
+import { vacuumInto } from './snapshot.js';
 import { mapSqliteError, openEncryptedDatabase, type Db } from './sqlite.js';
 
 export interface TenantRecord {
@@ -120,6 +121,21 @@ export class Registry {
     const { changes } = this.db.prepare('DELETE FROM tenants WHERE id = ?').run(id);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     return changes > 0;
+  }
+
+  /**
+   * The tenant's data key after a rotation. The checkpoint moves the overwritten row into the
+   * main file and empties the WAL, so the old wrapped key does not linger there.
+   */
+  updateKey(id: string, keyVersion: number, wrappedKey: Buffer): void {
+    const { changes } = this.db.prepare('UPDATE tenants SET key_version = ?, wrapped_key = ? WHERE id = ?').run(keyVersion, wrappedKey, id);
+    if (changes !== 1) throw new BulkheadError('TENANT_NOT_FOUND', 'no tenant with that id');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** A consistent copy of the registry (same key), for backups. */
+  snapshotInto(file: string): void {
+    vacuumInto(this.db, file);
   }
 
   close(): void {

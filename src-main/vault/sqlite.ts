@@ -14,6 +14,8 @@ export interface OpenOptions {
   /** How the error messages name this file to the user, e.g. `tenant "Acme"`. */
   label: string;
   corruptCode?: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT';
+  /** WAL for live files; DELETE for copies being exported or re-keyed (rekey refuses WAL). */
+  journalMode?: 'WAL' | 'DELETE';
 }
 
 const HEX = '0123456789abcdef';
@@ -57,8 +59,9 @@ function rawKeyLiteral(key: Buffer): Buffer {
  * Opens an encrypted database with the connection settings every vault file needs. A wrong key
  * or a damaged file is an error, never a fresh empty database in its place.
  */
-export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptions): Db {
+export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptions, attempt = 1): Db {
   const corrupt = opts.corruptCode ?? 'TENANT_CORRUPT';
+  const inode = inodeOf(file);
   const size = opts.mustExist ? plausibleSize(file, opts.label, corrupt) : 0;
   let db: Db;
   try {
@@ -78,13 +81,20 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
     }
     // Reading the schema is the first access that decrypts page 1: wrong keys fail here.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
+    // A key rotation replaces the file by rename; a connection that opened the old one while
+    // it was locked would read and write a file no longer there. Open again if that happened.
+    if (opts.mustExist && inode !== inodeOf(file)) {
+      db.close();
+      if (attempt >= 3) throw new BulkheadError('TENANT_BUSY', `${opts.label}: its file kept being replaced while opening`);
+      return openEncryptedDatabase(file, key, opts, attempt + 1);
+    }
     if (opts.mustExist && isTruncated(db, file, size)) {
       throw new BulkheadError(corrupt, `${opts.label}: its file is damaged (shorter than the pages it holds)`);
     }
     // Extensions load after the key (newer SQLite refuses some loads before it).
     sqliteVec.load(db);
     db.pragma('temp_store=MEMORY'); // temporary files are not encrypted by this cipher build
-    db.pragma('journal_mode=WAL');
+    db.pragma(`journal_mode=${opts.journalMode ?? 'WAL'}`);
     db.pragma('synchronous=FULL');
     db.pragma('foreign_keys=ON');
     db.pragma('secure_delete=ON'); // deleted text must not survive in free pages
@@ -98,6 +108,22 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
   } catch (err) {
     db.close();
     throw mapSqliteError(err, opts.label, corrupt);
+  }
+}
+
+/**
+ * Re-encrypts every page under a new key. SQLite3MultipleCiphers refuses rekey in WAL mode, so
+ * the caller must have checkpointed and switched the file to journal_mode=DELETE first.
+ */
+export function rekeyDatabase(db: Db, key: Buffer): void {
+  if (String(db.pragma('journal_mode', { simple: true })) === 'wal') {
+    throw new BulkheadError('INTERNAL', 'rekey needs journal_mode=DELETE (SQLite3MultipleCiphers cannot rekey a WAL file)');
+  }
+  const literal = rawKeyLiteral(key);
+  try {
+    db.rekey(literal);
+  } finally {
+    literal.fill(0);
   }
 }
 
@@ -124,6 +150,14 @@ function isTruncated(db: Db, file: string, size: number): boolean {
   if (safeSize(`${file}-wal`) > 32) return false;
   const announced = Number(db.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck().get());
   return size < announced;
+}
+
+function inodeOf(file: string): number {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return -1;
+  }
 }
 
 function safeSize(file: string): number {

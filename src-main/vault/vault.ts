@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { BulkheadError } from '../../src-shared/errors.js';
+import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
+import { errorCode, silentLog, type AppLog } from '../audit/logger.js';
 import { DisplayName, Passphrase, nameKey, type TenantSummary } from '../../src-shared/tenant.js';
 import { appendAudit } from '../audit/audit.js';
 import { closeTenantHandle, deriveAuditKey, mintTenantHandle, type AuditBinding, type TenantHandle } from './handle.js';
@@ -11,7 +11,12 @@ import { migrate } from './migrations/migrate.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
 import { createOwnerOnlyFile, fsyncDir, SIDE_FILE_SUFFIXES, TENANT_FILE_SUFFIX, VaultPaths } from './paths.js';
 import { Registry, type TenantRecord } from './registry.js';
-import { mapSqliteError, openEncryptedDatabase } from './sqlite.js';
+import { tenantLabel, type VaultCore } from './core.js';
+import { newTenantId } from './ids.js';
+import { backupVault, type BackupResult } from './backup.js';
+import { exportTenant, importTenant, type ExportOptions, type ExportResult, type ImportResult } from './transfer.js';
+import { recoverPendingKey, rekeyTenant, removePendingKey, type RekeyResult } from './rekey.js';
+import { mapSqliteError, openEncryptedDatabase, type Db } from './sqlite.js';
 
 export type VaultState = 'uninitialized' | 'locked' | 'unlocked';
 
@@ -38,9 +43,12 @@ export class Vault {
   #keyring: Keyring | null = null;
   #registry: Registry | null = null;
   readonly #sessions = new Set<TenantSession>();
+  /** App-wide log: opaque ids and codes only (see audit/logger.ts). */
+  readonly log: AppLog;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, opts: { log?: AppLog } = {}) {
     this.paths = new VaultPaths(path.resolve(dataDir));
+    this.log = opts.log ?? silentLog;
   }
 
   get state(): VaultState {
@@ -53,12 +61,70 @@ export class Vault {
     this.paths.ensureDirs();
     const keyring = await Keyring.create(this.paths.keyring, pass, opts.kdf ?? DEFAULT_KDF);
     this.#attach(keyring);
+    this.log.info('vault.init');
   }
 
   async unlock(passphrase: string): Promise<void> {
     if (this.#keyring) return;
-    const keyring = await Keyring.unlock(this.paths.keyring, passphrase);
+    let keyring: Keyring;
+    try {
+      keyring = await Keyring.unlock(this.paths.keyring, passphrase);
+    } catch (err) {
+      this.log.warn('vault.unlock.refused', { code: errorCode(err) });
+      throw err;
+    }
     this.#attach(keyring);
+    this.log.info('vault.unlock');
+  }
+
+  /** Re-wraps the master key under a new passphrase; no tenant file or registry byte changes. */
+  async changePassphrase(passphrase: string): Promise<void> {
+    const pass = parseInput(Passphrase, passphrase);
+    const { salt: _salt, ...cost } = Keyring.readParams(this.paths.keyring);
+    await this.#ring().changePassphrase(this.paths.keyring, pass, cost);
+    this.log.info('vault.passphrase.change');
+  }
+
+  /** Re-encrypts a tenant's file under a new data key (see rekey.ts). */
+  rekeyTenant(id: string): RekeyResult {
+    return rekeyTenant(this.#core(), id);
+  }
+
+  /** One encrypted bundle of a tenant, under a key from an export passphrase (see transfer.ts). */
+  exportTenant(id: string, outFile: string, passphrase: string, opts: ExportOptions = {}): Promise<ExportResult> {
+    return exportTenant(this.#core(), id, outFile, parseInput(Passphrase, passphrase), opts);
+  }
+
+  /** Brings a bundle's tenant into this vault; refuses, changing nothing, on any mismatch. */
+  importTenant(bundleFile: string, passphrase: string, opts: { rename?: string } = {}): Promise<ImportResult> {
+    return importTenant(this.#core(), bundleFile, passphrase, opts);
+  }
+
+  /** A consistent snapshot of the keyring, the registry and every tenant, while in use. */
+  backup(outDir: string): Promise<BackupResult> {
+    return backupVault(this.#core(), outDir);
+  }
+
+  /** The capabilities the lifecycle operations need, for this unlocked vault only. */
+  #core(): VaultCore {
+    return {
+      paths: this.paths,
+      keyring: this.#ring(),
+      registry: this.#reg(),
+      log: this.log,
+      record: (id) => this.#record(id),
+      closeTenant: (id) => {
+        for (const s of this.#sessions) if (s.current?.id === id) s.close();
+      },
+      audit: (id, kind, data) => {
+        const session = this.openSession();
+        try {
+          appendAudit(session.open(id), kind, data);
+        } finally {
+          session.dispose();
+        }
+      },
+    };
   }
 
   /** Unlock with the master key the OS keychain held (opt-in; see Keyring.fromKeychain). */
@@ -74,6 +140,7 @@ export class Vault {
 
   /** Closes every open tenant, zeroes their keys and the master key. */
   lock(): void {
+    if (this.#keyring) this.log.info('vault.lock');
     for (const s of this.#sessions) s.close();
     this.#sessions.clear();
     this.#registry?.close();
@@ -121,10 +188,12 @@ export class Vault {
       reg.insert(rec, key, { wrappedKey: this.#wrappedAuditKey(rec.id, dataKey), head: null });
     } catch (err) {
       this.#removeTenantFiles(rec.id);
+      this.log.error('tenant.create.failed', { tenant: rec.id, code: errorCode(err) });
       throw mapSqliteError(err, label);
     } finally {
       dataKey.fill(0);
     }
+    this.log.info('tenant.create', { tenant: rec.id });
     return summary(rec);
   }
 
@@ -136,6 +205,7 @@ export class Vault {
     const holder = reg.findByNameKey(key);
     if (holder && holder.id !== rec.id) throw new BulkheadError('NAME_TAKEN', `a tenant named "${name}" already exists`);
     reg.rename(rec.id, name, key);
+    this.log.info('tenant.rename', { tenant: rec.id });
     return summary({ ...rec, name });
   }
 
@@ -147,7 +217,10 @@ export class Vault {
     const rec = this.#record(id);
     for (const s of this.#sessions) if (s.current?.id === rec.id) s.close();
     this.#reg().destroy(rec.id);
+    // A key being rotated in is a key too: it goes with the registry's, before any file.
+    removePendingKey(this.paths.tenantFile(rec.id));
     const filesRemoved = this.#removeTenantFiles(rec.id);
+    this.log.info('tenant.delete', { tenant: rec.id, files: filesRemoved.length, keyDestroyed: true });
     return { tenantId: rec.id, name: rec.name, deletedAt: new Date().toISOString(), keyDestroyed: true, filesRemoved };
   }
 
@@ -217,9 +290,10 @@ export class Vault {
   #openTenant(id: string): TenantHandle {
     const rec = this.#record(id);
     const label = tenantLabel(rec);
-    const key = this.#ring().unwrapTenantKey(rec.id, rec.keyVersion, rec.wrappedKey);
+    let key = this.#ring().unwrapTenantKey(rec.id, rec.keyVersion, rec.wrappedKey);
     try {
-      const db = openEncryptedDatabase(this.paths.tenantFile(rec.id), key, { mustExist: true, label });
+      let db: Db;
+      ({ db, key } = this.#openTenantFile(rec, key));
       let audit: AuditBinding;
       try {
         migrate(db, tenantMigrations, label);
@@ -237,10 +311,29 @@ export class Vault {
         closeTenantHandle(handle);
         throw err;
       }
+      this.log.info('tenant.open', { tenant: rec.id });
       return handle;
     } catch (err) {
       key.fill(0);
+      this.log.error('tenant.open.failed', { tenant: rec.id, code: errorCode(mapSqliteError(err, label)) });
       throw mapSqliteError(err, label);
+    }
+  }
+
+  /** Opens with the registry's key, or finishes a key rotation that was cut short. */
+  #openTenantFile(rec: TenantRecord, key: Buffer): { db: Db; key: Buffer } {
+    const label = tenantLabel(rec);
+    const file = this.paths.tenantFile(rec.id);
+    try {
+      return { db: openEncryptedDatabase(file, key, { mustExist: true, label }), key };
+    } catch (err) {
+      const mapped = mapSqliteError(err, label);
+      if (!isBulkheadError(mapped, 'TENANT_CORRUPT')) throw mapped;
+      const recovered = recoverPendingKey(this.#ring(), this.#reg(), rec, file);
+      if (!recovered) throw mapped;
+      key.fill(0);
+      this.log.warn('tenant.rekey.recovered', { tenant: rec.id });
+      return { db: openEncryptedDatabase(file, recovered, { mustExist: true, label }), key: recovered };
     }
   }
 
@@ -370,30 +463,6 @@ function lockedError(state: VaultState): BulkheadError {
 
 function summary(rec: TenantRecord): TenantSummary {
   return { id: rec.id, name: rec.name, createdAt: rec.createdAt, keyVersion: rec.keyVersion };
-}
-
-function tenantLabel(rec: TenantRecord): string {
-  return `tenant "${rec.name}" (${rec.id})`;
-}
-
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-
-/** t_ + 128 random bits in lowercase base32: safe in any file system, says nothing of the client. */
-function newTenantId(): string {
-  const bytes = crypto.randomBytes(16);
-  let bits = 0;
-  let value = 0;
-  let out = 't_';
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
 }
 
 function listTenantFiles(dir: string): string[] {

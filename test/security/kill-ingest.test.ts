@@ -1,34 +1,16 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { activeVectorIndex, generationTables } from '../../src-main/retrieval/vectors.js';
+import { runAndKill } from '../helpers/kill.js';
 import { freshVault, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
 
 const TRIALS = 8;
 
-function runAndKill(dataDir: string, tenantId: string, folder: string): Promise<{ killedMidway: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/child-ingester.ts', dataDir, tenantId, folder], {
-      env: { ...process.env, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let armed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!armed && out.includes('stored')) {
-        armed = true;
-        setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 400));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL' && !out.includes('finished')) return reject(new Error(`ingester failed (${code}): ${err}`));
-      resolve({ killedMidway: !out.includes('finished') });
-    });
-  });
+async function ingestAndKill(dataDir: string, tenantId: string, folder: string): Promise<{ killedMidway: boolean }> {
+  const run = await runAndKill('test/helpers/child-ingester.ts', [dataDir, tenantId, folder], { armOn: 'stored', delayMs: () => Math.floor(Math.random() * 400) });
+  if (!run.killed && !run.stdout.includes('finished')) throw new Error(`ingester failed (${run.code}): ${run.stderr}`);
+  return { killedMidway: !run.stdout.includes('finished') };
 }
 
 describe('a process killed in the middle of an ingestion', () => {
@@ -42,7 +24,7 @@ describe('a process killed in the middle of an ingestion', () => {
     }
     let midway = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      if ((await runAndKill(vault.paths.dataDir, id, folder)).killedMidway) midway++;
+      if ((await ingestAndKill(vault.paths.dataDir, id, folder)).killedMidway) midway++;
       await vault.unlock(TEST_PASSPHRASE);
       const t = vault.openSession().open(id);
       expect(t.db.pragma('integrity_check', { simple: true })).toBe('ok');

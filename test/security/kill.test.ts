@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { linesOf, runAndKill } from '../helpers/kill.js';
 import { freshVault, TEST_PASSPHRASE } from '../helpers/vault.js';
 
 const TRIALS = 20;
@@ -13,34 +13,19 @@ interface Trial {
 }
 
 /** Starts the writer, waits until it is inside a transaction, lets it run a random while, SIGKILLs it. */
-function killMidWrite(dataDir: string, tenantId: string): Promise<Trial> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/child-writer.ts', dataDir, tenantId, String(BATCH_ROWS)], {
-      env: { ...process.env, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let armed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!armed && out.includes('begin ')) {
-        armed = true;
-        setTimeout(() => child.kill('SIGKILL'), 30 + Math.floor(Math.random() * 700));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`writer exited by itself (${code}): ${err}`));
-      const lines = out.trim().split('\n');
-      const lastLine = lines.at(-1) ?? '';
-      resolve({
-        lastLine,
-        committed: lines.filter((l) => l.startsWith('commit ')).map((l) => l.slice(7)),
-        inFlight: lastLine.startsWith('begin ') ? lastLine.slice(6) : null,
-      });
-    });
+async function killMidWrite(dataDir: string, tenantId: string): Promise<Trial> {
+  const run = await runAndKill('test/helpers/child-writer.ts', [dataDir, tenantId, String(BATCH_ROWS)], {
+    armOn: 'begin ',
+    delayMs: () => 30 + Math.floor(Math.random() * 700),
   });
+  if (!run.killed) throw new Error(`writer exited by itself (${run.code}): ${run.stderr}`);
+  const lines = linesOf(run);
+  const lastLine = lines.at(-1) ?? '';
+  return {
+    lastLine,
+    committed: lines.filter((l) => l.startsWith('commit ')).map((l) => l.slice(7)),
+    inFlight: lastLine.startsWith('begin ') ? lastLine.slice(6) : null,
+  };
 }
 
 describe('a process killed in the middle of a large write transaction', () => {
