@@ -57,20 +57,34 @@ interface Row {
  * outside any transaction: the head kept in the registry moves only after the record committed.
  */
 export function appendAudit(handle: TenantHandle, kind: AuditKind, data: AuditData = {}): AuditRecord {
+  if (handle.db.inTransaction) throw new BulkheadError('INTERNAL', 'audit records are appended after the transaction they describe has committed');
+  const record = handle.db.transaction(() => appendAuditInTransaction(handle, kind, data)).immediate();
+  publishAuditHead(handle, record);
+  return record;
+}
+
+/**
+ * Appends a record inside the caller's transaction, so that it commits or rolls back with the
+ * change it describes (one commit instead of two). Pass it to `publishAuditHead` once that
+ * transaction committed; a head left behind by a crash in between is one the chain runs past,
+ * which verifyAudit accepts (it checks the record at the head, not that the head is last).
+ */
+export function appendAuditInTransaction(handle: TenantHandle, kind: AuditKind, data: AuditData = {}): AuditRecord {
   checkKind(kind);
   const clean = checkData(data);
   const db = handle.db;
-  if (db.inTransaction) throw new BulkheadError('INTERNAL', 'audit records are appended after the transaction they describe has committed');
-  const record = db.transaction((): AuditRecord => {
-    const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    const seq = (last?.seq ?? 0) + 1;
-    const at = new Date().toISOString();
-    const hash = auditMac(handle, macMessage(last?.hash ?? GENESIS, { seq, at, kind, data: clean }));
-    db.prepare('INSERT INTO audit_log (seq, at, kind, data, hash) VALUES (?, ?, ?, ?, ?)').run(seq, at, kind, canonicalJson(clean), hash);
-    return { seq, at, kind, data: clean, hash };
-  }).immediate();
+  if (!db.inTransaction) throw new BulkheadError('INTERNAL', 'appendAuditInTransaction needs the transaction of the change it records');
+  const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+  const seq = (last?.seq ?? 0) + 1;
+  const at = new Date().toISOString();
+  const hash = auditMac(handle, macMessage(last?.hash ?? GENESIS, { seq, at, kind, data: clean }));
+  db.prepare('INSERT INTO audit_log (seq, at, kind, data, hash) VALUES (?, ?, ?, ?, ?)').run(seq, at, kind, canonicalJson(clean), hash);
+  return { seq, at, kind, data: clean, hash };
+}
+
+/** Moves the head kept outside the tenant's file to a record that has committed. */
+export function publishAuditHead(handle: TenantHandle, record: AuditRecord): void {
   advanceExternalAuditHead(handle, { seq: record.seq, hash: record.hash });
-  return record;
 }
 
 export function listAudit(handle: TenantHandle, opts: { afterSeq?: number; limit?: number } = {}): AuditRecord[] {

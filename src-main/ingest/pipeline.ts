@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { appendAudit } from '../audit/audit.js';
+import { appendAuditInTransaction, publishAuditHead } from '../audit/audit.js';
 import { optimizeFts } from '../retrieval/fts.js';
 import { vectorIndexFor } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
@@ -138,8 +138,16 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     }
     opts.signal?.throwIfAborted();
     const title = parsed.title.trim() || path.basename(file);
-    const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
-    appendAudit(tenant, 'ingest', { documentId: stored.id, sha256, format: parsed.format, bytes, chunks: chunks.length, replaced: stored.replaced });
+    // The document and its audit record commit together: one commit, and no stored document
+    // without its record (the head kept outside the file follows once committed).
+    const { stored, record } = tenant.db
+      .transaction(() => {
+        const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
+        const record = appendAuditInTransaction(tenant, 'ingest', { documentId: stored.id, sha256, format: parsed.format, bytes, chunks: chunks.length, replaced: stored.replaced });
+        return { stored, record };
+      })
+      .immediate();
+    publishAuditHead(tenant, record);
     return { path: source, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
   }
 }

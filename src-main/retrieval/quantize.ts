@@ -7,9 +7,10 @@
 export function quantizeInt8(vector: Float32Array): Buffer {
   let max = 0;
   for (let i = 0; i < vector.length; i++) max = Math.max(max, Math.abs(vector[i]!));
-  const out = Buffer.alloc(vector.length);
-  if (max === 0) return out;
-  const scale = 127 / max;
-  for (let i = 0; i < vector.length; i++) out.writeInt8(Math.round(vector[i]! * scale), i);
-  return out;
+  const out = new Int8Array(vector.length);
+  if (max > 0) {
+    const scale = 127 / max;
+    for (let i = 0; i < vector.length; i++) out[i] = Math.round(vector[i]! * scale);
+  }
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
