@@ -4,6 +4,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { KdfParams } from '../vault/keyring.js';
 import { Keyring } from '../vault/keyring.js';
 import { Vault, type TenantSession } from '../vault/vault.js';
+import type { AppLog } from '../audit/logger.js';
 import { Keychain, type KeychainBackend } from './keychain.js';
 import { UploadStore } from './uploads.js';
 
@@ -14,6 +15,8 @@ export interface SessionOptions {
   idleLockSeconds?: number;
   /** Electron's safeStorage; none on the web host. */
   keychain?: KeychainBackend;
+  /** The app log (opaque ids, never names or content); silent when absent. */
+  log?: AppLog;
 }
 
 /** What a handler works on: the open tenant and a signal that fires when it stops being open. */
@@ -41,7 +44,7 @@ export class ConsoleSession {
   readonly #idleTimer: NodeJS.Timeout;
 
   constructor(opts: SessionOptions) {
-    this.vault = new Vault(opts.dataDir);
+    this.vault = new Vault(opts.dataDir, opts.log ? { log: opts.log } : {});
     this.uploads = new UploadStore(this.vault.paths.dataDir);
     this.uploads.sweep();
     this.kdf = opts.kdf;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, protocol, safeStorage, session as electronSession, shell } from 'electron';
 import type { KeychainBackend } from '../api/keychain.js';
 import { ConsoleSession } from '../api/session.js';
+import { openAppLog } from '../audit/logger.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../web/security.js';
 import { registerIpc } from './ipc.js';
@@ -60,7 +61,10 @@ const keychain: KeychainBackend = {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  const consoleSession = new ConsoleSession({ dataDir: resolveDataDir(process.env.BULKHEAD_DATA_DIR), keychain });
+  const dataDir = resolveDataDir(process.env.BULKHEAD_DATA_DIR);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log = await openAppLog(dataDir);
+  const consoleSession = new ConsoleSession({ dataDir, keychain, log });
   serveRenderer();
   lockDown();
   registerIpc(consoleSession);

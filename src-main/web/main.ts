@@ -1,6 +1,8 @@
 // `npm run web`: the console in a browser, served on 127.0.0.1 with a per-launch token.
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { isBulkheadError } from '../../src-shared/errors.js';
+import { openAppLog } from '../audit/logger.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { startWebHost } from './server.js';
 
@@ -20,10 +22,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(idl
 }
 
 try {
-  const host = await startWebHost({ dataDir: resolveDataDir(opts.dataDir), port, idleLockSeconds: idle * 60 });
+  const dataDir = resolveDataDir(opts.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log = await openAppLog(dataDir);
+  const host = await startWebHost({ dataDir, port, idleLockSeconds: idle * 60, log });
   process.stdout.write(`Bulkhead console: open this address in your browser (it contains this launch's access token):\n\n    ${host.url}\n\nCtrl-C stops the console and locks the vault.\n`);
   const stop = (): void => {
-    void host.close().then(() => process.exit(0));
+    void host.close().then(() => log.close()).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
