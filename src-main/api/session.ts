@@ -91,6 +91,9 @@ export class ConsoleSession {
     if (this.#presentation && tenantId !== this.#presentation) {
       throw new BulkheadError('PRESENTATION_MODE', 'presentation mode: enter the passphrase to switch clients');
     }
+    // A client that does not exist is refused before anything is closed: a failed switch
+    // leaves the open client open (found by the contract fuzzing).
+    this.vault.getTenant(tenantId);
     this.#endScope();
     this.#tenants ??= this.vault.openSession();
     return this.#tenants.open(tenantId);

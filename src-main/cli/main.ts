@@ -10,6 +10,7 @@ import { unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerAgentCommands } from './agent.js';
+import { registerSamplesCommand } from './samples.js';
 import { registerVerifyCommand } from './verify.js';
 
 const VERSION = '0.1.0';
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   registerKnowledgeCommands(program);
   registerLifecycleCommands(program, tenant);
   registerAgentCommands(program);
+  registerSamplesCommand(program);
   registerVerifyCommand(program, VERSION);
 
   program

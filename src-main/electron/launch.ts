@@ -1,5 +1,5 @@
 // `npm start`: runs the desktop app, or says exactly what is missing.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -25,7 +25,13 @@ function fail(message: string): never {
 }
 
 if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
-  const bin = electronBinary();
+  let bin = electronBinary();
+  if (!bin) {
+    // npm install skips Electron's download script (allowScripts); fetch the binary on first start.
+    process.stderr.write('bulkhead: first start: downloading the Electron binary (once)\n');
+    spawnSync(process.execPath, [require.resolve('electron/install.js')], { stdio: 'inherit' });
+    bin = electronBinary();
+  }
   if (!bin) {
     fail(
       'the Electron binary is not installed, so the desktop app cannot start.\n' +
@@ -34,7 +40,10 @@ if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
     );
   }
   if (!fs.existsSync(path.join(root, 'build', 'electron', 'better_sqlite3.node'))) {
-    fail('the Electron build of the SQLite driver is missing: run `npm run electron:rebuild` once (Node\'s build stays as it is).');
+    // First start: build the Electron copy of the SQLite driver beside Node's (which stays as it is).
+    process.stderr.write('bulkhead: first start: building the SQLite driver for Electron (once; Node\'s build stays as it is)\n');
+    const rebuild = spawnSync(process.execPath, [path.join(here, 'rebuild.js')], { stdio: 'inherit' });
+    if (rebuild.status !== 0) fail('building the Electron copy of the SQLite driver failed (it needs network access once, for Electron\'s headers); retry with `npm run electron:rebuild`.');
   }
   const child = spawn(bin, [path.join(root, 'dist', 'src-main', 'electron', 'main.js')], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 1));

@@ -117,4 +117,24 @@ describe('bulkhead verify', () => {
     expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 6 isolation controls failed/);
     expect(bad.stdout + bad.stderr).not.toContain(tenant.name);
   });
+
+  it('on a data folder with the sample clients (bulkhead samples): every control passes', () => {
+    const dir = tempDir('bulkhead-verify-samples-');
+    dirs.push(dir);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', dir, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
+      });
+    expect(run(['init']).status).toBe(0);
+    const samples = run(['--json', 'samples']);
+    expect(samples.status, samples.stderr).toBe(0);
+    expect((JSON.parse(samples.stdout) as unknown[]).length).toBe(2);
+    expect(run(['samples']).stdout).toMatch(/exist already/);
+    const verified = run(['--json', 'verify']);
+    expect(verified.status, verified.stderr).toBe(0);
+    const { report } = JSON.parse(verified.stdout) as { report: { passed: boolean; tenants: number; controls: { pass: boolean }[] } };
+    expect(report).toMatchObject({ passed: true, tenants: 2 });
+    expect(report.controls.every((c) => c.pass)).toBe(true);
+  });
 });
