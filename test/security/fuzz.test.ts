@@ -8,7 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CALL_NAMES, calls, STREAM_NAMES, streams } from '../../src-shared/contract.js';
+import { CALL_NAMES, calls, STREAM_NAMES, streams, type Result } from '../../src-shared/contract.js';
 import { ERROR_CODES } from '../../src-shared/errors.js';
 import { invokeCall, invokeStream } from '../../src-main/api/dispatch.js';
 import { ConsoleSession } from '../../src-main/api/session.js';
@@ -119,58 +119,45 @@ afterAll(() => {
 
 const VALID_CODES = new Set<string>(ERROR_CODES);
 
+/**
+ * RUNS generated inputs through one call: each handled, or refused with a typed error (never
+ * INTERNAL, no path under the data folder, no stack) that changed nothing. A stream may also end
+ * CANCELLED, which is not a refusal of its input.
+ */
+async function fuzzCall(schema: z.ZodType, invoke: (input: unknown) => Promise<Result<unknown>>): Promise<void> {
+  let refused = 0;
+  const accepted = new Set<string>();
+  await fc.assert(
+    fc.asyncProperty(inputsFor(schema), async (input) => {
+      if (alreadyAccepted(schema, input, accepted)) return;
+      const before = fingerprint(s);
+      const r = await invoke(input);
+      if (r.ok) {
+        await restore();
+        return;
+      }
+      refused++;
+      expect(VALID_CODES.has(r.error.code), r.error.code).toBe(true);
+      expect(r.error.code, r.error.message).not.toBe('INTERNAL');
+      if (r.error.code !== 'CANCELLED') expect(fingerprint(s)).toBe(before);
+      expect(r.error.message).not.toContain(dir);
+      expect(r.error.message).not.toMatch(/\n\s+at /);
+    }),
+    { numRuns: RUNS, seed: SEED, endOnFailure: true },
+  );
+  expect(refused).toBeGreaterThan(RUNS / 2);
+  expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+}
+
 describe(`fuzzing every call of the contract (${RUNS} inputs each)`, () => {
   for (const name of CALL_NAMES) {
-    it(`${name}: handled or refused with a typed error; a refusal changes nothing`, async () => {
-      let refused = 0;
-      const accepted = new Set<string>();
-      await fc.assert(
-        fc.asyncProperty(inputsFor(calls[name].input as z.ZodType), async (input) => {
-          if (alreadyAccepted(calls[name].input as z.ZodType, input, accepted)) return;
-          const before = fingerprint(s);
-          const r = await invokeCall(s, name, input);
-          if (r.ok) {
-            await restore();
-            return;
-          }
-          refused++;
-          expect(VALID_CODES.has(r.error.code), r.error.code).toBe(true);
-          expect(r.error.code, r.error.message).not.toBe('INTERNAL');
-          expect(fingerprint(s)).toBe(before);
-          // A refusal never carries a path under the data folder or a stack.
-          expect(r.error.message).not.toContain(dir);
-          expect(r.error.message).not.toMatch(/\n\s+at /);
-        }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
-      );
-      expect(refused).toBeGreaterThan(RUNS / 2);
-      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-    });
+    it(`${name}: handled or refused with a typed error; a refusal changes nothing`, () =>
+      fuzzCall(calls[name].input as z.ZodType, (input) => invokeCall(s, name, input)));
   }
 
   for (const name of STREAM_NAMES) {
-    it(`${name} (stream): handled or refused with a typed error; a refusal changes nothing`, async () => {
-      let refused = 0;
-      const accepted = new Set<string>();
-      await fc.assert(
-        fc.asyncProperty(inputsFor(streams[name].input as z.ZodType), async (input) => {
-          if (alreadyAccepted(streams[name].input as z.ZodType, input, accepted)) return;
-          const before = fingerprint(s);
-          const controller = new AbortController();
-          const r = await invokeStream(s, name, input, () => undefined, controller.signal);
-          if (r.ok) {
-            await restore();
-            return;
-          }
-          refused++;
-          expect(VALID_CODES.has(r.error.code), r.error.code).toBe(true);
-          expect(r.error.code, r.error.message).not.toBe('INTERNAL');
-          if (r.error.code !== 'CANCELLED') expect(fingerprint(s)).toBe(before);
-        }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
-      );
-      expect(refused).toBeGreaterThan(RUNS / 2);
-    });
+    it(`${name} (stream): handled or refused with a typed error; a refusal changes nothing`, () =>
+      fuzzCall(streams[name].input as z.ZodType, (input) => invokeStream(s, name, input, () => undefined, new AbortController().signal)));
   }
 
   it('an unknown call name is refused, whatever the name', async () => {
