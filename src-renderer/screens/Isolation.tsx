@@ -42,7 +42,7 @@ export function IsolationScreen() {
             </div>
           )}
           <div className="table-wrap">
-            <table className="doc-table" aria-label="Isolation controls">
+            <table className="doc-table isolation-table" aria-label="Isolation controls">
               <thead>
                 <tr>
                   <th>Result</th>
@@ -56,7 +56,7 @@ export function IsolationScreen() {
                 {report.controls.map((c) => (
                   <tr key={c.id}>
                     <td>
-                      <span className="kind-tag">{c.pass ? 'PASS' : 'FAIL'}</span>
+                      <span className={`kind-tag ${c.pass ? 'verdict-pass' : 'verdict-fail'}`}>{c.pass ? 'PASS' : 'FAIL'}</span>
                     </td>
                     <td>{c.title}</td>
                     <td className="muted">{c.tried}</td>
@@ -67,13 +67,13 @@ export function IsolationScreen() {
               </tbody>
             </table>
           </div>
-          <p className="muted">
+          <p className="muted report-meta">
             Bulkhead {report.appVersion} · started {formatDate(report.startedAt)} · finished {formatDate(report.finishedAt)}
           </p>
-          <p className="muted mono" data-testid="isolation-sha">
+          <p className="muted mono report-meta" data-testid="isolation-sha">
             SHA-256 {report.sha256}
           </p>
-          <p className="muted mono">
+          <p className="muted mono report-meta">
             Report written to {report.files.html}
             <br />
             and {report.files.json}
