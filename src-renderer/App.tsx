@@ -7,6 +7,7 @@ import { TenantSwitcher } from './components/TenantSwitcher.js';
 import { useIdleLock } from './components/useIdleLock.js';
 import { AuditScreen } from './screens/Audit.js';
 import { ChatScreen } from './screens/Chat.js';
+import { IsolationScreen } from './screens/Isolation.js';
 import { LibraryScreen } from './screens/Library.js';
 import { SearchScreen } from './screens/Search.js';
 import { SettingsScreen } from './screens/Settings.js';
@@ -19,6 +20,7 @@ const NAV: { screen: Screen; label: string; icon: IconName }[] = [
   { screen: 'search', label: 'Search', icon: 'search' },
   { screen: 'chat', label: 'Ask', icon: 'ask' },
   { screen: 'audit', label: 'Audit trail', icon: 'audit' },
+  { screen: 'isolation', label: 'Isolation check', icon: 'isolation' },
   { screen: 'settings', label: 'Settings', icon: 'settings' },
 ];
 
@@ -32,6 +34,8 @@ function CurrentScreen({ screen }: { screen: Screen }) {
       return <ChatScreen />;
     case 'audit':
       return <AuditScreen />;
+    case 'isolation':
+      return <IsolationScreen />;
     case 'settings':
       return <SettingsScreen />;
   }

@@ -228,6 +228,28 @@ export const calls = {
   'audit.verify': { input: NoInput, output: AuditVerification },
 } as const;
 
+export const IsolationControl = z.object({
+  id: z.string(),
+  title: z.string(),
+  tried: z.string(),
+  attempts: z.number().int(),
+  pass: z.boolean(),
+  findings: z.array(z.string()),
+});
+export const IsolationReport = z.object({
+  appVersion: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  tenants: z.number().int(),
+  controls: z.array(IsolationControl),
+  passed: z.boolean(),
+  sha256: z.string(),
+  /** Where the JSON and HTML copies of the report were written. */
+  files: z.object({ json: z.string(), html: z.string() }),
+});
+export type IsolationReport = z.infer<typeof IsolationReport>;
+export const VerifyEvent = z.object({ type: z.literal('progress'), message: z.string() });
+
 /** Calls that report progress (events) before their result; the caller may stop them. */
 export const streams = {
   'ingest.run': {
@@ -240,6 +262,8 @@ export const streams = {
     event: ChatEvent,
     output: ChatAnswer,
   },
+  /** The isolation self-test of `bulkhead verify`, over the whole vault. */
+  'verify.run': { input: NoInput, event: VerifyEvent, output: IsolationReport },
 } as const;
 
 export type Calls = typeof calls;

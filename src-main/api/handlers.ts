@@ -14,6 +14,7 @@ import { readPassage } from './passages.js';
 import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
 import { runIngest } from './ingest.js';
+import { runVerify } from './verify.js';
 
 type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
 export type CallHandlers = { [K in CallName]: CallHandler<K> };
@@ -175,6 +176,7 @@ export const callHandlers: CallHandlers = {
 export const streamHandlers: StreamHandlers = {
   'ingest.run': (s, input, emit, signal) => runIngest(s, input, emit, signal),
   'chat.ask': (s, input, emit, signal) => runChat(s, input, emit, signal),
+  'verify.run': (s, _input, emit) => runVerify(s, emit),
 };
 
 function countFiltered(h: TenantHandle, filter: string): number {

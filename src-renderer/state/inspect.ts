@@ -1,5 +1,6 @@
 import { useChat } from './chat.js';
 import { useIngest } from './ingest.js';
+import { useIsolation } from './isolation.js';
 import { useLibrary } from './library.js';
 import { useAudit, usePassage, useSearch, useSettings } from './panels.js';
 import { useSession } from './session.js';
@@ -12,6 +13,6 @@ declare global {
 }
 
 export function exposeStoresForTests(): void {
-  const stores = { useSession, useLibrary, useIngest, useChat, useSearch, usePassage, useAudit, useSettings };
+  const stores = { useSession, useLibrary, useIngest, useChat, useSearch, usePassage, useAudit, useSettings, useIsolation };
   window.__bulkheadStores = () => JSON.stringify(Object.fromEntries(Object.entries(stores).map(([k, s]) => [k, s.getState()])));
 }

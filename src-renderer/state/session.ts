@@ -3,7 +3,7 @@ import type { TenantItem, VaultStatus } from '../../src-shared/contract.js';
 import { call, whenLocked } from '../client.js';
 import { resetTenantStores } from './reset.js';
 
-export type Screen = 'library' | 'search' | 'chat' | 'audit' | 'settings';
+export type Screen = 'library' | 'search' | 'chat' | 'audit' | 'isolation' | 'settings';
 
 interface SessionState {
   status: VaultStatus | null;

@@ -179,4 +179,31 @@ describe('the console in a browser', () => {
     expect(stores.useSession.tenants).toEqual([]);
     expect(c.host.session.vault.state).toBe('locked');
   });
+
+  it('runs the isolation self-test over two clients and shows every control passing; a switch forgets the report', async () => {
+    c = await openConsole();
+    const { page } = c;
+    await createVault(page, true);
+    await page.getByRole('heading', { name: 'Open a client' }).waitFor();
+    const tiles = page.locator('.tenant-tile');
+    await expect.poll(() => tiles.count()).toBe(2);
+    await tiles.first().click();
+    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+    const open = c.host.session.current?.id;
+    await page.getByRole('button', { name: 'Isolation check' }).click();
+    await page.getByTestId('run-isolation').click();
+    await page.getByTestId('isolation-verdict').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('isolation-verdict').innerText()).toContain('All controls passed');
+    expect(await page.getByRole('table', { name: 'Isolation controls' }).innerText()).not.toContain('FAIL');
+    expect(await page.getByTestId('isolation-sha').innerText()).toMatch(/[0-9a-f]{64}/);
+    await screenshot(page, '15-isolation-check');
+    // The console's own client stayed open through the run.
+    expect(c.host.session.current?.id).toBe(open);
+    await page.getByRole('button', { name: 'Library' }).click();
+    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+    expect(await browserStorage(page)).toMatchObject({ local: 0, session: 0, idb: 0, caches: 0 });
+    await page.getByTestId('tenant-switcher').click();
+    await page.getByRole('option').nth(1).click();
+    await expect.poll(async () => (JSON.parse(await storeSnapshot(page)) as { useIsolation: { report: unknown } }).useIsolation.report).toBeNull();
+  });
 });
