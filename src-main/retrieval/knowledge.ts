@@ -10,7 +10,8 @@ import type { TenantHandle } from '../vault/handle.js';
 import { hybridRank, SEARCH_DEFAULTS } from './search.js';
 
 /** A passage of the open tenant, with where it came from: enough to cite it. */
-export interface Passage {
+/** A chunk of the open tenant with its provenance: its document, page, section and offsets. */
+export interface StoredPassage {
   chunkId: number;
   documentId: number;
   title: string;
@@ -21,6 +22,9 @@ export interface Passage {
   charStart: number;
   charEnd: number;
   text: string;
+}
+
+export interface Passage extends StoredPassage {
   /** The fused score (reciprocal rank fusion): only comparable within one result list. */
   score: number;
   bm25Rank: number | null;
@@ -55,6 +59,34 @@ interface ChunkRow {
   source_path: string;
 }
 
+/** The chunks of the open tenant with these ids, with their documents; ids that are gone are absent. */
+export function storedPassages(tenant: TenantHandle, chunkIds: readonly number[]): Map<number, StoredPassage> {
+  const rows = tenant.db
+    .prepare(
+      `SELECT c.id, c.document_id, c.ordinal, c.text, c.char_start, c.char_end, c.page, c.heading_path, d.title, d.source_path
+         FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.id IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(chunkIds)) as ChunkRow[];
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        chunkId: r.id,
+        documentId: r.document_id,
+        title: r.title,
+        sourcePath: r.source_path,
+        ordinal: r.ordinal,
+        page: r.page,
+        headingPath: r.heading_path ? (JSON.parse(r.heading_path) as string[]) : [],
+        charStart: r.char_start,
+        charEnd: r.char_end,
+        text: r.text,
+      },
+    ]),
+  );
+}
+
 /**
  * Hybrid search over the open tenant's own index. Everything ranked comes from this one file:
  * the filtering happens before ranking because nothing of any other tenant is in the index.
@@ -80,34 +112,11 @@ export async function searchKnowledge(
     ranking = await hybridRank(tenant, null, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
   }
   const top = ranking.fused.slice(0, k);
-  const rows = tenant.db
-    .prepare(
-      `SELECT c.id, c.document_id, c.ordinal, c.text, c.char_start, c.char_end, c.page, c.heading_path, d.title, d.source_path
-         FROM chunks c JOIN documents d ON d.id = c.document_id
-        WHERE c.id IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(top.map((h) => h.chunkId))) as ChunkRow[];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const passages: Passage[] = [];
-  for (const hit of top) {
-    const r = byId.get(hit.chunkId);
-    if (!r) continue;
-    passages.push({
-      chunkId: r.id,
-      documentId: r.document_id,
-      title: r.title,
-      sourcePath: r.source_path,
-      ordinal: r.ordinal,
-      page: r.page,
-      headingPath: r.heading_path ? (JSON.parse(r.heading_path) as string[]) : [],
-      charStart: r.char_start,
-      charEnd: r.char_end,
-      text: r.text,
-      score: hit.fusedScore,
-      bm25Rank: hit.bm25?.rank ?? null,
-      vectorRank: hit.vector?.rank ?? null,
-    });
-  }
+  const stored = storedPassages(tenant, top.map((h) => h.chunkId));
+  const passages: Passage[] = top.flatMap((hit) => {
+    const p = stored.get(hit.chunkId);
+    return p ? [{ ...p, score: hit.fusedScore, bm25Rank: hit.bm25?.rank ?? null, vectorRank: hit.vector?.rank ?? null }] : [];
+  });
   const hybrid = embedder !== null && ranking.vector.length > 0;
   if (!hybrid && !note) note = embedder === null ? 'no embedder configured' : 'this tenant has no vectors yet';
   // The query's hash, never its text: the audit trail must not become a copy of what was asked.

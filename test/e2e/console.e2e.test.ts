@@ -30,6 +30,17 @@ async function ingest(page: Page, files: { name: string; mimeType: string; buffe
   await page.getByTestId('ingest-summary').waitFor();
 }
 
+
+/** A new vault with the two sample clients (first run), the first one open with its 3 documents. */
+async function openFirstSample(page: Page): Promise<void> {
+  await createVault(page, true);
+  await page.getByRole('heading', { name: 'Open a client' }).waitFor();
+  const tiles = page.locator('.tenant-tile');
+  await expect.poll(() => tiles.count()).toBe(2);
+  await tiles.first().click();
+  await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+}
+
 describe('the console in a browser', () => {
   it('unlocks, ingests with progress, searches, opens a passage, switches tenant and leaves nothing of the first behind', async () => {
     c = await openConsole();
@@ -164,12 +175,7 @@ describe('the console in a browser', () => {
   it('first run with samples gives two clients with documents; locking wipes the stores; idle locks by itself', async () => {
     c = await openConsole({ idleLockSeconds: 3 });
     const { page } = c;
-    await createVault(page, true);
-    await page.getByRole('heading', { name: 'Open a client' }).waitFor();
-    const tiles = page.locator('.tenant-tile');
-    await expect.poll(() => tiles.count()).toBe(2);
-    await tiles.first().click();
-    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+    await openFirstSample(page);
     await screenshot(page, '11-sample-library');
     // No input for longer than the idle limit: back to the unlock screen, stores empty.
     await page.getByRole('heading', { name: 'Unlock your vault' }).waitFor({ timeout: 15_000 });
@@ -183,12 +189,7 @@ describe('the console in a browser', () => {
   it('runs the isolation self-test over two clients and shows every control passing; a switch forgets the report', async () => {
     c = await openConsole();
     const { page } = c;
-    await createVault(page, true);
-    await page.getByRole('heading', { name: 'Open a client' }).waitFor();
-    const tiles = page.locator('.tenant-tile');
-    await expect.poll(() => tiles.count()).toBe(2);
-    await tiles.first().click();
-    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+    await openFirstSample(page);
     const open = c.host.session.current?.id;
     await page.getByRole('button', { name: 'Isolation check' }).click();
     await page.getByTestId('run-isolation').click();
