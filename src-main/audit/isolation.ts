@@ -16,7 +16,7 @@ import { runToolCall, type ToolContext } from '../agent/tools.js';
 import { storeDocument } from '../ingest/documents.js';
 import { createEmbedder } from '../ingest/embedders/index.js';
 import { readEmbedderConfig } from '../ingest/settings.js';
-import { searchKnowledge } from '../retrieval/knowledge.js';
+import { searchKnowledge, type SearchResult } from '../retrieval/knowledge.js';
 import { vectorIndexFor } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Vault } from '../vault/vault.js';
@@ -156,10 +156,15 @@ async function probeTenant(t: TenantHandle, canary: string, scratchIds: number[]
   const leak = (what: string, value: unknown): string | null =>
     containsAny(JSON.stringify(value) ?? '', needles) ? `tenant ${t.id}: ${what} returned the canary` : null;
   const retrieval = log.control('retrieval', 'Retrieval sees only the open tenant', 'hybrid search for the canary, its words, and a question about it');
-  for (const q of [canary, 'vault phrase quarterly memo', `What is the vault phrase ${canary}?`]) {
+  const search = async (q: string): Promise<SearchResult> => {
+    const result = await searchKnowledge(t, q);
     // The passages only: the result also echoes the query, which holds the canary by design.
-    log.attempt(retrieval, leak(`search "${q.slice(0, 24)}…"`, (await searchKnowledge(t, q)).passages));
-  }
+    log.attempt(retrieval, leak(`search "${q.slice(0, 24)}…"`, result.passages));
+    return result;
+  };
+  await search(canary);
+  await search('vault phrase quarterly memo');
+  const found = await search(`What is the vault phrase ${canary}?`);
 
   const tools = log.control('tools', "The agent's tools reach only the open tenant", "search_knowledge for the canary, list_documents, read_document with the scratch tenant's document ids and with a smuggled tenant id");
   const ctx: ToolContext = { tenant: t, cite: (ps) => ps.map((_, i) => `S${i + 1}`) };
@@ -174,7 +179,7 @@ async function probeTenant(t: TenantHandle, canary: string, scratchIds: number[]
   }
 
   const context = log.control('context', "The model's context holds only the open tenant", 'context assembled for a question naming the canary, as sent to a model');
-  const found = await searchKnowledge(t, `What is the vault phrase ${canary}?`);
+  // Built from the search for the question naming the canary, above.
   const assembled = buildContext(t, `What is the vault phrase?`, [], found, { contextTokens: 8192 });
   log.attempt(context, leak('assembled context', assembled.messages));
 }
