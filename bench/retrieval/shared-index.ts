@@ -4,7 +4,7 @@
 //    with contentless_unindexed=1 so the tenant column can be read back for the filter);
 //  - the product's vector technique, shared: SimHash codes in a plain table with a tenant_id
 //    column and an index on (tenant_id, chunk_id), read once per tenant into memory like the
-//    product's code cache (nearestInSet), then int8 copies re-ranked by cosine in SQLite with the
+//    product's code cache (CodeSet.nearest), then int8 copies re-ranked by cosine in SQLite with the
 //    tenant filter; document frequencies in term_stats keyed by (tenant, term).
 // The query mirrors the product's hybridRank step by step (common-term pruning, BM25, RM3-style
 // feedback, BM25 again, Rocchio-moved two-stage KNN, weighted RRF, then searchKnowledge's passage
@@ -17,10 +17,10 @@ import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { porterStem } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
-import { coarseCandidates, embedQuery, fuseRrf, SEARCH_DEFAULTS, withExpansion, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
-import { nearestInSet, readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
+import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, withExpansion, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
-import { simhash } from '../../src-main/retrieval/simhash.js';
+import { simhashProjections } from '../../src-main/retrieval/simhash.js';
 import { contentWords, idf, type TermStats } from '../../src-main/retrieval/term-stats.js';
 import { createOwnerOnlyFile } from '../../src-main/vault/paths.js';
 import { openEncryptedDatabase, type Db } from '../../src-main/vault/sqlite.js';
@@ -109,11 +109,7 @@ export class SharedIndex {
       'SELECT rowid AS chunkId, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? AND tenant_id = ? ORDER BY score, rowid LIMIT ?',
     );
     this.#float = db.prepare('SELECT embedding FROM chunk_vectors WHERE chunk_id = ? AND tenant_id = ?').pluck();
-    this.#rerank = db.prepare(
-      `SELECT chunk_id AS chunkId, vec_distance_cosine(vec_int8(vector), vec_int8(:query)) AS distance
-         FROM chunk_q8 WHERE chunk_id IN (SELECT value FROM json_each(:ids)) AND tenant_id = :tenant AND distance IS NOT NULL
-        ORDER BY distance, chunk_id LIMIT :k`,
-    );
+    this.#rerank = db.prepare(int8RerankSql('chunk_q8', 'AND tenant_id = ?'));
     this.#atLeast = db.prepare('SELECT count(*) AS c FROM (SELECT 1 FROM chunks WHERE tenant_id = ? LIMIT ?)');
     this.#df = db.prepare('SELECT df FROM term_stats WHERE tenant_id = ? AND term = ?').pluck();
     this.#text = db.prepare('SELECT text FROM chunks WHERE id = ? AND tenant_id = ?');
@@ -297,9 +293,9 @@ export class SharedIndex {
       set = readCodeSet(this.db, 'chunk_codes', 'shared index', { column: 'tenant_id', value: tenantId });
       this.#codeSets.set(tenantId, set);
     }
-    const candidates = nearestInSet(set, simhash(vector), coarseCandidates(k));
-    const rows = this.#rerank.all({ ids: JSON.stringify(candidates), query: quantizeInt8(vector), tenant: tenantId, k }) as { chunkId: number; distance: number }[];
-    return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
+    const count = coarseCandidates(k);
+    const candidates = set.nearest(simhashProjections(vector), count, hammingShortlist(count));
+    return int8Rerank(this.#rerank, quantizeInt8(vector), candidates, k, [tenantId]);
   }
 
   /** The product's expansionWords, with this tenant's document frequencies. */

@@ -6,7 +6,8 @@ import { ftsQueryTerms, queryWords, quoteFtsTerm } from './fts.js';
 import { termStats } from './term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { simhash } from './simhash.js';
+import type { Statement } from '../vault/sqlite.js';
+import { simhashProjections } from './simhash.js';
 import { quantizeInt8 } from './quantize.js';
 import { nearestCodes } from './code-cache.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
@@ -92,7 +93,7 @@ export function bm25TopK(tenant: TenantHandle, query: string, k: number): Ranked
 }
 
 /** BM25 top-k over already quoted terms (see `ftsQueryTerms`), OR-ed; a repeated term counts twice. */
-function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: number): RankedHit[] {
+export function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: number): RankedHit[] {
   assertCount('k', k, 10_000);
   if (quotedTerms.length === 0) return [];
   const rows = tenant.db
@@ -102,32 +103,70 @@ function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: 
 }
 
 /**
- * How many SimHash candidates the int8 vectors re-rank. Vector recall@10 against exact float
- * search at 100,000 generated chunks: 0.95 at 1,000 and 0.97 at 2,000 (bench:retrieval prints
- * the curve). The scan costs the same for any count; the re-rank grows with it.
+ * How many coarse candidates the int8 vectors re-rank, and how many Hamming neighbours the
+ * asymmetric score picks them from (see CodeSet.nearest). At 100,000 generated chunks vector
+ * recall@10 against exact float search is about 0.97 at 800 of 4,000 (bench:retrieval prints the
+ * curve). The Hamming pass costs the same for any count; the rest grows with it.
  */
 export function coarseCandidates(k: number): number {
-  return Math.min(20_000, Math.max(10 * k, 2000));
+  return Math.min(20_000, Math.max(4 * k, 800));
+}
+
+export function hammingShortlist(candidates: number): number {
+  return 5 * candidates;
+}
+
+/** Ids bound per re-rank statement: one prepared statement of this many parameters, reused. */
+export const RERANK_BATCH = 800;
+const rerankStatements = new WeakMap<object, Map<string, Statement>>();
+
+/**
+ * The int8 cosine re-rank over `table` for up to RERANK_BATCH chunk ids. Parameters: the int8
+ * query, then the ids (unused slots bound to NULL, which match nothing), then those of `extraWhere`
+ * (the shared-index baseline adds its tenant filter there). Bound ids, not a JSON list: at 2,000
+ * candidates json_each cost as much as the cosine itself.
+ */
+export function int8RerankSql(table: string, extraWhere = ''): string {
+  const slots = Array.from({ length: RERANK_BATCH }, () => '?').join(',');
+  return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots}) ${extraWhere}`;
+}
+
+/** Runs an int8RerankSql statement over `candidates` in batches: the top k by cosine, ties by chunk id. */
+export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number, extra: readonly unknown[] = []): RankedHit[] {
+  const scored: { chunkId: number; distance: number }[] = [];
+  for (let i = 0; i < candidates.length; i += RERANK_BATCH) {
+    const batch: (number | null)[] = candidates.slice(i, i + RERANK_BATCH);
+    while (batch.length < RERANK_BATCH) batch.push(null);
+    for (const [chunkId, distance] of statement.raw().all(query, ...batch, ...extra) as [number, number | null][]) {
+      if (distance !== null) scored.push({ chunkId, distance });
+    }
+  }
+  // Ties break by id so runs are reproducible.
+  scored.sort((a, b) => a.distance - b.distance || a.chunkId - b.chunkId);
+  return scored.slice(0, k).map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
+}
+
+/** This connection's re-rank statement for the generation's int8 table, prepared once. */
+function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
+  let byTable = rerankStatements.get(tenant.db);
+  if (!byTable) rerankStatements.set(tenant.db, (byTable = new Map()));
+  const table = int8Table(index);
+  let statement = byTable.get(table);
+  if (!statement) byTable.set(table, (statement = tenant.db.prepare(int8RerankSql(table))));
+  return statement;
 }
 
 /**
- * Vector top-k by cosine similarity, in two stages: a Hamming scan over every SimHash code (held
+ * Vector top-k by cosine similarity, in two stages: the coarse stage over the SimHash codes (held
  * in memory for the open tenant, see code-cache.ts) picks `coarseCandidates(k)` candidates, then
- * SQLite ranks their int8 copies by cosine with sqlite-vec. A zero vector (no features) gives [].
+ * SQLite computes the cosine of their int8 copies with sqlite-vec. A zero vector (no features) gives [].
  */
 export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): RankedHit[] {
   assertCount('k', k, VEC_MAX_K);
   if (!vector.some((x) => x !== 0)) return [];
-  const candidates = nearestCodes(tenant, index, simhash(vector), coarseCandidates(k));
-  const rows = tenant.db
-    .prepare(
-      `SELECT chunk_id AS chunkId, vec_distance_cosine(vec_int8(vector), vec_int8(:query)) AS distance
-       FROM ${int8Table(index)} WHERE chunk_id IN (SELECT value FROM json_each(:ids)) AND distance IS NOT NULL
-       ORDER BY distance, chunk_id LIMIT :k`,
-    )
-    .all({ ids: JSON.stringify(candidates), query: quantizeInt8(vector), k }) as { chunkId: number; distance: number }[];
-  // Ties break by id (above) so runs are reproducible.
-  return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
+  const count = coarseCandidates(k);
+  const candidates = nearestCodes(tenant, index, simhashProjections(vector), count, hammingShortlist(count));
+  return int8Rerank(rerankStatement(tenant, index), quantizeInt8(vector), candidates, k);
 }
 
 export interface FusedHit {
@@ -175,7 +214,7 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
  * The query's words for BM25, without the very common ones in a large tenant (see
  * commonTermRatio), and the tenant's chunk count from term_stats (one probe, no count scan).
  */
-function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
+export function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
   const words = queryWords(query);
   const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
   const stats = termStats(tenant, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));

@@ -42,6 +42,18 @@ function planes(dimension: number): Uint8Array {
  * 384-dimension vector costs 48 x (256 + 1,024) additions instead of 384 x 1,024.
  */
 export function simhash(vector: Float32Array): Buffer {
+  return codeOf(simhashProjections(vector));
+}
+
+/** The signs of projections as a code: bit j (byte j / 8, bit j % 8) is set when projection j is positive. */
+export function codeOf(projections: Float32Array): Buffer {
+  const code = Buffer.alloc(SIMHASH_BITS / 8);
+  for (let j = 0; j < SIMHASH_BITS; j++) if (projections[j]! > 0) code[j >> 3]! |= 1 << (j & 7);
+  return code;
+}
+
+/** The vector's projections onto the SIMHASH_BITS hyperplanes (their signs are its code). */
+export function simhashProjections(vector: Float32Array): Float32Array {
   const p = planes(vector.length);
   const acc = new Float32Array(SIMHASH_BITS);
   const sums = new Float32Array(256);
@@ -56,7 +68,5 @@ export function simhash(vector: Float32Array): Buffer {
     const row = g * SIMHASH_BITS;
     for (let j = 0; j < SIMHASH_BITS; j++) acc[j]! += sums[p[row + j]!]!;
   }
-  const code = Buffer.alloc(SIMHASH_BITS / 8);
-  for (let j = 0; j < SIMHASH_BITS; j++) if (acc[j]! > 0) code[j >> 3]! |= 1 << (j & 7);
-  return code;
+  return acc;
 }

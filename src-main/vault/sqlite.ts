@@ -7,6 +7,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { KEY_BYTES } from './keyring.js';
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 
 export interface OpenOptions {
   /** false only when the vault has just created the (empty, 0600) file itself. */

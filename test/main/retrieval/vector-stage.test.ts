@@ -2,12 +2,14 @@ import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { nearestCodes } from '../../../src-main/retrieval/code-cache.js';
+import { CodeSet, codeSetOf, nearestCodes } from '../../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
 import { embedQuery, vectorTopK } from '../../../src-main/retrieval/search.js';
-import { SIMHASH_BITS, simhash } from '../../../src-main/retrieval/simhash.js';
+import { SIMHASH_BITS, simhash, simhashProjections } from '../../../src-main/retrieval/simhash.js';
 import { activeVectorIndex, codeTable, generationTables, int8Table } from '../../../src-main/retrieval/vectors.js';
 import { Vault } from '../../../src-main/vault/vault.js';
+import { CODES_WASM_BASE64 } from '../../../src-main/retrieval/wasm/codes-wasm.js';
+import { compileCodesWat } from '../../helpers/wasm.js';
 import { closeTenants, countRows, openFreshTenant, storeChunks, tenantWithChunks, vectorRows } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 
@@ -49,7 +51,7 @@ describe('the int8 copies', () => {
   });
 });
 
-describe('nearestCodes', () => {
+describe('the coarse stage', () => {
   it('returns exactly the nearest codes by Hamming distance, ties broken by chunk id', async () => {
     const { tenant, chunkIds, index } = await tenantWithChunks(embedder, texts(300, 1));
     const stored = new Map(
@@ -64,22 +66,56 @@ describe('nearestCodes', () => {
           .slice(0, count)
           .map((e) => e.id)
           .sort((a, b) => a - b);
-        expect(nearestCodes(tenant, index, probe, count)).toEqual(expected);
+        const set = codeSetOf(tenant, index);
+        expect(Array.from(set.hammingNearest(probe, count), (row) => set.ids[row]!).sort((a, b) => a - b)).toEqual(expected);
       }
     }
   });
 
+  it('gives the same distances and scores with the WebAssembly SIMD kernels and in plain JS', () => {
+    const n = 1237;
+    const ids = Int32Array.from({ length: n }, (_, i) => 10 + 3 * i);
+    const codes = crypto.randomBytes(n * (SIMHASH_BITS / 8));
+    const simd = CodeSet.from(ids, codes);
+    const plain = CodeSet.from(ids, codes, { simd: false });
+    expect(simd.simd).toBe(true); // Node 20 on this machine runs WebAssembly SIMD: the kernels, not the fallback, are tested
+    expect(plain.simd).toBe(false);
+    const probe = crypto.randomBytes(SIMHASH_BITS / 8);
+    const expected = Array.from({ length: n }, (_, r) => hamming(codes.subarray(r * 128, r * 128 + 128), probe));
+    expect(Array.from(simd.distances(probe))).toEqual(expected);
+    expect(Array.from(plain.distances(probe))).toEqual(expected);
+
+    const projections = Float32Array.from({ length: SIMHASH_BITS }, () => Math.random() * 2 - 1);
+    const rows = Int32Array.from({ length: 300 }, (_, i) => (i * 7919) % n);
+    // The definition: the sum of the projections, + where the stored bit is set, - where it is clear.
+    const direct = Array.from(rows, (r) => {
+      let sum = 0;
+      for (let j = 0; j < SIMHASH_BITS; j++) sum += (codes[r * 128 + (j >> 3)]! >> (j & 7)) & 1 ? projections[j]! : -projections[j]!;
+      return sum;
+    });
+    for (const set of [simd, plain]) {
+      const got = set.asymmetricScores(projections, rows);
+      got.forEach((score, i) => expect(score).toBeCloseTo(direct[i]!, 2));
+      expect(Array.from(got)).toEqual(Array.from(simd.asymmetricScores(projections, rows)));
+    }
+    expect(simd.nearest(projections, 40, 400)).toEqual(plain.nearest(projections, 40, 400));
+  });
+
+  it('loads the module compiled from codes.wat (run npm run build:wasm after editing it)', async () => {
+    expect(Buffer.from(await compileCodesWat()).toString('base64')).toBe(CODES_WASM_BASE64);
+  });
+
   it('sees chunks stored and deleted since the last search, through this connection', async () => {
     const { tenant, documents, index } = await tenantWithChunks(embedder, texts(50, 2));
-    const probe = simhash(await embedQuery(embedder, 'zeppelin marmalade'));
-    expect(nearestCodes(tenant, index, probe, 100)).toHaveLength(50);
+    const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
+    expect(nearestCodes(tenant, index, probe, 100, 100)).toHaveLength(50);
     const added = await storeChunks(tenant, embedder, [{ documentKey: 'late', ordinal: 0, text: 'zeppelin marmalade' }]);
-    const after = nearestCodes(tenant, index, probe, 1);
+    const after = nearestCodes(tenant, index, probe, 1, 1);
     expect(after).toEqual([added.chunkIds[0]]);
     deleteDocument(tenant, added.documents.get('late')!);
     deleteDocument(tenant, documents.get('doc-1')!);
-    expect(nearestCodes(tenant, index, probe, 100)).toHaveLength(49);
-    expect(nearestCodes(tenant, index, probe, 100)).not.toContain(added.chunkIds[0]);
+    expect(nearestCodes(tenant, index, probe, 100, 100)).toHaveLength(49);
+    expect(nearestCodes(tenant, index, probe, 100, 100)).not.toContain(added.chunkIds[0]);
   });
 
   it('sees chunks another connection committed (another process, the CLI beside the app)', async () => {
@@ -89,8 +125,8 @@ describe('nearestCodes', () => {
     const mine = first.openSession().open(id);
     await storeChunks(mine, embedder, texts(20, 3));
     const index = activeVectorIndex(mine)!;
-    const probe = simhash(await embedQuery(embedder, 'zeppelin marmalade'));
-    expect(nearestCodes(mine, index, probe, 100)).toHaveLength(20);
+    const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
+    expect(nearestCodes(mine, index, probe, 100, 100)).toHaveLength(20);
 
     const second = new Vault(dir);
     await second.unlock(TEST_PASSPHRASE);
@@ -98,7 +134,7 @@ describe('nearestCodes', () => {
     const added = await storeChunks(theirs, embedder, [{ documentKey: 'theirs', ordinal: 0, text: 'zeppelin marmalade' }]);
     second.lock();
 
-    expect(nearestCodes(mine, index, probe, 1)).toEqual([added.chunkIds[0]]);
+    expect(nearestCodes(mine, index, probe, 1, 1)).toEqual([added.chunkIds[0]]);
     first.lock();
   });
 });
