@@ -1,6 +1,6 @@
-import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Db } from '../vault/sqlite.js';
+import { readCodePack, readCodeRows } from './code-pack.js';
 import { codeOf, SIMHASH_BITS } from './simhash.js';
 import { codeTable, vectorWriteCount, type VectorIndex } from './vectors.js';
 import { CODES_WASM_BASE64 } from './wasm/codes-wasm.js';
@@ -173,42 +173,10 @@ export class CodeSet {
   }
 }
 
-/** Parses SQLite's comma-separated integers (group_concat of ids) into `out`; returns the count. */
-function parseIds(text: string, out: Int32Array): number {
-  if (text.length === 0) return 0;
-  let n = 0;
-  let value = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 44) {
-      out[n++] = value;
-      value = 0;
-    } else value = value * 10 + (c - 48);
-  }
-  out[n++] = value;
-  return n;
-}
-
-/**
- * Reads the codes of `table` (columns chunk_id, code), optionally only the rows where
- * `filter.column` (an identifier from code, never input) equals `filter.value`, in one scan in
- * chunk-id order with two aggregates (the ids, and the codes, each concatenated): a row at a time
- * through the driver costs several times more than decrypting the pages. The ids must come back
- * ascending and as many as the codes; anything else is a damaged table.
- */
+/** The per-chunk codes of `table` as a CodeSet (see readCodeRows). */
 export function readCodeSet(db: Db, table: string, label: string, filter?: { column: string; value: number }): CodeSet {
-  const where = filter ? `AND ${filter.column} = ${Math.trunc(filter.value)}` : '';
-  const scan = `FROM (SELECT chunk_id, code FROM ${table} WHERE length(code) = ${CODE_BYTES} ${where} ORDER BY chunk_id)`;
-  const { idText, blob } = db.prepare(`SELECT group_concat(chunk_id, ',') AS idText, CAST(group_concat(code, x'') AS BLOB) AS blob ${scan}`).get() as {
-    idText: string | null;
-    blob: Buffer | null;
-  };
-  const count = (blob?.byteLength ?? 0) / CODE_BYTES;
-  const ids = new Int32Array(count);
-  if (!Number.isInteger(count) || parseIds(idText ?? '', ids) !== count || !ids.every((id, i) => i === 0 || id > ids[i - 1]!)) {
-    throw new BulkheadError('TENANT_CORRUPT', `${label}: its vector codes did not read back whole`);
-  }
-  return CodeSet.from(ids, blob ?? new Uint8Array(0));
+  const { ids, codes } = readCodeRows(db, table, label, filter);
+  return CodeSet.from(ids, codes);
 }
 
 /** The open tenant's codes of this generation, read once and kept until a vector write or another connection's commit. */
@@ -217,7 +185,8 @@ export function codeSetOf(tenant: TenantHandle, index: VectorIndex): CodeSet {
   const writeCount = vectorWriteCount(tenant);
   const cached = byTenant.get(tenant);
   if (cached?.generation === index.generation && cached.dataVersion === dataVersion && cached.writeCount === writeCount) return cached.set;
-  const set = readCodeSet(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
+  const packed = readCodePack(tenant, index) ?? readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
+  const set = CodeSet.from(packed.ids, packed.codes);
   byTenant.set(tenant, { set, generation: index.generation, dataVersion, writeCount });
   return set;
 }

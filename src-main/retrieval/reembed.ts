@@ -2,6 +2,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import type { Embedder } from '../ingest/embedders/embedder.js';
 import { writeEmbedderConfig, type EmbedderConfig } from '../ingest/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
+import { packCodes } from './code-pack.js';
 import { activateVectorIndex, activeVectorIndex, createVectorTable, dropVectorTables, insertVectors, pruneVectors, type VectorIndex } from './vectors.js';
 
 const BATCH = 64;
@@ -44,7 +45,10 @@ export async function reembedTenant(
           activateVectorIndex(tenant, next);
           return true;
         }).immediate();
-        if (switched) return next;
+        if (switched) {
+          packCodes(tenant, next);
+          return next;
+        }
         continue;
       }
       const vectors = await embedder.embed(

@@ -54,6 +54,28 @@ export function int8Table(index: Pick<VectorIndex, 'generation'>): string {
   return `chunk_q8_${Math.trunc(index.generation)}`;
 }
 
+/** The generation's codes packed in parts for a fast first read (see code-pack.ts): derived, never the truth. */
+export function codePackTable(index: Pick<VectorIndex, 'generation'>): string {
+  return `chunk_codepack_${Math.trunc(index.generation)}`;
+}
+
+const WRITES_KEY = 'knowledge.vectors.writes';
+
+/**
+ * Counts every vector write to this tenant's file, by any connection (kept in the file, bumped in
+ * the writer's transaction): a code pack records the count it was built at, and is stale when
+ * the count moved on.
+ */
+export function storedVectorWrites(tenant: TenantHandle): number {
+  return Number(tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(WRITES_KEY) ?? 0);
+}
+
+function bumpStoredWrites(tenant: TenantHandle): void {
+  tenant.db
+    .prepare(`INSERT INTO tenant_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`)
+    .run(WRITES_KEY);
+}
+
 /** Every table of a generation: the floats, the codes, the int8 copies. */
 export function generationTables(index: Pick<VectorIndex, 'generation'>): readonly string[] {
   return [vectorTable(index), codeTable(index), int8Table(index)];
@@ -77,7 +99,7 @@ export function createVectorTable(tenant: TenantHandle, index: VectorIndex): voi
 
 export function dropVectorTables(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): void {
   noteWrite(tenant);
-  tenant.db.exec(generationTables(index).map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
+  tenant.db.exec([...generationTables(index), codePackTable(index)].map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
 }
 
 /** Makes `index` the active one (inside the caller's transaction) and drops the one it replaces. */
@@ -115,6 +137,7 @@ export function insertVectors(tenant: TenantHandle, index: VectorIndex, chunkIds
   const insertCode = tenant.db.prepare(`INSERT INTO ${codeTable(index)} (chunk_id, code) VALUES (?, ?)`);
   const insertInt8 = tenant.db.prepare(`INSERT INTO ${int8Table(index)} (chunk_id, vector) VALUES (?, ?)`);
   noteWrite(tenant);
+  bumpStoredWrites(tenant);
   chunkIds.forEach((id, i) => {
     const v = vectors[i];
     if (!v || v.length !== index.dimension) {
@@ -131,6 +154,7 @@ export function deleteVectors(tenant: TenantHandle, index: VectorIndex, chunkIds
   const delCode = tenant.db.prepare(`DELETE FROM ${codeTable(index)} WHERE chunk_id = ?`);
   const delInt8 = tenant.db.prepare(`DELETE FROM ${int8Table(index)} WHERE chunk_id = ?`);
   noteWrite(tenant);
+  if (chunkIds.length > 0) bumpStoredWrites(tenant);
   for (const id of chunkIds) {
     del.run(id);
     delCode.run(id);
