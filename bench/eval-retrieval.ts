@@ -35,6 +35,9 @@ try {
   await runQueries(tenant, embedder, c, c.queries.slice(0, 10), docToCranfield, SEARCH_DEFAULTS);
   const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS);
   const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, feedbackPassages: 0 });
+  // What the large-tenant shortcuts (common-word pruning, rarer expansion words; on from
+  // pruneMinChunks chunks) cost in quality, measured here by forcing them on this small collection.
+  const pruned = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, pruneMinChunks: 0 });
   const odd = await runQueries(tenant, embedder, c, c.queries.filter((q) => Number(q.id) % 2 === 1), docToCranfield, SEARCH_DEFAULTS);
   const even = await runQueries(tenant, embedder, c, c.queries.filter((q) => Number(q.id) % 2 === 0), docToCranfield, SEARCH_DEFAULTS);
   const tenantFile = path.join(vault.paths.tenants, `${tenant.id}.bulkhead`);
@@ -54,6 +57,7 @@ try {
   console.log(row('  its BM25 list (with expansion words)', r.fusedInputs.bm25));
   console.log(row('  its vector list (Rocchio query vector)', r.fusedInputs.vector));
   console.log(row('fused without feedback (plain RRF)', plain.fused));
+  console.log(row(`fused, large-tenant pruning forced on`, pruned.fused));
   console.log(row('fused, odd queries (used to pick settings)', odd.fused));
   console.log(row('fused, even queries (held out)', even.fused));
   console.log('');
@@ -69,6 +73,8 @@ try {
       fused_recall_at_100: round(r.fused.recallAt100),
       fused_no_feedback_ndcg_at_10: round(plain.fused.ndcgAt10),
       fused_no_feedback_recall_at_100: round(plain.fused.recallAt100),
+      fused_pruned_ndcg_at_10: round(pruned.fused.ndcgAt10),
+      fused_pruned_recall_at_100: round(pruned.fused.recallAt100),
       query_p50_ms: round(r.queryP50Ms, 2),
       query_p95_ms: round(r.queryP95Ms, 2),
       ingest_docs_per_s: round(docsPerS, 1),

@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     };
 
     // --- where our hybrid time goes: the product's own hybridRank with parts switched off -----
-    const parts: Record<string, number[]> = { 'embed query': [], 'hybridRank full': [], 'no feedback': [], 'full-text only': [], 'BM25 only': [] };
+    const parts: Record<string, number[]> = { 'embed query': [], 'hybridRank full': [], 'no feedback': [], 'full-text only': [], 'BM25 only': [], 'vector stage alone': [] };
     for (const q of measured.slice(0, BREAKDOWN_QUERIES)) {
       const text = queryTexts[q]!;
       const timeIt = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
@@ -357,6 +357,7 @@ async function main(): Promise<void> {
       await timeIt('no feedback', () => hybridRank(tenant, embedder, text, { k: K, feedbackPassages: 0 }));
       await timeIt('full-text only', () => hybridRank(tenant, null, text, { k: K }));
       await timeIt('BM25 only', () => hybridRank(tenant, null, text, { k: K, feedbackPassages: 0 }));
+      await timeIt('vector stage alone', async () => vectorTopK(tenant, oursIndex, queryVectors[q]!, CANDIDATES));
     }
     const breakdown = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, summarize(v).p50]));
 

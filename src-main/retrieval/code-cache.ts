@@ -47,8 +47,9 @@ const align = (n: number, to: number): number => Math.ceil(n / to) * to;
  *  1. Hamming distance from the query's code to every code (SIMD: about 1 ms at 100,000 chunks);
  *  2. for the shortlist, the asymmetric score: the sum of the query's real projections signed by
  *     the stored bits, which keeps what the query's own signs throw away (Gordo et al., 2014;
- *     Jegou et al. call it asymmetric distance). At 100,000 chunks it lifts recall@10 after the
- *     int8 re-rank from 0.957 to 0.975 when 1,000 candidates are re-ranked, so fewer rows are read.
+ *     Jegou et al. call it asymmetric distance). At 100,000 generated chunks, re-ranking the best
+ *     1,000 of the 4,000 nearest codes by this score gave recall@10 0.975 after the int8 re-rank,
+ *     against 0.968 for the 2,000 nearest by Hamming distance alone: fewer rows read, cold and warm.
  * Layout: query code | score table (128 x 256 f32) | codes | distances (u16) | rows (i32) | scores (f32).
  */
 export class CodeSet {

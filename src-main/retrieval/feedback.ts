@@ -15,7 +15,14 @@ import { vectorTable, type VectorIndex } from './vectors.js';
  */
 export function expansionWords(tenant: TenantHandle, query: string, feedback: readonly string[], count: number, maxShare = 1): string[] {
   if (count <= 0 || feedback.length === 0) return [];
-  const queryStems = new Set(contentWords(query).map(porterStem));
+  // Words repeat across the passages: stem each once (for this call only; nothing outlives it).
+  const stems = new Map<string, string>();
+  const stemOf = (word: string): string => {
+    let stem = stems.get(word);
+    if (stem === undefined) stems.set(word, (stem = porterStem(word)));
+    return stem;
+  };
+  const queryStems = new Set(contentWords(query).map(stemOf));
   const weight = new Map<string, number>();
   const surface = new Map<string, string>();
   feedback.forEach((text, rank) => {
@@ -23,7 +30,7 @@ export function expansionWords(tenant: TenantHandle, query: string, feedback: re
     if (words.length === 0) return;
     const tf = new Map<string, number>();
     for (const word of words) {
-      const stem = porterStem(word);
+      const stem = stemOf(word);
       if (queryStems.has(stem)) continue;
       tf.set(stem, (tf.get(stem) ?? 0) + 1);
       if (!surface.has(stem)) surface.set(stem, word);

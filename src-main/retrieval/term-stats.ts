@@ -47,13 +47,19 @@ export interface TermStats {
   df(stem: string): number;
 }
 
-/** Document frequencies for some stems, read once. */
+/**
+ * Document frequencies for some stems (and the chunk count), in one statement: feedback asks for
+ * about 500 stems a search, and one driver call per stem cost 1.4 ms where this costs a fraction.
+ */
 export function termStats(tenant: TenantHandle, stems: Iterable<string>): TermStats {
-  const get = tenant.db.prepare('SELECT df FROM term_stats WHERE term = ?').pluck();
-  const total = Number(get.get(TOTAL) ?? 0);
-  const df = new Map<string, number>();
-  for (const stem of stems) if (!df.has(stem)) df.set(stem, Number(get.get(stem) ?? 0));
-  return { total, df: (stem) => df.get(stem) ?? 0 };
+  const wanted = [...new Set([TOTAL, ...stems])];
+  const rows = tenant.db
+    .prepare('SELECT term, df FROM term_stats WHERE term IN (SELECT value FROM json_each(?))')
+    .raw()
+    .all(JSON.stringify(wanted)) as [string, number][];
+  const df = new Map<string, number>(rows.map(([term, n]) => [term, Number(n)]));
+  const total = df.get(TOTAL) ?? 0;
+  return { total, df: (stem) => (stem === TOTAL ? 0 : (df.get(stem) ?? 0)) };
 }
 
 /** Robertson-Sparck Jones IDF, as BM25 uses it; negative for words in more than half the chunks. */
