@@ -24,13 +24,16 @@ interface PackMeta {
   generation: number;
   writes: number;
   count: number;
+  /** Codes per part (PACK_PART unless a test asked for another). */
+  part: number;
 }
 
 function readMeta(tenant: TenantHandle): PackMeta | null {
   const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(META_KEY) as string | undefined;
   if (raw === undefined) return null;
   const meta = JSON.parse(raw) as Partial<PackMeta>;
-  return Number.isInteger(meta.generation) && Number.isInteger(meta.writes) && Number.isInteger(meta.count) ? (meta as PackMeta) : null;
+  const whole = [meta.generation, meta.writes, meta.count, meta.part].every(Number.isInteger) && (meta.part ?? 0) > 0;
+  return whole ? (meta as PackMeta) : null;
 }
 
 /** The codes in chunk-id order: ids as little-endian int32, then the codes. */
@@ -77,26 +80,71 @@ export function readCodeRows(db: Db, table: string, label: string, filter?: { co
   return { ids, codes: blob ?? new Uint8Array(0) };
 }
 
+/** Parts `from` (inclusive) to `to` (exclusive) of a pack; all of it by default. */
+export interface PackShare {
+  from?: number;
+  to?: number;
+}
+
+/** A share of a pack, with which pack it came from (so two shares read apart can be checked to fit). */
+export interface PackedShare extends PackedCodes {
+  writes: number;
+  count: number;
+}
+
 /**
- * The generation's codes from its pack, or null when there is no pack for it or it is stale (a
- * vector write since it was built). A pack that is current but does not read back whole is a
- * damaged file.
+ * The generation's codes from its pack (or the parts in `share`), or null when there is no pack
+ * for it or it is stale (a vector write since it was built). A pack that is current but does not
+ * read back whole is a damaged file.
  */
-export function readCodePack(tenant: TenantHandle, index: VectorIndex): PackedCodes | null {
+export function readCodePack(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>, share: PackShare = {}): PackedShare | null {
   const meta = readMeta(tenant);
   if (!meta || meta.generation !== index.generation || meta.writes !== storedVectorWrites(tenant)) return null;
+  const parts = Math.ceil(meta.count / meta.part);
+  const from = Math.min(parts, Math.max(0, share.from ?? 0));
+  const to = Math.min(parts, Math.max(from, share.to ?? parts));
+  const expected = Math.max(0, Math.min(meta.count, to * meta.part) - from * meta.part);
   const row = tenant.db
-    .prepare(`SELECT CAST(group_concat(ids, x'') AS BLOB) AS ids, CAST(group_concat(codes, x'') AS BLOB) AS codes FROM (SELECT ids, codes FROM ${codePackTable(index)} ORDER BY part)`)
-    .get() as { ids: Buffer | null; codes: Buffer | null };
+    .prepare(
+      `SELECT CAST(group_concat(ids, x'') AS BLOB) AS ids, CAST(group_concat(codes, x'') AS BLOB) AS codes
+         FROM (SELECT ids, codes FROM ${codePackTable(index)} WHERE part >= ? AND part < ? ORDER BY part)`,
+    )
+    .get(from, to) as { ids: Buffer | null; codes: Buffer | null };
   const idBytes = row.ids ?? Buffer.alloc(0);
   const codes = row.codes ?? Buffer.alloc(0);
-  if (idBytes.byteLength !== meta.count * 4 || codes.byteLength !== meta.count * CODE_BYTES) {
+  if (idBytes.byteLength !== expected * 4 || codes.byteLength !== expected * CODE_BYTES) {
     throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its packed vector codes did not read back whole`);
   }
-  const ids = new Int32Array(meta.count);
-  for (let i = 0; i < meta.count; i++) ids[i] = idBytes.readInt32LE(4 * i);
+  const ids = new Int32Array(expected);
+  for (let i = 0; i < expected; i++) ids[i] = idBytes.readInt32LE(4 * i);
   if (!ids.every((id, i) => i === 0 || id > ids[i - 1]!)) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its packed vector codes are out of order`);
-  return { ids, codes };
+  return { ids, codes, writes: meta.writes, count: meta.count };
+}
+
+/** The number of parts of the generation's current pack, or 0 when it has none (or a stale one). */
+export function currentPackParts(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): number {
+  const meta = readMeta(tenant);
+  return meta !== null && meta.generation === index.generation && meta.writes === storedVectorWrites(tenant) ? Math.ceil(meta.count / meta.part) : 0;
+}
+
+/** Whether two shares read apart are the first and the rest of one same pack. */
+export function sharesFit(first: PackedShare, rest: PackedShare): boolean {
+  const lastOfFirst = first.ids.at(-1);
+  return (
+    first.writes === rest.writes &&
+    first.count === rest.count &&
+    first.ids.length + rest.ids.length === first.count &&
+    (lastOfFirst === undefined || rest.ids.length === 0 || rest.ids[0]! > lastOfFirst)
+  );
+}
+
+/**
+ * The background reader's job (see vault/background-reader.ts): readCodePack on its own
+ * connection, with the codes in a buffer of their own so they travel back without a copy.
+ */
+export function readCodePackJob(tenant: TenantHandle, generation: number, from: number, to: number): PackedShare | null {
+  const packed = readCodePack(tenant, { generation }, { from, to });
+  return packed && { ...packed, codes: new Uint8Array(packed.codes) };
 }
 
 /**
@@ -104,7 +152,9 @@ export function readCodePack(tenant: TenantHandle, index: VectorIndex): PackedCo
  * transaction (a crash leaves the old pack, which is then stale, or the new one). Small tenants
  * (below `minCodes`, default PACK_MIN_CODES) get no pack, and lose an old one. Returns whether a pack was written.
  */
-export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: { minCodes?: number } = {}): boolean {
+export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: { minCodes?: number; partSize?: number } = {}): boolean {
+  const partSize = opts.partSize ?? PACK_PART;
+  if (!Number.isInteger(partSize) || partSize < 1) throw new RangeError(`a pack part holds at least one code, not ${partSize}`);
   return tenant.db.transaction(() => {
     const meta = readMeta(tenant);
     const writes = storedVectorWrites(tenant);
@@ -118,13 +168,13 @@ export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: 
     }
     tenant.db.exec(`CREATE TABLE ${table} (part INTEGER PRIMARY KEY, ids BLOB NOT NULL, codes BLOB NOT NULL) STRICT`);
     const insert = tenant.db.prepare(`INSERT INTO ${table} (part, ids, codes) VALUES (?, ?, ?)`);
-    for (let part = 0, from = 0; from < ids.length; part++, from += PACK_PART) {
-      const to = Math.min(ids.length, from + PACK_PART);
+    for (let part = 0, from = 0; from < ids.length; part++, from += partSize) {
+      const to = Math.min(ids.length, from + partSize);
       const idBytes = Buffer.alloc((to - from) * 4);
       for (let i = from; i < to; i++) idBytes.writeInt32LE(ids[i]!, 4 * (i - from));
       insert.run(part, idBytes, codes.subarray(from * CODE_BYTES, to * CODE_BYTES));
     }
-    const value: PackMeta = { generation: index.generation, writes, count: ids.length };
+    const value: PackMeta = { generation: index.generation, writes, count: ids.length, part: partSize };
     tenant.db
       .prepare('INSERT INTO tenant_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(META_KEY, JSON.stringify(value));

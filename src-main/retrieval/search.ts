@@ -9,7 +9,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { Statement } from '../vault/sqlite.js';
 import { simhashProjections } from './simhash.js';
 import { quantizeInt8 } from './quantize.js';
-import { nearestCodes } from './code-cache.js';
+import { codesReady, nearestCodes, prefetchCodes } from './code-cache.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
@@ -281,6 +281,8 @@ export async function hybridRank(
   if (embedder && index && (index.embedderId !== embedder.id || index.dimension !== embedder.dimension)) {
     throw new BulkheadError('EMBEDDER_MISMATCH', `this tenant's vectors come from ${index.embedderId}, not ${embedder.id}: re-embed it first`);
   }
+  // Right after opening, most of the codes are read on the background reader while the full-text side runs here.
+  if (embedder && index) prefetchCodes(tenant, index);
   let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
   const { terms, totalChunks } = fullTextTerms(tenant, query, opts);
   let bm25 = bm25TopKTerms(tenant, terms, opts.candidates);
@@ -291,6 +293,7 @@ export async function hybridRank(
     if (expansion.length > 0) bm25 = withExpansion(bm25, bm25TopKTerms(tenant, expansion.map(quoteFtsTerm), opts.candidates), opts);
     if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, chunkVectors(tenant, index, feedbackIds), opts.rocchioBeta);
   }
+  if (index && queryVector) await codesReady(tenant, index);
   const vector = index && queryVector ? vectorTopK(tenant, index, queryVector, opts.candidates) : [];
   return { bm25, vector, fused: fuseRrf(bm25, vector, opts) };
 }

@@ -1,17 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { codeSetOf, nearestCodes } from '../../../src-main/retrieval/code-cache.js';
-import { readCodePack, readCodeRows, refreshCodePack } from '../../../src-main/retrieval/code-pack.js';
+import { codeSetOf, codesReady, nearestCodes, prefetchCodes } from '../../../src-main/retrieval/code-cache.js';
+import { readCodePack, readCodeRows, refreshCodePack, sharesFit } from '../../../src-main/retrieval/code-pack.js';
 import { reembedTenant } from '../../../src-main/retrieval/reembed.js';
-import { embedQuery, vectorTopK } from '../../../src-main/retrieval/search.js';
+import { embedQuery, hybridRank, vectorTopK } from '../../../src-main/retrieval/search.js';
 import { simhashProjections } from '../../../src-main/retrieval/simhash.js';
 import { activeVectorIndex, codePackTable, codeTable } from '../../../src-main/retrieval/vectors.js';
+import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { closeTenants, countRows, storeChunks, tenantWithChunks } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 
 afterEach(closeTenants);
+afterAll(stopBackgroundReader);
 
 const embedder = new HashedEmbedder({ dimension: 64 });
 const texts = (n: number, tag: string): string[] => Array.from({ length: n }, (_, i) => `${tag} report ${i} on harbour ${i % 7} and turbine ${i % 11}`);
@@ -78,5 +80,72 @@ describe('the code pack', () => {
     expect(packExists(tenant, index.generation)).toBe(false);
     const query = await embedQuery(fresh, texts(1, 'gamma')[0]!);
     expect(vectorTopK(tenant, activeVectorIndex(tenant)!, query, 3)).toHaveLength(3);
+  });
+});
+
+describe('reading the pack on two threads after opening', () => {
+  async function packedTenant(n: number): Promise<{ dir: string; id: string; vault: Awaited<ReturnType<typeof freshVault>> }> {
+    const dir = tempDir('bulkhead-code-prefetch-');
+    const vault = await freshVault(dir);
+    const { id } = vault.createTenant('Prefetched');
+    const tenant = vault.openSession().open(id);
+    const { index } = await storeChunks(tenant, embedder, texts(n, 'epsilon'));
+    refreshCodePack(tenant, index, { minCodes: 1, partSize: 16 }); // 10 parts for 150 codes
+    return { dir, id, vault };
+  }
+
+  it('assembles exactly the per-chunk codes from the background share and this thread\'s, and searches the same', async () => {
+    const { id, vault } = await packedTenant(150);
+    const session = vault.openSession();
+    let tenant = session.open(id);
+    let index = activeVectorIndex(tenant)!;
+    const rows = readCodeRows(tenant.db, codeTable(index), 'test');
+    prefetchCodes(tenant, index);
+    expect(await codesReady(tenant, index)).toBe(true); // both shares read and joined
+    const set = codeSetOf(tenant, index);
+    expect(Array.from(set.ids)).toEqual(Array.from(rows.ids));
+    const probe = simhashProjections(await embedQuery(embedder, 'harbour 3 turbine 5'));
+    const fromPrefetch = set.nearest(probe, 20, 60);
+
+    // The same search through hybridRank right after another open (prefetch inside), and warm.
+    tenant = session.open(id);
+    index = activeVectorIndex(tenant)!;
+    const first = await hybridRank(tenant, embedder, 'epsilon report harbour 3');
+    const again = await hybridRank(tenant, embedder, 'epsilon report harbour 3');
+    expect(first.fused).toEqual(again.fused);
+    expect(codeSetOf(tenant, index).nearest(probe, 20, 60)).toEqual(fromPrefetch);
+    vault.lock();
+  });
+
+  it('drops what it read when a vector write lands meanwhile, so the new chunk is not missed', async () => {
+    const { id, vault } = await packedTenant(100);
+    const tenant = vault.openSession().open(id);
+    const index = activeVectorIndex(tenant)!;
+    prefetchCodes(tenant, index);
+    const added = await storeChunks(tenant, embedder, [{ documentKey: 'late', ordinal: 0, text: 'zeppelin marmalade' }]);
+    expect(await codesReady(tenant, index)).toBe(false); // the pack went stale under it
+    const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
+    expect(nearestCodes(tenant, index, probe, 1, 1)).toEqual([added.chunkIds[0]]);
+    expect(codeSetOf(tenant, index).size).toBe(101);
+    vault.lock();
+  });
+
+  it('lets a tenant close while the background share is being read', async () => {
+    const { id, vault } = await packedTenant(100);
+    const session = vault.openSession();
+    const tenant = session.open(id);
+    const index = activeVectorIndex(tenant)!;
+    prefetchCodes(tenant, index);
+    session.close();
+    await expect(codesReady(tenant, index)).resolves.toBe(false);
+    vault.lock();
+  });
+
+  it('joins two shares only when they are the first part and the rest of one same pack', () => {
+    const share = (ids: number[], writes = 3, count = 4) => ({ ids: Int32Array.from(ids), codes: new Uint8Array(ids.length * 128), writes, count });
+    expect(sharesFit(share([1, 2]), share([5, 9]))).toBe(true);
+    expect(sharesFit(share([1, 2]), share([5, 9], 4))).toBe(false); // another pack
+    expect(sharesFit(share([1, 2]), share([2, 9]))).toBe(false); // overlapping
+    expect(sharesFit(share([1, 2]), share([5]))).toBe(false); // not whole
   });
 });
