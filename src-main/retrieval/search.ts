@@ -96,7 +96,7 @@ export function bm25TopK(tenant: TenantHandle, query: string, k: number): Ranked
 }
 
 /** BM25 top-k over already quoted terms (see `ftsQueryTerms`), OR-ed; a repeated term counts twice. */
-export function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: number): RankedHit[] {
+function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: number): RankedHit[] {
   assertCount('k', k, 10_000);
   if (quotedTerms.length === 0) return [];
   const rows = tenant.db
@@ -115,6 +115,7 @@ export function coarseCandidates(k: number): number {
   return Math.min(20_000, Math.max(4 * k, 800));
 }
 
+/** How many Hamming neighbours the asymmetric score chooses `candidates` from. */
 export function hammingShortlist(candidates: number): number {
   return 5 * candidates;
 }
@@ -217,7 +218,7 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
  * The query's words for BM25, without the very common ones in a large tenant (see
  * commonTermRatio), and the tenant's chunk count from term_stats (one probe, no count scan).
  */
-export function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
+function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
   const words = queryWords(query);
   const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
   const stats = termStats(tenant, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
