@@ -2,6 +2,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { appendAudit } from '../audit/audit.js';
 import { optimizeFts, prepareFtsInsert } from '../retrieval/fts.js';
 import { addTermStats, removeTermStats } from '../retrieval/term-stats.js';
+import { packCodes } from '../retrieval/code-pack.js';
 import { activeVectorIndex, deleteVectors, insertVectors, type VectorIndex } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 
@@ -114,7 +115,8 @@ function removeDocumentRows(tenant: TenantHandle, id: number, index: VectorIndex
 
 /**
  * Removes a document, its chunks, vectors and full-text rows in one transaction, then merges
- * the full-text index so the deleted words leave its pages too (they linger in old segments).
+ * the full-text index so the deleted words leave its pages too (they linger in old segments),
+ * and rebuilds the vector code pack so the next open still reads it fast.
  */
 export function deleteDocument(tenant: TenantHandle, id: number): StoredDocument {
   const doc = tenant.db.transaction(() => {
@@ -123,6 +125,8 @@ export function deleteDocument(tenant: TenantHandle, id: number): StoredDocument
     return found;
   }).immediate();
   optimizeFts(tenant);
+  const index = activeVectorIndex(tenant);
+  if (index) packCodes(tenant, index);
   appendAudit(tenant, 'document.delete', { documentId: doc.id, sha256: doc.sha256, chunks: doc.chunkCount });
   return doc;
 }
