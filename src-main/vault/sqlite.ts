@@ -63,7 +63,7 @@ function rawKeyLiteral(key: Buffer): Buffer {
 export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptions, attempt = 1): Db {
   const corrupt = opts.corruptCode ?? 'TENANT_CORRUPT';
   const inode = inodeOf(file);
-  const size = opts.mustExist ? plausibleSize(file, opts.label, corrupt) : 0;
+  if (opts.mustExist) checkPlausibleSize(file, opts.label, corrupt);
   let db: Db;
   try {
     if (nativeBinding === null) nativeBinding = electronNativeBinding();
@@ -89,7 +89,7 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
       if (attempt >= 3) throw new BulkheadError('TENANT_BUSY', `${opts.label}: its file kept being replaced while opening`);
       return openEncryptedDatabase(file, key, opts, attempt + 1);
     }
-    if (opts.mustExist && isTruncated(db, file, size)) {
+    if (opts.mustExist && isTruncated(db, file)) {
       throw new BulkheadError(corrupt, `${opts.label}: its file is damaged (shorter than the pages it holds)`);
     }
     // Extensions load after the key (newer SQLite refuses some loads before it).
@@ -129,7 +129,7 @@ export function rekeyDatabase(db: Db, key: Buffer): void {
 }
 
 /** Encrypted pages are whole multiples of 512 bytes; anything else was cut or padded. */
-function plausibleSize(file: string, label: string, corrupt: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT'): number {
+function checkPlausibleSize(file: string, label: string, corrupt: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT'): void {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -140,17 +140,20 @@ function plausibleSize(file: string, label: string, corrupt: 'TENANT_CORRUPT' | 
   if (size === 0 || size % 512 !== 0) {
     throw new BulkheadError(corrupt, `${label}: its file is damaged (cut short at ${size} bytes)`);
   }
-  return size;
 }
 
 /**
  * A cleanly closed WAL database holds every page in its main file; if the file is shorter than
  * the page count its header announces, it was cut. With frames in the WAL, SQLite decides.
  */
-function isTruncated(db: Db, file: string, size: number): boolean {
+function isTruncated(db: Db, file: string): boolean {
   if (safeSize(`${file}-wal`) > 32) return false;
   const announced = Number(db.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck().get());
-  return size < announced;
+  // Measured after the header was read, and only while the WAL is still empty: another process
+  // may have committed (its pages then sit in the WAL) or be checkpointing (page 1 is written
+  // before the pages that lengthen the file) since this open began. Two processes ingesting into
+  // one tenant hit exactly that and saw a sound file called damaged.
+  return safeSize(`${file}-wal`) <= 32 && safeSize(file) < announced;
 }
 
 function inodeOf(file: string): number {
