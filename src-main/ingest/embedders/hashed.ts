@@ -81,18 +81,25 @@ function count(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-const stemCache = new Map<string, string>();
-function stem(word: string): string {
-  let s = stemCache.get(word);
+/** The most stems one embedder remembers (it is cleared beyond that). */
+const STEM_CACHE_MAX = 50_000;
+
+function stem(word: string, cache: Map<string, string>): string {
+  let s = cache.get(word);
   if (s === undefined) {
     s = porterStem(word);
-    if (stemCache.size > 50_000) stemCache.clear();
-    stemCache.set(word, s);
+    if (cache.size > STEM_CACHE_MAX) cache.clear();
+    cache.set(word, s);
   }
   return s;
 }
 
-export function extractFeatures(text: string, opts: HashedEmbedderOptions = HASHED_DEFAULTS): Features {
+/**
+ * `stems` remembers the stems of words already seen: the embedder passes its own, so what one
+ * tenant's text put there goes with the embedder (one per operation on one tenant), never into a
+ * cache the whole process shares.
+ */
+export function extractFeatures(text: string, opts: HashedEmbedderOptions = HASHED_DEFAULTS, stems = new Map<string, string>()): Features {
   const f: Features = { words: new Map(), bigrams: new Map(), chars: new Map() };
   let previous: string | null = null;
   for (const run of textRuns(foldText(text))) {
@@ -105,7 +112,7 @@ export function extractFeatures(text: string, opts: HashedEmbedderOptions = HASH
       continue;
     }
     if (ENGLISH_STOPWORDS.has(run.text)) continue;
-    const term = stem(run.text);
+    const term = stem(run.text, stems);
     count(f.words, term);
     if (previous !== null && opts.bigramWeight > 0) count(f.bigrams, `${previous} ${term}`);
     previous = term;
@@ -134,8 +141,8 @@ function addBlock(out: Float64Array, features: Map<string, number>, prefix: stri
   for (let i = 0; i < block.length; i++) out[i]! += block[i]! * scale;
 }
 
-export function embedText(text: string, opts: HashedEmbedderOptions = HASHED_DEFAULTS): Float32Array {
-  const f = extractFeatures(text, opts);
+export function embedText(text: string, opts: HashedEmbedderOptions = HASHED_DEFAULTS, stems = new Map<string, string>()): Float32Array {
+  const f = extractFeatures(text, opts, stems);
   const acc = new Float64Array(opts.dimension);
   addBlock(acc, f.words, 'w:', opts.wordWeight);
   addBlock(acc, f.bigrams, 'b:', opts.bigramWeight);
@@ -153,6 +160,7 @@ export class HashedEmbedder implements Embedder {
   readonly id: string;
   readonly dimension: number;
   private readonly opts: HashedEmbedderOptions;
+  readonly #stems = new Map<string, string>();
 
   constructor(options: Partial<HashedEmbedderOptions> = {}) {
     this.opts = { ...HASHED_DEFAULTS, ...options };
@@ -171,7 +179,7 @@ export class HashedEmbedder implements Embedder {
     const out: Float32Array[] = [];
     for (const text of texts) {
       if (signal?.aborted) throw new EmbedderError('ABORTED', 'embedding was cancelled', { cause: signal.reason });
-      out.push(embedText(text, this.opts));
+      out.push(embedText(text, this.opts, this.#stems));
     }
     return out;
   }
