@@ -31,7 +31,12 @@ interface PackMeta {
 function readMeta(tenant: TenantHandle): PackMeta | null {
   const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(META_KEY) as string | undefined;
   if (raw === undefined) return null;
-  const meta = JSON.parse(raw) as Partial<PackMeta>;
+  let meta: Partial<PackMeta>;
+  try {
+    meta = JSON.parse(raw) as Partial<PackMeta>;
+  } catch {
+    return null; // unreadable: as if there were no pack (it is derived; the next refresh rewrites it)
+  }
   const whole = [meta.generation, meta.writes, meta.count, meta.part].every(Number.isInteger) && (meta.part ?? 0) > 0;
   return whole ? (meta as PackMeta) : null;
 }

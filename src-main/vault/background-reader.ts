@@ -33,48 +33,52 @@ export interface BackgroundRequest {
 
 export type BackgroundReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
 
-let worker: Worker | null = null;
-let unavailable = false;
-let nextId = 1;
-const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
-
-function settleAll(err: Error): void {
-  for (const p of pending.values()) p.reject(err);
-  pending.clear();
+interface Reader {
+  readonly worker: Worker;
+  /** The jobs sent to this worker and not answered yet. */
+  readonly pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
 }
 
-function spawn(): Worker | null {
-  if (worker || unavailable) return worker;
+let reader: Reader | null = null;
+let unavailable = false;
+let nextId = 1;
+
+function stopped(r: Reader): void {
+  if (reader === r) reader = null;
+  for (const p of r.pending.values()) p.reject(new BulkheadError('INTERNAL', 'the background reader stopped'));
+  r.pending.clear();
+}
+
+function spawn(): Reader | null {
+  if (reader || unavailable) return reader;
   // From the TypeScript sources (the tests) the worker registers tsx before loading its module;
   // from the build it is plain JS.
   const fromSource = import.meta.url.endsWith('.ts');
   const url = new URL(fromSource ? './background-reader-worker.ts' : './background-reader-worker.js', import.meta.url);
   try {
-    const w = fromSource
+    const worker = fromSource
       ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
       : new Worker(url);
-    w.on('message', (reply: BackgroundReply) => {
-      const p = pending.get(reply.id);
+    const r: Reader = { worker, pending: new Map() };
+    worker.on('message', (reply: BackgroundReply) => {
+      const p = r.pending.get(reply.id);
       if (!p) return;
-      pending.delete(reply.id);
-      if (pending.size === 0) w.unref();
+      r.pending.delete(reply.id);
+      if (r.pending.size === 0) worker.unref();
       if (reply.ok) p.resolve(reply.value);
       else p.reject(new BulkheadError(reply.code as ErrorCode, reply.message));
     });
-    w.on('error', () => {
+    worker.on('error', () => {
       unavailable = true;
-      settleAll(new BulkheadError('INTERNAL', 'the background reader stopped'));
+      stopped(r);
     });
-    w.on('exit', () => {
-      if (worker === w) worker = null;
-      settleAll(new BulkheadError('INTERNAL', 'the background reader stopped'));
-    });
-    w.unref(); // an idle reader must not keep the process alive (after the listeners, which ref it)
-    worker = w;
+    worker.on('exit', () => stopped(r));
+    worker.unref(); // an idle reader must not keep the process alive (after the listeners, which ref it)
+    reader = r;
   } catch {
     unavailable = true;
   }
-  return worker;
+  return reader;
 }
 
 /**
@@ -87,9 +91,9 @@ export function startBackgroundReader(): void {
 
 /** Stops the worker (tests, shutdown); a later job starts a new one. */
 export async function stopBackgroundReader(): Promise<void> {
-  const w = worker;
-  worker = null;
-  if (w) await w.terminate();
+  const r = reader;
+  reader = null;
+  if (r) await r.worker.terminate();
 }
 
 /**
@@ -97,8 +101,8 @@ export async function stopBackgroundReader(): Promise<void> {
  * unavailable or the job fails: callers use it to go faster, so they do the work themselves then.
  */
 export function readInBackground<T>(tenant: TenantHandle, job: BackgroundJob): Promise<T> {
-  const w = spawn();
-  if (!w) return Promise.reject(new BulkheadError('INTERNAL', 'no background reader in this process'));
+  const r = spawn();
+  if (!r) return Promise.reject(new BulkheadError('INTERNAL', 'no background reader in this process'));
   const id = nextId++;
   const key = new Uint8Array(tenantDataKey(tenant));
   const request: BackgroundRequest = {
@@ -112,9 +116,9 @@ export function readInBackground<T>(tenant: TenantHandle, job: BackgroundJob): P
     args: job.args,
   };
   return new Promise<T>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-    w.ref();
+    r.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    r.worker.ref();
     // The key's buffer moves to the worker: no copy of it stays behind on this side.
-    w.postMessage(request, [key.buffer]);
+    r.worker.postMessage(request, [key.buffer]);
   });
 }

@@ -33,6 +33,14 @@ describe('the background reader', () => {
     expect(countRows(tenant, 'SELECT x FROM probe')).toBe(1);
   });
 
+  it('starts a new thread for the next job after a stop', async () => {
+    const tenant = await openFreshTenant('Background');
+    tenant.db.exec('CREATE TABLE probe (x INTEGER)');
+    await readInBackground(tenant, { module: jobs, name: 'describeConnection', args: ['probe'] });
+    await stopBackgroundReader();
+    await expect(readInBackground(tenant, { module: jobs, name: 'describeConnection', args: ['probe'] })).resolves.toMatchObject({ rows: 0 });
+  });
+
   it('does not keep a process alive while it waits for work', () => {
     const script = `import { startBackgroundReader } from ${JSON.stringify(path.resolve('dist/src-main/vault/background-reader.js'))}; startBackgroundReader(); console.log('started');`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
