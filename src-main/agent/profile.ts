@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { getDocument } from '../ingest/documents.js';
 import type { TenantHandle } from '../vault/handle.js';
+import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 
 /** What a document is to the agent: the tenant's standing instructions, its brand voice, or plain knowledge. */
 export const DocumentRole = z.enum(['instructions', 'voice', 'none']);
@@ -55,7 +56,7 @@ const POLICY_KEY = 'agent.policy';
 const DEFAULT_POLICY: AgentPolicy = { localModelsOnly: false };
 
 export function readAgentPolicy(tenant: TenantHandle): AgentPolicy {
-  const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(POLICY_KEY) as string | undefined;
+  const raw = readTenantMeta(tenant, POLICY_KEY);
   if (raw === undefined) return DEFAULT_POLICY;
   const parsed = AgentPolicy.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', 'the agent policy of this tenant is unreadable');
@@ -65,8 +66,6 @@ export function readAgentPolicy(tenant: TenantHandle): AgentPolicy {
 export function writeAgentPolicy(tenant: TenantHandle, input: unknown): AgentPolicy {
   const parsed = AgentPolicy.safeParse(input);
   if (!parsed.success) throw new BulkheadError('INPUT_INVALID', parsed.error.issues[0]?.message ?? 'invalid agent policy');
-  tenant.db
-    .prepare('INSERT INTO tenant_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-    .run(POLICY_KEY, JSON.stringify(parsed.data));
+  writeTenantMeta(tenant, POLICY_KEY, JSON.stringify(parsed.data));
   return parsed.data;
 }

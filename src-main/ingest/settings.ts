@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
+import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 
 /** Which embedder a tenant's vectors come from. The offline hash embedder needs no model. */
 export const EmbedderConfig = z.discriminatedUnion('kind', [
@@ -40,7 +41,7 @@ export const DEFAULT_EMBEDDER: EmbedderConfig = { kind: 'hash' };
 const KEYS = { embedder: 'knowledge.embedder', chunker: 'knowledge.chunker' } as const;
 
 function readJson<T>(tenant: TenantHandle, key: string, schema: z.ZodType<T>, fallback: T): T {
-  const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(key) as string | undefined;
+  const raw = readTenantMeta(tenant, key);
   if (raw === undefined) return fallback;
   const parsed = schema.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its ${key} setting is unreadable`);
@@ -48,9 +49,7 @@ function readJson<T>(tenant: TenantHandle, key: string, schema: z.ZodType<T>, fa
 }
 
 function writeJson(tenant: TenantHandle, key: string, value: unknown): void {
-  tenant.db
-    .prepare('INSERT INTO tenant_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-    .run(key, JSON.stringify(value));
+  writeTenantMeta(tenant, key, JSON.stringify(value));
 }
 
 export function readEmbedderConfig(tenant: TenantHandle): EmbedderConfig {

@@ -11,6 +11,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Db } from '../vault/sqlite.js';
 import { codeTable, codePackTable, storedVectorWrites, type VectorIndex } from './vectors.js';
+import { deleteTenantMeta, readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 
 /** Codes per pack row. */
 export const PACK_PART = 8192;
@@ -29,7 +30,7 @@ interface PackMeta {
 }
 
 function readMeta(tenant: TenantHandle): PackMeta | null {
-  const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(META_KEY) as string | undefined;
+  const raw = readTenantMeta(tenant, META_KEY);
   if (raw === undefined) return null;
   let meta: Partial<PackMeta>;
   try {
@@ -168,7 +169,7 @@ export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: 
     const { ids, codes } = readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
     tenant.db.exec(`DROP TABLE IF EXISTS ${table}`);
     if (ids.length < (opts.minCodes ?? PACK_MIN_CODES)) {
-      tenant.db.prepare('DELETE FROM tenant_meta WHERE key = ?').run(META_KEY);
+      deleteTenantMeta(tenant, META_KEY);
       return false;
     }
     tenant.db.exec(`CREATE TABLE ${table} (part INTEGER PRIMARY KEY, ids BLOB NOT NULL, codes BLOB NOT NULL) STRICT`);
@@ -180,9 +181,7 @@ export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: 
       insert.run(part, idBytes, codes.subarray(from * CODE_BYTES, to * CODE_BYTES));
     }
     const value: PackMeta = { generation: index.generation, writes, count: ids.length, part: partSize };
-    tenant.db
-      .prepare('INSERT INTO tenant_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-      .run(META_KEY, JSON.stringify(value));
+    writeTenantMeta(tenant, META_KEY, JSON.stringify(value));
     return true;
   }).immediate();
 }

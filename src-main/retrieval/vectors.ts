@@ -3,6 +3,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { quantizeInt8 } from './quantize.js';
 import { simhash } from './simhash.js';
+import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 
 /**
  * The tenant's active vector index: three plain tables per embedder generation, all keyed by
@@ -67,7 +68,7 @@ const WRITES_KEY = 'knowledge.vectors.writes';
  * the count moved on.
  */
 export function storedVectorWrites(tenant: TenantHandle): number {
-  return Number(tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(WRITES_KEY) ?? 0);
+  return Number(readTenantMeta(tenant, WRITES_KEY) ?? 0);
 }
 
 function bumpStoredWrites(tenant: TenantHandle): void {
@@ -82,7 +83,7 @@ export function generationTables(index: Pick<VectorIndex, 'generation'>): readon
 }
 
 export function activeVectorIndex(tenant: TenantHandle): VectorIndex | null {
-  const raw = tenant.db.prepare('SELECT value FROM tenant_meta WHERE key = ?').pluck().get(KEY) as string | undefined;
+  const raw = readTenantMeta(tenant, KEY);
   if (raw === undefined) return null;
   const parsed = VectorIndex.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its vector index record is unreadable`);
@@ -106,9 +107,7 @@ export function dropVectorTables(tenant: TenantHandle, index: Pick<VectorIndex, 
 export function activateVectorIndex(tenant: TenantHandle, index: VectorIndex): void {
   const previous = activeVectorIndex(tenant);
   noteWrite(tenant);
-  tenant.db
-    .prepare('INSERT INTO tenant_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-    .run(KEY, JSON.stringify(index));
+  writeTenantMeta(tenant, KEY, JSON.stringify(index));
   if (previous && previous.generation !== index.generation) dropVectorTables(tenant, previous);
 }
 
