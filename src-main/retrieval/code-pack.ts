@@ -42,6 +42,12 @@ function readMeta(tenant: TenantHandle): PackMeta | null {
   return whole ? (meta as PackMeta) : null;
 }
 
+/** The generation's pack record if the pack is current: built for this generation, with no vector write since. */
+function currentMeta(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): PackMeta | null {
+  const meta = readMeta(tenant);
+  return meta && meta.generation === index.generation && meta.writes === storedVectorWrites(tenant) ? meta : null;
+}
+
 /** The codes in chunk-id order: ids as little-endian int32, then the codes. */
 export interface PackedCodes {
   ids: Int32Array;
@@ -104,8 +110,8 @@ export interface PackedShare extends PackedCodes {
  * read back whole is a damaged file.
  */
 export function readCodePack(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>, share: PackShare = {}): PackedShare | null {
-  const meta = readMeta(tenant);
-  if (!meta || meta.generation !== index.generation || meta.writes !== storedVectorWrites(tenant)) return null;
+  const meta = currentMeta(tenant, index);
+  if (!meta) return null;
   const parts = Math.ceil(meta.count / meta.part);
   const from = Math.min(parts, Math.max(0, share.from ?? 0));
   const to = Math.min(parts, Math.max(from, share.to ?? parts));
@@ -129,8 +135,8 @@ export function readCodePack(tenant: TenantHandle, index: Pick<VectorIndex, 'gen
 
 /** The number of parts of the generation's current pack, or 0 when it has none (or a stale one). */
 export function currentPackParts(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): number {
-  const meta = readMeta(tenant);
-  return meta !== null && meta.generation === index.generation && meta.writes === storedVectorWrites(tenant) ? Math.ceil(meta.count / meta.part) : 0;
+  const meta = currentMeta(tenant, index);
+  return meta ? Math.ceil(meta.count / meta.part) : 0;
 }
 
 /** Whether two shares read apart are the first and the rest of one same pack. */
@@ -162,9 +168,8 @@ export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: 
   const partSize = opts.partSize ?? PACK_PART;
   if (!Number.isInteger(partSize) || partSize < 1) throw new RangeError(`a pack part holds at least one code, not ${partSize}`);
   return tenant.db.transaction(() => {
-    const meta = readMeta(tenant);
+    if (currentMeta(tenant, index)) return false;
     const writes = storedVectorWrites(tenant);
-    if (meta && meta.generation === index.generation && meta.writes === writes) return false;
     const table = codePackTable(index);
     const { ids, codes } = readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
     tenant.db.exec(`DROP TABLE IF EXISTS ${table}`);
