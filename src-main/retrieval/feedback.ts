@@ -2,7 +2,7 @@
 // user means, and both retrievers get a second, richer query from them. Query-side only (nothing
 // about the documents changes), the same for every query, and it uses no statistics beyond the
 // tenant's own index: document frequencies come from its term_stats table.
-import { porterStem } from '../ingest/embedders/porter.js';
+import { porterStemCached } from '../ingest/embedders/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { contentWords, idf as inverseDf, termStats } from './term-stats.js';
 import { vectorTable, type VectorIndex } from './vectors.js';
@@ -17,11 +17,7 @@ export function expansionWords(tenant: TenantHandle, query: string, feedback: re
   if (count <= 0 || feedback.length === 0) return [];
   // Words repeat across the passages: stem each once (for this call only; nothing outlives it).
   const stems = new Map<string, string>();
-  const stemOf = (word: string): string => {
-    let stem = stems.get(word);
-    if (stem === undefined) stems.set(word, (stem = porterStem(word)));
-    return stem;
-  };
+  const stemOf = (word: string): string => porterStemCached(word, stems);
   const queryStems = new Set(contentWords(query).map(stemOf));
   const weight = new Map<string, number>();
   const surface = new Map<string, string>();

@@ -22,7 +22,7 @@
  */
 import type { Embedder } from './embedder.js';
 import { EmbedderError } from './embedder.js';
-import { porterStem } from './porter.js';
+import { porterStemCached } from './porter.js';
 import { ENGLISH_STOPWORDS } from './stopwords.js';
 import { foldText, textRuns } from '../text-fold.js';
 
@@ -81,19 +81,6 @@ function count(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-/** The most stems one embedder remembers (it is cleared beyond that). */
-const STEM_CACHE_MAX = 50_000;
-
-function stem(word: string, cache: Map<string, string>): string {
-  let s = cache.get(word);
-  if (s === undefined) {
-    s = porterStem(word);
-    if (cache.size > STEM_CACHE_MAX) cache.clear();
-    cache.set(word, s);
-  }
-  return s;
-}
-
 /**
  * `stems` remembers the stems of words already seen: the embedder passes its own, so what one
  * tenant's text put there goes with the embedder (one per operation on one tenant), never into a
@@ -112,7 +99,7 @@ export function extractFeatures(text: string, opts: HashedEmbedderOptions = HASH
       continue;
     }
     if (ENGLISH_STOPWORDS.has(run.text)) continue;
-    const term = stem(run.text, stems);
+    const term = porterStemCached(run.text, stems);
     count(f.words, term);
     if (previous !== null && opts.bigramWeight > 0) count(f.bigrams, `${previous} ${term}`);
     previous = term;

@@ -71,3 +71,20 @@ export function porterStem(word: string): string {
   if (startsWithY) w = `y${w.slice(1)}`;
   return w;
 }
+
+/** The most stems one cache holds (it is cleared beyond that). */
+const STEM_CACHE_MAX = 50_000;
+
+/**
+ * porterStem through the caller's cache of stems already computed. The caller owns the cache and
+ * its life (an embedder, one search): none is shared by the whole process.
+ */
+export function porterStemCached(word: string, cache: Map<string, string>): string {
+  let stem = cache.get(word);
+  if (stem === undefined) {
+    stem = porterStem(word);
+    if (cache.size > STEM_CACHE_MAX) cache.clear();
+    cache.set(word, stem);
+  }
+  return stem;
+}
