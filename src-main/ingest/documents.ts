@@ -2,6 +2,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { appendAudit } from '../audit/audit.js';
 import { optimizeFts, prepareFtsInsert } from '../retrieval/fts.js';
 import { addTermStats, removeTermStats } from '../retrieval/term-stats.js';
+import { mergePendingTerms, removeChunkTerms } from '../retrieval/term-index.js';
 import { packCodes } from '../retrieval/code-pack.js';
 import { activeVectorIndex, deleteVectors, insertVectors, type VectorIndex } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
@@ -108,6 +109,7 @@ function removeDocumentRows(tenant: TenantHandle, id: number, index: VectorIndex
   const chunks = tenant.db.prepare('SELECT id, text FROM chunks WHERE document_id = ?').all(id) as { id: number; text: string }[];
   if (index) deleteVectors(tenant, index, chunks.map((c) => c.id));
   removeTermStats(tenant, chunks.map((c) => c.text));
+  removeChunkTerms(tenant, chunks);
   // Chunks go by ON DELETE CASCADE, their full-text rows by the chunks_fts_delete trigger;
   // vec0 cannot be reached from a trigger under trusted_schema=OFF, hence the explicit delete.
   tenant.db.prepare('DELETE FROM documents WHERE id = ?').run(id);
@@ -125,6 +127,7 @@ export function deleteDocument(tenant: TenantHandle, id: number): StoredDocument
     return found;
   }).immediate();
   optimizeFts(tenant);
+  mergePendingTerms(tenant);
   const index = activeVectorIndex(tenant);
   if (index) packCodes(tenant, index);
   appendAudit(tenant, 'document.delete', { documentId: doc.id, sha256: doc.sha256, chunks: doc.chunkCount });

@@ -6,6 +6,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { appendAuditInTransaction, publishAuditHead } from '../audit/audit.js';
 import { optimizeFts } from '../retrieval/fts.js';
 import { packCodes } from '../retrieval/code-pack.js';
+import { mergePendingTerms } from '../retrieval/term-index.js';
 import { vectorIndexFor } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { mapSqliteError } from '../vault/sqlite.js';
@@ -100,7 +101,10 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   }
   // Replaced versions left their words in old full-text segments: merge them away.
   if (summary.replaced > 0) optimizeFts(tenant);
-  if (summary.added + summary.replaced > 0) packCodes(tenant, index);
+  if (summary.added + summary.replaced > 0) {
+    mergePendingTerms(tenant);
+    packCodes(tenant, index);
+  }
   return summary;
 
   function record(result: FileResult, i = -1): void {

@@ -204,7 +204,8 @@ export function packCodes(tenant: TenantHandle, index: VectorIndex): void {
   }
 }
 
-function isStorageError(err: unknown): boolean {
+/** A write refused by the storage (full disk, busy or locked file, I/O error), not a bug. */
+export function isStorageError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^SQLITE_(FULL|BUSY|LOCKED|IOERR)/.test(code);
 }

@@ -1,7 +1,7 @@
 import type { Embedder } from '../ingest/embedders/embedder.js';
 import { EmbedderError } from '../ingest/embedders/embedder.js';
 import { chunkTexts, chunkVectors, expansionWords, rocchio } from './feedback.js';
-import { porterStem } from '../ingest/embedders/porter.js';
+import { porterStem, porterStemCached } from '../ingest/embedders/porter.js';
 import { ftsQueryTerms, queryWords, quoteFtsTerm } from './fts.js';
 import { termStats } from './term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
@@ -11,6 +11,7 @@ import { simhashProjections } from './simhash.js';
 import { quantizeInt8 } from './quantize.js';
 import { codesReady, nearestCodes, prefetchCodes } from './code-cache.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
+import { rankTerms, type TermHit, type WeightedStem } from './term-index.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {
@@ -90,9 +91,36 @@ function assertCount(name: string, n: number, max: number): void {
   if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${n}`);
 }
 
-/** Full-text top-k by FTS5's BM25 (k1 = 1.2, b = 0.75). Text with nothing searchable gives []. */
+/**
+ * Full-text top-k by BM25 (k1 = 1.2, b = 0.75), as the product's search ranks: over the term
+ * index when every query term is a word it holds, else by FTS5 (see fullTextSide). Text with
+ * nothing searchable gives [].
+ */
 export function bm25TopK(tenant: TenantHandle, query: string, k: number): RankedHit[] {
+  assertCount('k', k, 10_000);
+  const stems = indexedStems(query);
+  return stems ? ranked(rankTerms(tenant, stems, k).hits) : fts5Bm25TopK(tenant, query, k);
+}
+
+/** Full-text top-k by FTS5's own bm25() over the OR of the query's terms (no term index). */
+export function fts5Bm25TopK(tenant: TenantHandle, query: string, k: number): RankedHit[] {
   return bm25TopKTerms(tenant, ftsQueryTerms(query), k);
+}
+
+/**
+ * The query's stems for the term index, each counted once, or null when some query term is not a
+ * word it holds: a character pair of an unspaced script (a phrase) or a stop word (a query made
+ * only of stop words keeps them). Those queries go to FTS5.
+ */
+function indexedStems(query: string, weight = 1): WeightedStem[] | null {
+  const words = queryWords(query);
+  if (words.length === 0 || !words.every((w) => w.word)) return null;
+  const cache = new Map<string, string>();
+  return [...new Set(words.map((w) => porterStemCached(w.text, cache)))].map((stem) => ({ stem, weight }));
+}
+
+function ranked(hits: readonly TermHit[]): RankedHit[] {
+  return hits.map((h, i) => ({ chunkId: h.chunkId, rank: i + 1, score: h.score }));
 }
 
 /** BM25 top-k over already quoted terms (see `ftsQueryTerms`), OR-ed; a repeated term counts twice. */
@@ -214,9 +242,53 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
   return vector;
 }
 
+/** The full-text side of one search: the user's terms first, then with expansion words. */
+interface FullTextSide {
+  /** BM25 of the user's terms. */
+  readonly first: RankedHit[];
+  /** Chunks in the tenant's index. */
+  readonly totalChunks: number;
+  /** The largest share of chunks an expansion word may be in (1: no limit). */
+  readonly expansionMaxShare: number;
+  /** BM25 of the user's terms (counted `queryTermWeight` times) and the expansion words. */
+  expanded(words: readonly string[]): RankedHit[];
+}
+
 /**
- * The query's words for BM25, without the very common ones in a large tenant (see
- * commonTermRatio), and the tenant's chunk count from term_stats (one probe, no count scan).
+ * Over the term index when every query term is a word it holds: it scores only the query's
+ * postings, so common words cost little and nothing is left out, and the expanded list is scored
+ * exactly in one more pass. Otherwise (phrases of unspaced scripts, stop-word-only queries) FTS5,
+ * with its common-term pruning in large tenants and the two-list expansion (see withExpansion).
+ */
+function fullTextSide(tenant: TenantHandle, query: string, opts: SearchOptions): FullTextSide {
+  const stems = indexedStems(query);
+  if (stems) {
+    const first = rankTerms(tenant, stems, opts.candidates);
+    const cache = new Map<string, string>();
+    const userWeight = Math.max(1, opts.queryTermWeight);
+    return {
+      first: ranked(first.hits),
+      totalChunks: first.totalChunks,
+      expansionMaxShare: 1,
+      expanded: (words) => {
+        const extra = words.map((w) => ({ stem: porterStemCached(w, cache), weight: 1 }));
+        return ranked(rankTerms(tenant, [...stems.map((s) => ({ ...s, weight: userWeight })), ...extra], opts.candidates).hits);
+      },
+    };
+  }
+  const { terms, totalChunks } = fullTextTerms(tenant, query, opts);
+  const first = bm25TopKTerms(tenant, terms, opts.candidates);
+  return {
+    first,
+    totalChunks,
+    expansionMaxShare: totalChunks >= opts.pruneMinChunks ? opts.expansionMaxShare : 1,
+    expanded: (words) => withExpansion(first, bm25TopKTerms(tenant, words.map(quoteFtsTerm), opts.candidates), opts),
+  };
+}
+
+/**
+ * For the FTS5 path: the query's words for BM25, without the very common ones in a large tenant
+ * (see commonTermRatio), and the tenant's chunk count from term_stats (one probe, no count scan).
  */
 function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
   const words = queryWords(query);
@@ -285,13 +357,12 @@ export async function hybridRank(
   // Right after opening, most of the codes are read on the background reader while the full-text side runs here.
   if (embedder && index) prefetchCodes(tenant, index);
   let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
-  const { terms, totalChunks } = fullTextTerms(tenant, query, opts);
-  let bm25 = bm25TopKTerms(tenant, terms, opts.candidates);
-  if (opts.feedbackPassages > 0 && bm25.length > 0 && totalChunks >= opts.feedbackMinChunks) {
+  const text = fullTextSide(tenant, query, opts);
+  let bm25 = text.first;
+  if (opts.feedbackPassages > 0 && bm25.length > 0 && text.totalChunks >= opts.feedbackMinChunks) {
     const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
-    const large = totalChunks >= opts.pruneMinChunks;
-    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, large ? opts.expansionMaxShare : 1);
-    if (expansion.length > 0) bm25 = withExpansion(bm25, bm25TopKTerms(tenant, expansion.map(quoteFtsTerm), opts.candidates), opts);
+    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
+    if (expansion.length > 0) bm25 = text.expanded(expansion);
     if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, chunkVectors(tenant, index, feedbackIds), opts.rocchioBeta);
   }
   if (index && queryVector) await codesReady(tenant, index);

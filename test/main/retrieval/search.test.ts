@@ -132,7 +132,9 @@ describe('hybrid search on a tiny corpus', () => {
     for (const q of ['', '   ', 'x'.repeat(2001)]) {
       await expect(searchKnowledge(s.tenant, q, { embedder })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
     }
-    await expect(searchKnowledge(s.tenant, `gust ${'x'.repeat(1995)}`, { k: 1, embedder })).resolves.toMatchObject({ passages: [{ chunkId: s.chunkIds[0] }] });
+    // The longest query accepted still searches: its one known word finds a passage with it.
+    const long = await searchKnowledge(s.tenant, `gust ${'x'.repeat(1995)}`, { k: 1, embedder });
+    expect([s.chunkIds[0], s.chunkIds[2]]).toContain(long.passages[0]?.chunkId);
     await expect(hybridRank(s.tenant, embedder, 'gust', { candidates: 5000 })).rejects.toThrow(RangeError);
     await expect(hybridRank(s.tenant, embedder, 'gust', { candidates: 0 })).rejects.toThrow(RangeError);
   });

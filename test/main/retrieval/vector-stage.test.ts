@@ -193,6 +193,9 @@ describe('tenant migration 5: vector codes out of vec0', () => {
       CREATE VIRTUAL TABLE chunk_codes_${index.generation} USING vec0(chunk_id INTEGER PRIMARY KEY, code bit[${SIMHASH_BITS}]);`);
     const insert = tenant.db.prepare(`INSERT INTO chunk_codes_${index.generation} (chunk_id, code) VALUES (?, vec_bit(?))`);
     for (const c of codes) insert.run(BigInt(c.chunk_id), c.code);
+    // ...and without the term index of migration 6, which then rebuilds it from the chunks.
+    tenant.db.exec(`DROP TRIGGER chunks_terms_pending; DROP TRIGGER chunks_terms_unpend;
+      DROP TABLE term_postings; DROP TABLE term_index_pending; DROP TABLE term_index_totals;`);
     tenant.db.pragma('user_version = 4');
     vault.lock();
 
