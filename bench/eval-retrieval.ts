@@ -35,9 +35,6 @@ try {
   await runQueries(tenant, embedder, c, c.queries.slice(0, 10), docToCranfield, SEARCH_DEFAULTS);
   const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS);
   const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, feedbackPassages: 0 });
-  // What the large-tenant shortcuts (common-word pruning, rarer expansion words; on from
-  // pruneMinChunks chunks) cost in quality, measured here by forcing them on this small collection.
-  const pruned = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, pruneMinChunks: 0 });
   const odd = await runQueries(tenant, embedder, c, c.queries.filter((q) => Number(q.id) % 2 === 1), docToCranfield, SEARCH_DEFAULTS);
   const even = await runQueries(tenant, embedder, c, c.queries.filter((q) => Number(q.id) % 2 === 0), docToCranfield, SEARCH_DEFAULTS);
   const tenantFile = path.join(vault.paths.tenants, `${tenant.id}.bulkhead`);
@@ -47,21 +44,21 @@ try {
 
   console.log(`Cranfield: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} queries, ${CRANFIELD_DIR}`);
   console.log(`tenant: a fresh encrypted vault tenant; file header encrypted: ${encrypted}`);
-  console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); FTS5 BM25 k1=1.2 b=0.75; SimHash + int8 cosine`);
+  console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`);
   console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
   console.log('');
   console.log(`${'run'.padEnd(44)} nDCG@10    Recall@100`);
-  console.log(row('BM25 alone', r.bm25));
+  console.log(row('BM25 alone (term index)', r.bm25));
+  console.log(row("  FTS5's own bm25(), same terms", r.fts5Bm25));
   console.log(row('vectors alone', r.vector));
   console.log(row('fused (product default: RRF + feedback)', r.fused));
   console.log(row('  its BM25 list (with expansion words)', r.fusedInputs.bm25));
   console.log(row('  its vector list (Rocchio query vector)', r.fusedInputs.vector));
   console.log(row('fused without feedback (plain RRF)', plain.fused));
-  console.log(row(`fused, large-tenant pruning forced on`, pruned.fused));
   console.log(row('fused, odd queries (used to pick settings)', odd.fused));
   console.log(row('fused, even queries (held out)', even.fused));
   console.log('');
-  console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + vector tables, encrypted, synchronous=FULL)`);
+  console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + term index + vector tables, encrypted, synchronous=FULL)`);
   console.log(`query (one whole searchKnowledge call, top 10): p50 ${r.queryP50Ms.toFixed(2)} ms, p95 ${r.queryP95Ms.toFixed(2)} ms`);
   console.log(
     JSON.stringify({
@@ -73,8 +70,8 @@ try {
       fused_recall_at_100: round(r.fused.recallAt100),
       fused_no_feedback_ndcg_at_10: round(plain.fused.ndcgAt10),
       fused_no_feedback_recall_at_100: round(plain.fused.recallAt100),
-      fused_pruned_ndcg_at_10: round(pruned.fused.ndcgAt10),
-      fused_pruned_recall_at_100: round(pruned.fused.recallAt100),
+      fts5_bm25_ndcg_at_10: round(r.fts5Bm25.ndcgAt10),
+      fts5_bm25_recall_at_100: round(r.fts5Bm25.recallAt100),
       query_p50_ms: round(r.queryP50Ms, 2),
       query_p95_ms: round(r.queryP95Ms, 2),
       ingest_docs_per_s: round(docsPerS, 1),

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../src-main/ingest/embedders/embedder.js';
 import { ingestPaths } from '../src-main/ingest/pipeline.js';
 import { searchKnowledge } from '../src-main/retrieval/knowledge.js';
-import { bm25TopK, embedQuery, hybridRank, vectorTopK } from '../src-main/retrieval/search.js';
+import { bm25TopK, embedQuery, fts5Bm25TopK, hybridRank, vectorTopK } from '../src-main/retrieval/search.js';
 import type { SearchOptions } from '../src-main/retrieval/search.js';
 import { activeVectorIndex } from '../src-main/retrieval/vectors.js';
 import type { TenantHandle } from '../src-main/vault/handle.js';
@@ -18,8 +18,10 @@ export interface Scores {
 }
 
 export interface RunResult {
-  /** Plain BM25 for the user's terms. */
+  /** Plain BM25 for the user's terms, as the product ranks (bm25TopK: the term index for words). */
   readonly bm25: Scores;
+  /** FTS5's own bm25() for the same terms, for comparison. */
+  readonly fts5Bm25: Scores;
   /** Plain KNN for the embedded query. */
   readonly vector: Scores;
   /** The product's hybrid ranking (`hybridRank` with the given options). */
@@ -87,7 +89,7 @@ export async function runQueries(
   };
   const index = activeVectorIndex(tenant);
   if (!index) throw new Error('no vector index after ingestion');
-  const runs = { bm25: [] as string[][], vector: [] as string[][], fused: [] as string[][], inBm25: [] as string[][], inVector: [] as string[][] };
+  const runs = { fts5: [] as string[][], bm25: [] as string[][], vector: [] as string[][], fused: [] as string[][], inBm25: [] as string[][], inVector: [] as string[][] };
   const times: number[] = [];
   for (const q of queries) {
     const t0 = performance.now();
@@ -98,10 +100,12 @@ export async function runQueries(
     runs.inBm25.push(toDocs(lists.bm25.map((h) => h.chunkId)));
     runs.inVector.push(toDocs(lists.vector.map((h) => h.chunkId)));
     runs.bm25.push(toDocs(bm25TopK(tenant, q.text, 200).map((h) => h.chunkId)));
+    runs.fts5.push(toDocs(fts5Bm25TopK(tenant, q.text, 200).map((h) => h.chunkId)));
     runs.vector.push(toDocs(vectorTopK(tenant, index, await embedQuery(embedder, q.text), 200).map((h) => h.chunkId)));
   }
   return {
     bm25: score(runs.bm25, c, queries),
+    fts5Bm25: score(runs.fts5, c, queries),
     vector: score(runs.vector, c, queries),
     fused: score(runs.fused, c, queries),
     fusedInputs: { bm25: score(runs.inBm25, c, queries), vector: score(runs.inVector, c, queries) },

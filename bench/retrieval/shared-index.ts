@@ -6,18 +6,24 @@
 //    column and an index on (tenant_id, chunk_id), read once per tenant into memory like the
 //    product's code cache (CodeSet.nearest), then int8 copies re-ranked by cosine in SQLite with the
 //    tenant filter; document frequencies in term_stats keyed by (tenant, term).
-// The query mirrors the product's hybridRank step by step (common-term pruning, BM25, RM3-style
-// feedback, BM25 again, Rocchio-moved two-stage KNN, weighted RRF, then searchKnowledge's passage
-// fetch), reusing its exported pure functions. It mirrors hybridRank as written on 2026-11-23:
-// when hybridRank changes, change `search` below with it. What a shared index cannot do per
-// tenant is said where it happens (FTS5's BM25 statistics are global to the file).
+//  - the product's term index (retrieval/term-index.ts), shared: one set of postings per stem for
+//    all tenants, each posting checked against the chunk's tenant (a tenant_id per chunk id, read
+//    into memory once), as FTS5 above checks its tenant_id column.
+// The query mirrors the product's hybridRank step by step (BM25 over the term index for word
+// queries, RM3-style feedback, the expansion words added to the same sums, Rocchio-moved
+// two-stage KNN, weighted RRF, then searchKnowledge's passage fetch; FTS5 with common-term pruning
+// for other queries), reusing its exported functions. It mirrors hybridRank as written on
+// 2026-11-23 (term index commit): when hybridRank changes, change `search` below with it. What a
+// shared index cannot do per tenant is said where it happens (BM25 statistics, FTS5's and the
+// term index's, are global to the file).
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { porterStem } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
-import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, withExpansion, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, indexedStems, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { mergePendingTermsOf, TermScorer } from '../../src-main/retrieval/term-index.js';
 import { readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
 import { simhashProjections } from '../../src-main/retrieval/simhash.js';
@@ -99,10 +105,15 @@ export class SharedIndex {
   readonly #df: Stmt;
   readonly #text: Stmt;
   readonly #passages: Stmt;
+  /** The tenant of each chunk id, for the term index's per-posting filter. */
+  readonly #tenantOf: Uint8Array;
 
   private constructor(db: Db, perTenant: number) {
     this.db = db;
     this.perTenant = perTenant;
+    const maxId = Number(db.prepare('SELECT max(id) FROM chunks').pluck().get() ?? 0);
+    this.#tenantOf = new Uint8Array(maxId + 1).fill(255);
+    for (const [id, tenant] of db.prepare('SELECT id, tenant_id FROM chunks').raw().iterate() as Iterable<[number, number]>) this.#tenantOf[id] = tenant;
     // FTS5 scores every matching row of every tenant (its BM25 statistics are the whole file's),
     // then the tenant filter reads each row's tenant_id back.
     this.#bm25 = db.prepare(
@@ -155,6 +166,12 @@ export class SharedIndex {
       CREATE TABLE chunk_codes (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, code BLOB NOT NULL) STRICT;
       CREATE INDEX chunk_codes_tenant ON chunk_codes (tenant_id, chunk_id);
       CREATE TABLE chunk_q8 (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, vector BLOB NOT NULL) STRICT;
+      -- The product's term index tables (tenant migration 6), without a tenant column: shared postings.
+      CREATE TABLE term_postings (id INTEGER PRIMARY KEY, stem TEXT NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL) STRICT;
+      CREATE INDEX term_postings_stem ON term_postings (stem);
+      CREATE TABLE term_index_pending (chunk_id INTEGER PRIMARY KEY) STRICT;
+      CREATE TABLE term_index_totals (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NULL, tokens INTEGER NOT NULL) STRICT;
+      INSERT INTO term_index_totals (id, chunks, tokens) VALUES (1, 0, 0);
     `);
     const insDoc = db.prepare(
       'INSERT INTO documents (id, tenant_id, source_path, title, format, content_sha256, bytes, tags, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -251,6 +268,11 @@ export class SharedIndex {
       log(`shared index: tenant ${t + 1}/${tenants} written (${((t + 1) * n).toLocaleString('en')} chunks, ${since(t0).toFixed(0)} s)`);
     }
     db.exec('CREATE INDEX chunks_tenant ON chunks (tenant_id)');
+    // The shared term index, built by the product's own merge over every tenant's chunks.
+    const tTerms = performance.now();
+    db.exec('INSERT INTO term_index_pending (chunk_id) SELECT id FROM chunks');
+    mergePendingTermsOf(db);
+    log(`shared index: term index over ${(tenants * n).toLocaleString('en')} chunks built (${since(tTerms).toFixed(0)} s)`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     return SharedIndex.open(file, key, n);
@@ -267,7 +289,24 @@ export class SharedIndex {
     return n <= 0 || (this.#atLeast.get(tenantId, n) as { c: number }).c >= n;
   }
 
-  /** hybridRank's fullTextTerms, with this tenant's statistics. */
+  /** hybridRank's fullTextSide: the shared term index filtered by tenant, or FTS5 filtered by tenant. */
+  fullTextSide(tenantId: number, query: string, opts: SearchOptions): FullTextSide {
+    const stems = indexedStems(query);
+    if (stems) {
+      const scorer = new TermScorer(this.db, { tenantOf: this.#tenantOf, tenant: tenantId });
+      scorer.add(stems);
+      return termSide(scorer, stems, opts);
+    }
+    const first = this.bm25(tenantId, this.fullTextTerms(tenantId, query, opts), opts.candidates);
+    return {
+      first,
+      totalChunks: this.perTenant,
+      expansionMaxShare: this.#atLeastN(tenantId, opts.pruneMinChunks) ? opts.expansionMaxShare : 1,
+      expanded: (words) => withExpansion(first, this.bm25(tenantId, words.map(quoteFtsTerm), opts.candidates), opts),
+    };
+  }
+
+  /** hybridRank's fullTextTerms (FTS5 path), with this tenant's statistics. */
   fullTextTerms(tenantId: number, query: string, opts: SearchOptions): string[] {
     const words = queryWords(query);
     const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
@@ -346,13 +385,12 @@ export class SharedIndex {
   async search(tenantId: number, embedder: Embedder, query: string, k = 10): Promise<{ chunkId: number; text: string }[]> {
     const opts: SearchOptions = { ...SEARCH_DEFAULTS, k };
     let queryVector = await embedQuery(embedder, query);
-    const terms = this.fullTextTerms(tenantId, query, opts);
-    let bm25 = this.bm25(tenantId, terms, opts.candidates);
+    const text = this.fullTextSide(tenantId, query, opts);
+    let bm25 = text.first;
     if (opts.feedbackPassages > 0 && bm25.length > 0 && this.#atLeastN(tenantId, opts.feedbackMinChunks)) {
       const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
-      const large = this.#atLeastN(tenantId, opts.pruneMinChunks);
-      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, large ? opts.expansionMaxShare : 1);
-      if (expansion.length > 0) bm25 = withExpansion(bm25, this.bm25(tenantId, expansion.map(quoteFtsTerm), opts.candidates), opts);
+      const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, text.expansionMaxShare);
+      if (expansion.length > 0) bm25 = text.expanded(expansion);
       if (queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
     }
     const vector = this.knn(tenantId, queryVector, opts.candidates);

@@ -11,7 +11,7 @@ import { simhashProjections } from './simhash.js';
 import { quantizeInt8 } from './quantize.js';
 import { codesReady, nearestCodes, prefetchCodes } from './code-cache.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
-import { rankTerms, type TermHit, type WeightedStem } from './term-index.js';
+import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from './term-index.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {
@@ -46,20 +46,20 @@ export interface SearchOptions extends FusionOptions {
   /** How far the query vector moves towards the feedback passages' centroid (Rocchio beta). */
   readonly rocchioBeta: number;
   /**
-   * In tenants of at least `pruneMinChunks` chunks, a query word found in more than this share of
-   * them is left out of the full-text query (at least two words always stay). Such a word makes
-   * FTS5 score most of the index: 117 ms for five common words at 100,000 chunks, against a few
-   * ms without them (the idea of Lucene's common-terms cutoff). It is not free in quality: forced
-   * on Cranfield, where the common words carry meaning, fused nDCG@10 drops from 0.410 to 0.360
-   * (eval:retrieval prints it). FTS5 scores every matching row, so the way out is a top-k BM25
-   * that stops early (block-max WAND), not a lower cutoff.
+   * FTS5 path only (queries with phrases of unspaced scripts, or only stop words; word queries
+   * rank over the term index, which scores only the query's postings and leaves nothing out): in
+   * tenants of at least `pruneMinChunks` chunks, a query word found in more than this share of
+   * them is left out of the FTS5 query (at least two words always stay). Such a word makes FTS5
+   * score most of the index, since its bm25() runs once per matching row: 117 ms for five common
+   * words at 100,000 chunks (the idea of Lucene's common-terms cutoff). Not free in quality:
+   * forced on for every query on Cranfield, fused nDCG@10 dropped from 0.410 to 0.360.
    */
   readonly commonTermRatio: number;
   readonly pruneMinChunks: number;
   /**
-   * In those same large tenants, an expansion word must be in at most this share of the chunks
-   * (the maxDocFreqPct of Lucene's MoreLikeThis): a word in 1% of 100,000 chunks still costs
-   * FTS5 a thousand scored rows, and at 10% the expansion list cost 12 ms instead of 4.
+   * FTS5 path only, in those same large tenants: an expansion word must be in at most this share
+   * of the chunks (the maxDocFreqPct of Lucene's MoreLikeThis), since each row it matches is a
+   * bm25() call.
    */
   readonly expansionMaxShare: number;
 }
@@ -112,7 +112,7 @@ export function fts5Bm25TopK(tenant: TenantHandle, query: string, k: number): Ra
  * word it holds: a character pair of an unspaced script (a phrase) or a stop word (a query made
  * only of stop words keeps them). Those queries go to FTS5.
  */
-function indexedStems(query: string, weight = 1): WeightedStem[] | null {
+export function indexedStems(query: string, weight = 1): WeightedStem[] | null {
   const words = queryWords(query);
   if (words.length === 0 || !words.every((w) => w.word)) return null;
   const cache = new Map<string, string>();
@@ -243,7 +243,7 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
 }
 
 /** The full-text side of one search: the user's terms first, then with expansion words. */
-interface FullTextSide {
+export interface FullTextSide {
   /** BM25 of the user's terms. */
   readonly first: RankedHit[];
   /** Chunks in the tenant's index. */
@@ -263,18 +263,9 @@ interface FullTextSide {
 function fullTextSide(tenant: TenantHandle, query: string, opts: SearchOptions): FullTextSide {
   const stems = indexedStems(query);
   if (stems) {
-    const first = rankTerms(tenant, stems, opts.candidates);
-    const cache = new Map<string, string>();
-    const userWeight = Math.max(1, opts.queryTermWeight);
-    return {
-      first: ranked(first.hits),
-      totalChunks: first.totalChunks,
-      expansionMaxShare: 1,
-      expanded: (words) => {
-        const extra = words.map((w) => ({ stem: porterStemCached(w, cache), weight: 1 }));
-        return ranked(rankTerms(tenant, [...stems.map((s) => ({ ...s, weight: userWeight })), ...extra], opts.candidates).hits);
-      },
-    };
+    const scorer = termScorer(tenant);
+    scorer.add(stems);
+    return termSide(scorer, stems, opts);
   }
   const { terms, totalChunks } = fullTextTerms(tenant, query, opts);
   const first = bm25TopKTerms(tenant, terms, opts.candidates);
@@ -283,6 +274,25 @@ function fullTextSide(tenant: TenantHandle, query: string, opts: SearchOptions):
     totalChunks,
     expansionMaxShare: totalChunks >= opts.pruneMinChunks ? opts.expansionMaxShare : 1,
     expanded: (words) => withExpansion(first, bm25TopKTerms(tenant, words.map(quoteFtsTerm), opts.candidates), opts),
+  };
+}
+
+/**
+ * The term-index side over a scorer that holds the user's stems: the expanded list adds only the
+ * expansion words to the same sums (and the user's stems again if they count more than once).
+ * Exported for the bench's shared-index baseline, which runs it over a shared scorer.
+ */
+export function termSide(scorer: TermScorer, stems: readonly WeightedStem[], opts: SearchOptions): FullTextSide {
+  const cache = new Map<string, string>();
+  const extraUserWeight = Math.max(1, opts.queryTermWeight) - 1;
+  return {
+    first: ranked(scorer.top(opts.candidates)),
+    totalChunks: scorer.totalChunks,
+    expansionMaxShare: 1,
+    expanded: (words) => {
+      scorer.add([...stems.map((s) => ({ ...s, weight: extraUserWeight })), ...words.map((w) => ({ stem: porterStemCached(w, cache), weight: 1 }))]);
+      return ranked(scorer.top(opts.candidates));
+    },
   };
 }
 

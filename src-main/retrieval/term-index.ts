@@ -317,18 +317,61 @@ const DENSE_SPAN = 1 << 22;
  * stems is scored (no early stop is needed at these list lengths); ties go to the lower chunk id.
  */
 export function rankTerms(tenant: TenantHandle, stems: readonly WeightedStem[], k: number): TermRanking {
-  const db = tenant.db;
-  const totals = db.prepare('SELECT chunks, tokens FROM term_index_totals WHERE id = 1').get() as { chunks: number; tokens: number };
-  let n = totals.chunks;
-  let tokens = totals.tokens;
-  const wanted = new Map<string, number>();
-  for (const s of stems) if (s.weight > 0) wanted.set(s.stem, (wanted.get(s.stem) ?? 0) + s.weight);
+  const scorer = termScorer(tenant);
+  scorer.add(stems);
+  return { hits: scorer.top(k), totalChunks: scorer.totalChunks };
+}
 
-  // Segments of the wanted stems, and the pending chunks' postings for them (normally none).
-  const segments = new Map<string, Uint8Array[]>();
-  const df = new Map<string, number>();
-  if (wanted.size > 0) {
-    const rows = db
+/** A scorer over the tenant's term index, for several passes that share their sums (see TermScorer). */
+export function termScorer(tenant: TenantHandle): TermScorer {
+  return new TermScorer(tenant.db, null);
+}
+
+/** Keeps only the postings of one tenant: the shared-index baseline of bench:retrieval. */
+export interface SharedFilter {
+  /** tenantOf[chunkId]: the tenant of each chunk of the shared file. */
+  readonly tenantOf: Uint8Array;
+  readonly tenant: number;
+}
+
+/**
+ * Sums BM25 contributions per chunk over one or more `add` calls, then gives the top k: a search
+ * that scores the user's terms, takes feedback from the top, and then adds expansion words scores
+ * only the new words the second time. The index's totals and pending chunks are read once, when
+ * it is made; use it for one search only.
+ */
+export class TermScorer {
+  readonly totalChunks: number;
+  readonly #db: Db;
+  readonly #avgLength: number;
+  readonly #norm = new Float64Array(256);
+  readonly #pending: { id: number; length: number; tf: Map<string, number> }[];
+  readonly #acc: Accumulator;
+  readonly #filter: SharedFilter | null;
+
+  /** With a filter, for the bench's shared-index baseline only; the product calls termScorer. */
+  constructor(db: Db, filter: SharedFilter | null) {
+    this.#db = db;
+    this.#filter = filter;
+    const totals = db.prepare('SELECT chunks, tokens FROM term_index_totals WHERE id = 1').get() as { chunks: number; tokens: number };
+    const cache = new Map<string, string>();
+    const pending = db.prepare('SELECT c.id, c.text FROM term_index_pending p CROSS JOIN chunks c ON c.id = p.chunk_id ORDER BY p.chunk_id').all() as { id: number; text: string }[];
+    this.#pending = pending.map(({ id, text }) => ({ id, ...chunkTerms(text, cache) }));
+    this.totalChunks = totals.chunks + pending.length;
+    const tokens = totals.tokens + this.#pending.reduce((n, c) => n + c.length, 0);
+    this.#avgLength = this.totalChunks > 0 ? tokens / this.totalChunks : 1;
+    for (let q = 0; q < 256; q++) this.#norm[q] = BM25_K1 * (1 - BM25_B + (BM25_B * lengthOf(q)) / this.#avgLength);
+    this.#acc = new Accumulator(db);
+  }
+
+  /** Adds the contributions of these stems (a stem given twice, or in two calls, counts twice). */
+  add(stems: readonly WeightedStem[]): void {
+    const wanted = new Map<string, number>();
+    for (const s of stems) if (s.weight > 0) wanted.set(s.stem, (wanted.get(s.stem) ?? 0) + s.weight);
+    if (wanted.size === 0 || this.totalChunks === 0) return;
+    const segments = new Map<string, Uint8Array[]>();
+    const df = new Map<string, number>();
+    const rows = this.#db
       .prepare('SELECT stem, count, data FROM term_postings WHERE stem IN (SELECT value FROM json_each(?))')
       .raw()
       .all(JSON.stringify([...wanted.keys()])) as [string, number, Buffer][];
@@ -336,47 +379,27 @@ export function rankTerms(tenant: TenantHandle, stems: readonly WeightedStem[], 
       segments.set(stem, [...(segments.get(stem) ?? []), data]);
       df.set(stem, (df.get(stem) ?? 0) + count);
     }
-  }
-  const pending = pendingPostings(db, wanted);
-  n += pending.chunks;
-  tokens += pending.tokens;
-  for (const [stem, p] of pending.byStem) df.set(stem, (df.get(stem) ?? 0) + p.ids.length);
-  if (n === 0 || wanted.size === 0) return { hits: [], totalChunks: n };
-
-  const avgLength = tokens / n;
-  const norm = new Float64Array(256);
-  for (let q = 0; q < 256; q++) norm[q] = BM25_K1 * (1 - BM25_B + (BM25_B * lengthOf(q)) / avgLength);
-  const acc = new Accumulator(db);
-  for (const [stem, weight] of wanted) {
-    const d = df.get(stem) ?? 0;
-    if (d === 0) continue;
-    const idf = Math.max(1e-6, Math.log((n - d + 0.5) / (d + 0.5)));
-    const scale = weight * idf * (BM25_K1 + 1);
-    for (const data of segments.get(stem) ?? []) acc.addSegment(data, scale, norm);
-    const p = pending.byStem.get(stem);
-    if (p) for (let i = 0; i < p.ids.length; i++) acc.add(p.ids[i]!, (scale * p.tfs[i]!) / (p.tfs[i]! + norm[p.lengths[i]!]!));
-  }
-  return { hits: acc.top(k), totalChunks: n };
-}
-
-function pendingPostings(db: Db, wanted: ReadonlyMap<string, number>): { chunks: number; tokens: number; byStem: Map<string, Postings> } {
-  const out = { chunks: 0, tokens: 0, byStem: new Map<string, Postings>() };
-  const rows = db.prepare('SELECT c.id, c.text FROM term_index_pending p CROSS JOIN chunks c ON c.id = p.chunk_id ORDER BY p.chunk_id').all() as { id: number; text: string }[];
-  const cache = new Map<string, string>();
-  for (const { id, text } of rows) {
-    const { length, tf } = chunkTerms(text, cache);
-    out.chunks += 1;
-    out.tokens += length;
-    for (const [stem, count] of tf) {
-      if (!wanted.has(stem)) continue;
-      let p = out.byStem.get(stem);
-      if (!p) out.byStem.set(stem, (p = emptyPostings()));
-      p.ids.push(id);
-      p.tfs.push(count);
-      p.lengths.push(quantizeLength(length));
+    for (const c of this.#pending) for (const stem of c.tf.keys()) if (wanted.has(stem)) df.set(stem, (df.get(stem) ?? 0) + 1);
+    const n = this.totalChunks;
+    const norm = this.#norm;
+    for (const [stem, weight] of wanted) {
+      const d = df.get(stem) ?? 0;
+      if (d === 0) continue;
+      const scale = weight * Math.max(1e-6, Math.log((n - d + 0.5) / (d + 0.5))) * (BM25_K1 + 1);
+      for (const data of segments.get(stem) ?? []) this.#acc.addSegment(data, scale, norm, this.#filter);
+      for (const c of this.#pending) {
+        const tf = c.tf.get(stem);
+        if (tf !== undefined && (!this.#filter || this.#filter.tenantOf[c.id] === this.#filter.tenant)) {
+          this.#acc.add(c.id, (scale * tf) / (tf + norm[quantizeLength(c.length)]!));
+        }
+      }
     }
   }
-  return out;
+
+  /** The k best chunks so far, by score then lower id. */
+  top(k: number): TermHit[] {
+    return this.#acc.top(k);
+  }
 }
 
 /** Scores per chunk id: a dense array over the tenant's id range, or a Map when that range is huge. */
@@ -385,6 +408,7 @@ class Accumulator {
   readonly #dense: Float64Array | null;
   readonly #sparse = new Map<number, number>();
   readonly #touched: number[] = [];
+  readonly #table = new Float64Array(16 * 256);
 
   constructor(db: Db) {
     const range = db.prepare('SELECT (SELECT min(id) FROM chunks) AS lo, (SELECT max(id) FROM chunks) AS hi').get() as { lo: number | null; hi: number | null };
@@ -408,12 +432,19 @@ class Accumulator {
   }
 
   /** The hot loop: one segment's postings, decoded and scored in place. */
-  addSegment(data: Uint8Array, scale: number, norm: Float64Array): void {
+  addSegment(data: Uint8Array, scale: number, norm: Float64Array, filter: SharedFilter | null): void {
     const dense = this.#dense;
     if (!dense) {
-      forEachPosting(data, (id, tf, q) => this.add(id, (scale * tf) / (tf + norm[q]!)));
+      forEachPosting(data, (id, tf, q) => {
+        if (!filter || filter.tenantOf[id] === filter.tenant) this.add(id, (scale * tf) / (tf + norm[q]!));
+      });
       return;
     }
+    const tenantOf = filter ? filter.tenantOf : null;
+    const tenant = filter ? filter.tenant : 0;
+    // Contributions for tf < 16, per length byte: a lookup instead of a division per posting.
+    const table = this.#table;
+    for (let tf = 1; tf < 16; tf++) for (let q = 0; q < 256; q++) table[(tf << 8) | q] = (scale * tf) / (tf + norm[q]!);
     const base = this.#base;
     const touched = this.#touched;
     const end = data.length;
@@ -434,10 +465,11 @@ class Accumulator {
         tf += (b & 127) * mul;
       }
       const q = data[p++]!;
+      if (tenantOf !== null && tenantOf[id] !== tenant) continue;
       const i = id - base;
       if (!(i >= 0 && i < dense.length)) continue; // cannot happen: deletes leave the postings in the same transaction
       if (dense[i] === 0) touched.push(id);
-      dense[i]! += (scale * tf) / (tf + norm[q]!);
+      dense[i]! += tf < 16 ? table[(tf << 8) | q]! : (scale * tf) / (tf + norm[q]!);
     }
   }
 
