@@ -86,27 +86,80 @@ function emptyPostings(): Postings {
   return { ids: [], tfs: [], lengths: [] };
 }
 
-function pushVarint(out: number[], v: number): void {
+/** Writes v as a varint at out[p]; returns the position after it. */
+function putVarint(out: Uint8Array, p: number, v: number): number {
   while (v > 127) {
-    out.push((v % 128) | 128);
+    out[p++] = (v % 128) | 128;
     v = Math.floor(v / 128);
   }
-  out.push(v);
+  out[p++] = v;
+  return p;
 }
 
+/** Most bytes of one posting: an id delta below 2^53 (8 varint bytes), tf up to 0xffff (3), the length byte. */
+const MAX_POSTING_BYTES = 12;
+
 /** Encodes postings sorted by chunk id (ids strictly increasing). */
-export function encodeSegment(p: Postings): Buffer {
-  const out: number[] = [];
+export function encodeSegment(postings: Postings): Buffer {
+  const out = Buffer.allocUnsafe(postings.ids.length * MAX_POSTING_BYTES);
+  let p = 0;
   let last = 0;
-  for (let i = 0; i < p.ids.length; i++) {
-    const id = p.ids[i]!;
+  for (let i = 0; i < postings.ids.length; i++) {
+    const id = postings.ids[i]!;
     if (!(id > last) || !Number.isSafeInteger(id)) throw new RangeError(`postings must be sorted by chunk id (${id} after ${last})`);
-    pushVarint(out, id - last);
-    pushVarint(out, Math.min(p.tfs[i]!, 0xffff));
-    out.push(p.lengths[i]! & 255);
+    p = putVarint(out, p, id - last);
+    p = putVarint(out, p, Math.min(postings.tfs[i]!, 0xffff));
+    out[p++] = postings.lengths[i]! & 255;
     last = id;
   }
-  return Buffer.from(out);
+  return Buffer.from(out.subarray(0, p));
+}
+
+/**
+ * A segment without the postings of `drop`, spliced at the byte level: the bytes between dropped
+ * postings are copied as they are, and only the delta of the posting after a dropped one is
+ * written again. Null when the segment holds none of them.
+ */
+export function withoutIds(data: Uint8Array, drop: ReadonlySet<number>): { data: Buffer; count: number; removed: number } | null {
+  const parts: Uint8Array[] = [];
+  const delta = new Uint8Array(8);
+  let copyFrom = 0;
+  let p = 0;
+  let id = 0;
+  let lastKept = 0;
+  let count = 0;
+  let removed = 0;
+  let rebase = false;
+  while (p < data.length) {
+    const start = p;
+    let b = data[p++]!;
+    let v = b & 127;
+    for (let mul = 128; b > 127; mul *= 128) {
+      b = data[p++]!;
+      v += (b & 127) * mul;
+    }
+    id += v;
+    const afterDelta = p;
+    while (data[p++]! > 127);
+    p += 1;
+    if (drop.has(id)) {
+      parts.push(data.subarray(copyFrom, start));
+      copyFrom = p;
+      removed += 1;
+      rebase = true;
+      continue;
+    }
+    if (rebase) {
+      parts.push(data.subarray(copyFrom, start), delta.slice(0, putVarint(delta, 0, id - lastKept)));
+      copyFrom = afterDelta;
+      rebase = false;
+    }
+    lastKept = id;
+    count += 1;
+  }
+  if (removed === 0) return null;
+  parts.push(data.subarray(copyFrom));
+  return { data: Buffer.concat(parts), count, removed };
 }
 
 /** Calls `visit(id, tf, quantizedLength)` for each posting of a segment, in id order. */
@@ -142,8 +195,8 @@ export function decodeSegment(data: Uint8Array): Postings {
   return p;
 }
 
-/** Merges postings sorted by id; ids in `drop` are left out. */
-function mergePostings(lists: readonly Postings[], drop?: ReadonlySet<number>): Postings {
+/** Merges postings sorted by id (a chunk is in one of them at most). */
+function mergePostings(lists: readonly Postings[]): Postings {
   const out = emptyPostings();
   const at = lists.map(() => 0);
   for (;;) {
@@ -156,7 +209,6 @@ function mergePostings(lists: readonly Postings[], drop?: ReadonlySet<number>): 
     const list = lists[best]!;
     const i = at[best]!++;
     const id = list.ids[i]!;
-    if (drop?.has(id)) continue;
     if (out.ids.length > 0 && out.ids.at(-1) === id) throw new RangeError(`chunk ${id} is in two segments of one stem`);
     out.ids.push(id);
     out.tfs.push(list.tfs[i]!);
@@ -280,11 +332,15 @@ export function removeChunkTerms(tenant: TenantHandle, chunks: readonly { id: nu
       ids.add(id);
     }
   }
+  const update = db.prepare('UPDATE term_postings SET count = ?, data = ? WHERE id = ?');
+  const del = db.prepare('DELETE FROM term_postings WHERE id = ?');
   for (const [stem, ids] of byStem) {
-    const holding = segmentsOf(db, stem)
-      .map((row) => ({ row, postings: decodeSegment(row.data) }))
-      .filter((s) => s.postings.ids.some((id) => ids.has(id)));
-    replaceSegments(db, stem, holding.map((s) => s.row), mergePostings(holding.map((s) => s.postings), ids));
+    for (const segment of segmentsOf(db, stem)) {
+      const kept = withoutIds(segment.data, ids);
+      if (!kept) continue;
+      if (kept.count === 0) del.run(segment.id);
+      else update.run(kept.count, kept.data, segment.id);
+    }
   }
   if (count > 0) adjustTotals(db, -count, -tokens);
 }
@@ -388,7 +444,8 @@ export class TermScorer {
       const scale = weight * Math.max(1e-6, Math.log((n - d + 0.5) / (d + 0.5))) * (BM25_K1 + 1);
       for (const data of segments.get(stem) ?? []) this.#acc.addSegment(data, scale, norm, this.#filter);
       for (const c of this.#pending) {
-        const tf = c.tf.get(stem);
+        const count = c.tf.get(stem);
+        const tf = count === undefined ? undefined : Math.min(count, 0xffff); // as a segment stores it
         if (tf !== undefined && (!this.#filter || this.#filter.tenantOf[c.id] === this.#filter.tenant)) {
           this.#acc.add(c.id, (scale * tf) / (tf + norm[quantizeLength(c.length)]!));
         }
