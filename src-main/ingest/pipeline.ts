@@ -6,7 +6,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { appendAuditInTransaction, publishAuditHead } from '../audit/audit.js';
 import { optimizeFts } from '../retrieval/fts.js';
 import { packCodes } from '../retrieval/code-pack.js';
-import { mergePendingTerms } from '../retrieval/term-index.js';
+import { MERGE_EVERY_CHUNKS, mergePendingTerms } from '../retrieval/term-index.js';
 import { vectorIndexFor } from '../retrieval/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { mapSqliteError } from '../vault/sqlite.js';
@@ -59,6 +59,8 @@ export interface IngestOptions {
   onEvent?: (e: IngestEvent) => void;
   /** The path a document is recorded under, when the file read is a temporary copy (console uploads). */
   sourcePathOf?: (file: string) => string;
+  /** New chunks after which the run merges the term index (MERGE_EVERY_CHUNKS; tests lower it). */
+  mergeEveryChunks?: number;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: 'UNREADABLE', reason: e.reason });
 
   let index_ = 0;
+  let mergedAt = 0;
   for (const file of files) {
     if (opts.signal?.aborted) {
       summary.cancelled = true;
@@ -98,6 +101,11 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     }
     summary.bytes += file.bytes;
     record(result, i);
+    // Keep what a search must read from text (pending chunks) small during a long run.
+    if (summary.chunks - mergedAt >= (opts.mergeEveryChunks ?? MERGE_EVERY_CHUNKS)) {
+      mergePendingTerms(tenant);
+      mergedAt = summary.chunks;
+    }
   }
   // Replaced versions left their words in old full-text segments: merge them away.
   if (summary.replaced > 0) optimizeFts(tenant);

@@ -15,9 +15,10 @@
 //   sorted by chunk id: varint(id delta), varint(tf), one byte of quantised chunk length.
 // - term_index_pending(chunk_id): chunks stored but not yet in the postings. A trigger on chunks
 //   adds them, in the transaction that stores the chunk, so no path that inserts chunks can
-//   forget; `mergePendingTerms` (at the end of an ingest run) moves them into the postings. A
-//   search tokenises any still pending (a killed run leaves some) itself, so results never
-//   depend on whether the merge has run.
+//   forget; `mergePendingTerms` moves them into the postings (an ingest run merges every
+//   MERGE_EVERY_CHUNKS chunks and at its end). A search tokenises any still pending (a search
+//   during a run in another process, or after a killed run, finds up to that many) itself, so
+//   results never depend on whether the merge has run.
 // - term_index_totals: chunks and tokens in the postings, for the average length.
 //
 // The tokens are the ones of the query side (fts.ts queryWords, term-stats.ts): folded words of
@@ -34,6 +35,11 @@ import { isStorageError } from './code-pack.js';
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
 
+/**
+ * An ingest run merges after this many new chunks: a search meanwhile tokenises at most about
+ * this many pending chunks (some 100 ms), and the run pays a merge of small segments each time.
+ */
+export const MERGE_EVERY_CHUNKS = 4096;
 /** Pending chunks merged per pass: bounds the memory of one merge (postings of this many chunks). */
 export const MERGE_BATCH = 20_000;
 /** Postings a stem's small segments may reach before they are merged into its large one (as a share of it). */
@@ -397,37 +403,57 @@ export interface SharedFilter {
  * it is made; use it for one search only.
  */
 export class TermScorer {
-  readonly totalChunks: number;
+  /** Chunks in the index (merged and pending) at the last `add`. */
+  totalChunks = 0;
   readonly #db: Db;
-  readonly #avgLength: number;
-  readonly #norm = new Float64Array(256);
-  readonly #pending: { id: number; length: number; tf: Map<string, number> }[];
-  readonly #acc: Accumulator;
   readonly #filter: SharedFilter | null;
+  #acc: Accumulator | null = null;
+  /** Pending chunks already tokenised by an earlier pass (chunks are immutable). */
+  readonly #tokenised = new Map<number, ChunkTerms>();
+  readonly #stems = new Map<string, string>();
 
   /** With a filter, for the bench's shared-index baseline only; the product calls termScorer. */
   constructor(db: Db, filter: SharedFilter | null) {
     this.#db = db;
     this.#filter = filter;
-    const totals = db.prepare('SELECT chunks, tokens FROM term_index_totals WHERE id = 1').get() as { chunks: number; tokens: number };
-    const cache = new Map<string, string>();
-    const pending = db.prepare('SELECT c.id, c.text FROM term_index_pending p CROSS JOIN chunks c ON c.id = p.chunk_id ORDER BY p.chunk_id').all() as { id: number; text: string }[];
-    this.#pending = pending.map(({ id, text }) => ({ id, ...chunkTerms(text, cache) }));
-    this.totalChunks = totals.chunks + pending.length;
-    const tokens = totals.tokens + this.#pending.reduce((n, c) => n + c.length, 0);
-    this.#avgLength = this.totalChunks > 0 ? tokens / this.totalChunks : 1;
-    for (let q = 0; q < 256; q++) this.#norm[q] = BM25_K1 * (1 - BM25_B + (BM25_B * lengthOf(q)) / this.#avgLength);
-    this.#acc = new Accumulator(db);
   }
 
-  /** Adds the contributions of these stems (a stem given twice, or in two calls, counts twice). */
+  /**
+   * Adds the contributions of these stems (a stem given twice, or in two calls, counts twice).
+   * Each call reads one snapshot (a read transaction): totals, pending chunks and postings agree
+   * even while another process commits a merge.
+   */
   add(stems: readonly WeightedStem[]): void {
     const wanted = new Map<string, number>();
     for (const s of stems) if (s.weight > 0) wanted.set(s.stem, (wanted.get(s.stem) ?? 0) + s.weight);
-    if (wanted.size === 0 || this.totalChunks === 0) return;
+    this.#db.transaction(() => this.#add(wanted))();
+  }
+
+  #add(wanted: ReadonlyMap<string, number>): void {
+    const db = this.#db;
+    const totals = db.prepare('SELECT chunks, tokens FROM term_index_totals WHERE id = 1').get() as { chunks: number; tokens: number };
+    const pendingRows = db.prepare('SELECT chunk_id FROM term_index_pending ORDER BY chunk_id').pluck().all() as number[];
+    const text = db.prepare('SELECT text FROM chunks WHERE id = ?').pluck();
+    const pending: { id: number; length: number; tf: Map<string, number> }[] = [];
+    for (const id of pendingRows) {
+      let terms = this.#tokenised.get(id);
+      if (!terms) {
+        const t = text.get(id) as string | undefined;
+        if (t === undefined) continue;
+        this.#tokenised.set(id, (terms = chunkTerms(t, this.#stems)));
+      }
+      pending.push({ id, ...terms });
+    }
+    const n = (this.totalChunks = totals.chunks + pending.length);
+    this.#acc ??= new Accumulator(db);
+    if (wanted.size === 0 || n === 0) return;
+    const avgLength = (totals.tokens + pending.reduce((sum, c) => sum + c.length, 0)) / n;
+    const norm = new Float64Array(256);
+    for (let q = 0; q < 256; q++) norm[q] = BM25_K1 * (1 - BM25_B + (BM25_B * lengthOf(q)) / avgLength);
+
     const segments = new Map<string, Uint8Array[]>();
     const df = new Map<string, number>();
-    const rows = this.#db
+    const rows = db
       .prepare('SELECT stem, count, data FROM term_postings WHERE stem IN (SELECT value FROM json_each(?))')
       .raw()
       .all(JSON.stringify([...wanted.keys()])) as [string, number, Buffer][];
@@ -435,27 +461,26 @@ export class TermScorer {
       segments.set(stem, [...(segments.get(stem) ?? []), data]);
       df.set(stem, (df.get(stem) ?? 0) + count);
     }
-    for (const c of this.#pending) for (const stem of c.tf.keys()) if (wanted.has(stem)) df.set(stem, (df.get(stem) ?? 0) + 1);
-    const n = this.totalChunks;
-    const norm = this.#norm;
+    for (const c of pending) for (const stem of c.tf.keys()) if (wanted.has(stem)) df.set(stem, (df.get(stem) ?? 0) + 1);
+    const acc = this.#acc;
+    const filter = this.#filter;
     for (const [stem, weight] of wanted) {
       const d = df.get(stem) ?? 0;
       if (d === 0) continue;
       const scale = weight * Math.max(1e-6, Math.log((n - d + 0.5) / (d + 0.5))) * (BM25_K1 + 1);
-      for (const data of segments.get(stem) ?? []) this.#acc.addSegment(data, scale, norm, this.#filter);
-      for (const c of this.#pending) {
+      for (const data of segments.get(stem) ?? []) acc.addSegment(data, scale, norm, filter);
+      for (const c of pending) {
         const count = c.tf.get(stem);
-        const tf = count === undefined ? undefined : Math.min(count, 0xffff); // as a segment stores it
-        if (tf !== undefined && (!this.#filter || this.#filter.tenantOf[c.id] === this.#filter.tenant)) {
-          this.#acc.add(c.id, (scale * tf) / (tf + norm[quantizeLength(c.length)]!));
-        }
+        if (count === undefined || (filter && filter.tenantOf[c.id] !== filter.tenant)) continue;
+        const tf = Math.min(count, 0xffff); // as a segment stores it
+        acc.add(c.id, (scale * tf) / (tf + norm[quantizeLength(c.length)]!));
       }
     }
   }
 
   /** The k best chunks so far, by score then lower id. */
   top(k: number): TermHit[] {
-    return this.#acc.top(k);
+    return this.#acc ? this.#acc.top(k) : [];
   }
 }
 

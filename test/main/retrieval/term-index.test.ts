@@ -351,8 +351,8 @@ describe('rankTerms: exact BM25', () => {
     for (const state of ['pending', 'merged']) {
       if (state === 'merged') mergePendingTerms(tenant);
       const scorer = termScorer(tenant);
-      expect(scorer.totalChunks).toBe(40);
       scorer.add(q('cafe'));
+      expect(scorer.totalChunks).toBe(40); // read with the postings, in the pass's snapshot
       expect(scorer.top(1000)).toEqual(rankTerms(tenant, q('cafe'), 1000).hits);
       scorer.add(q('cafe', 'turbine'));
       const summed = q(['cafe', 2], 'turbine');
@@ -883,5 +883,28 @@ describe('segment encoding', () => {
     }
     expect(monotone).toBe(true);
     expect(worst).toBeLessThanOrEqual(0.0201);
+  });
+});
+
+describe('a long ingest run merges as it goes', () => {
+  it('merges every mergeEveryChunks new chunks, so a search during the run reads few from text', async () => {
+    const tenant = await openFreshTenant();
+    const dir = tempDir('bulkhead-merge-every-');
+    for (let f = 0; f < 12; f++) fs.writeFileSync(path.join(dir, `f${String(f).padStart(2, '0')}.txt`), `turbine blade ${f} `.repeat(40 + f));
+    const pendingAfterFile: number[] = [];
+    const summary = await ingestPaths(tenant, [dir], {
+      embedder,
+      mergeEveryChunks: 3,
+      onEvent: (e) => {
+        if (e.type === 'file-done') pendingAfterFile.push(countRows(tenant, 'SELECT chunk_id FROM term_index_pending'));
+      },
+    });
+    expect(summary.added).toBe(12);
+    // The event for a file fires before the merge that may follow it: pending grows by each
+    // file's chunks and drops back once at least 3 are waiting.
+    expect(Math.max(...pendingAfterFile)).toBeLessThan(3 + summary.chunks / 12 + 2);
+    expect(pendingAfterFile.filter((n, i) => i > 0 && n < pendingAfterFile[i - 1]!).length).toBeGreaterThan(0);
+    expect(countRows(tenant, 'SELECT chunk_id FROM term_index_pending')).toBe(0);
+    expect(bm25TopK(tenant, 'turbine', 20)).toHaveLength(Math.min(20, summary.chunks));
   });
 });
