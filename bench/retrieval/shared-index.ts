@@ -22,8 +22,9 @@ import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { porterStem } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
-import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, indexedStems, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, indexedStems, int8Rerank, int8RerankSql, nearestByDistance, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
 import { mergePendingTermsOf, TermScorer } from '../../src-main/retrieval/term-index.js';
+import { int8Distances, squaresOf, type Int8Copies } from '../../src-main/retrieval/int8-cache.js';
 import { readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
 import { simhashProjections } from '../../src-main/retrieval/simhash.js';
@@ -99,6 +100,7 @@ export class SharedIndex {
   readonly perTenant: number;
   readonly #bm25: Stmt;
   readonly #codeSets = new Map<number, CodeSet>();
+  readonly #int8 = new Map<number, Int8Copies>();
   readonly #rerank: Stmt;
   readonly #float: Stmt;
   readonly #atLeast: Stmt;
@@ -334,7 +336,19 @@ export class SharedIndex {
     }
     const count = coarseCandidates(k);
     const candidates = set.nearest(simhashProjections(vector), count, hammingShortlist(count));
-    return int8Rerank(this.#rerank, quantizeInt8(vector), candidates, k, [tenantId]);
+    // As the product once its copies are loaded (int8-cache.ts): this tenant's int8 vectors in
+    // memory, read once with the tenant filter; the SQLite re-rank (tenant-filtered) before that.
+    const copies = this.#int8.get(tenantId);
+    return copies ? nearestByDistance(int8Distances(copies, quantizeInt8(vector), candidates), k) : int8Rerank(this.#rerank, quantizeInt8(vector), candidates, k, [tenantId]);
+  }
+
+  /** Reads one tenant's int8 copies into memory (the product loads its own on the background reader). */
+  loadInt8(tenantId: number, dimension: number): void {
+    const rows = this.db.prepare('SELECT chunk_id, vector FROM chunk_q8 WHERE tenant_id = ? ORDER BY chunk_id').raw().all(tenantId) as [number, Buffer][];
+    const ids = Int32Array.from(rows.map(([id]) => id));
+    const vectors = new Int8Array(rows.length * dimension);
+    rows.forEach(([, v], i) => vectors.set(new Int8Array(v.buffer, v.byteOffset, v.length), i * dimension));
+    this.#int8.set(tenantId, { ids, vectors, squares: squaresOf(vectors, dimension), dimension });
   }
 
   /** The product's expansionWords, with this tenant's document frequencies. */

@@ -202,6 +202,11 @@ export function codeSetOf(tenant: TenantHandle, index: VectorIndex): CodeSet {
   return set;
 }
 
+/** Whether the open tenant's codes of this generation are in memory and current (a warm search). */
+export function codesInMemory(tenant: TenantHandle, index: VectorIndex): boolean {
+  return isFresh(byTenant.get(tenant), index, Number(tenant.db.pragma('data_version', { simple: true })), vectorWriteCount(tenant));
+}
+
 function isFresh(cached: Codes | undefined, index: VectorIndex, dataVersion: number, writeCount: number): cached is Codes {
   return cached?.generation === index.generation && cached.dataVersion === dataVersion && cached.writeCount === writeCount;
 }

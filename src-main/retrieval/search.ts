@@ -9,7 +9,8 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { Statement } from '../vault/sqlite.js';
 import { simhashProjections } from './simhash.js';
 import { quantizeInt8 } from './quantize.js';
-import { codesReady, nearestCodes, prefetchCodes } from './code-cache.js';
+import { codeSetOf, codesInMemory, codesReady, prefetchCodes } from './code-cache.js';
+import { int8CopiesOf, int8Distances } from './int8-cache.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
 import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from './term-index.js';
 
@@ -173,7 +174,11 @@ export function int8Rerank(statement: Statement, query: Buffer, candidates: read
       if (distance !== null) scored.push({ chunkId, distance });
     }
   }
-  // Ties break by id so runs are reproducible.
+  return nearestByDistance(scored, k);
+}
+
+/** The k smallest cosine distances as ranked hits (score = cosine), ties by chunk id so runs are reproducible. */
+export function nearestByDistance(scored: { chunkId: number; distance: number }[], k: number): RankedHit[] {
   scored.sort((a, b) => a.distance - b.distance || a.chunkId - b.chunkId);
   return scored.slice(0, k).map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
 }
@@ -191,14 +196,20 @@ function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
 /**
  * Vector top-k by cosine similarity, in two stages: the coarse stage over the SimHash codes (held
  * in memory for the open tenant, see code-cache.ts) picks `coarseCandidates(k)` candidates, then
- * SQLite computes the cosine of their int8 copies with sqlite-vec. A zero vector (no features) gives [].
+ * the cosine of their int8 copies ranks them: in memory when the tenant's copies are loaded
+ * (int8-cache.ts), else in SQLite with sqlite-vec, with the same distances. `loadInt8` lets this
+ * search start loading the copies in the background (hybridRank allows it on warm searches
+ * only). A zero vector (no features) gives [].
  */
-export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): RankedHit[] {
+export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number, opts: { loadInt8?: boolean } = {}): RankedHit[] {
   assertCount('k', k, VEC_MAX_K);
   if (!vector.some((x) => x !== 0)) return [];
   const count = coarseCandidates(k);
-  const candidates = nearestCodes(tenant, index, simhashProjections(vector), count, hammingShortlist(count));
-  return int8Rerank(rerankStatement(tenant, index), quantizeInt8(vector), candidates, k);
+  const codes = codeSetOf(tenant, index);
+  const candidates = codes.nearest(simhashProjections(vector), count, hammingShortlist(count));
+  const query = quantizeInt8(vector);
+  const copies = int8CopiesOf(tenant, index, codes.ids.length, opts.loadInt8 ?? true);
+  return copies ? nearestByDistance(int8Distances(copies, query, candidates), k) : int8Rerank(rerankStatement(tenant, index), query, candidates, k);
 }
 
 export interface FusedHit {
@@ -364,7 +375,9 @@ export async function hybridRank(
   if (embedder && index && (index.embedderId !== embedder.id || index.dimension !== embedder.dimension)) {
     throw new BulkheadError('EMBEDDER_MISMATCH', `this tenant's vectors come from ${index.embedderId}, not ${embedder.id}: re-embed it first`);
   }
-  // Right after opening, most of the codes are read on the background reader while the full-text side runs here.
+  // Right after opening, most of the codes are read on the background reader while the full-text
+  // side runs here. Once they are in memory (a warm search), the int8 copies may load there too.
+  const warm = embedder !== null && index !== null && codesInMemory(tenant, index);
   if (embedder && index) prefetchCodes(tenant, index);
   let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
   const text = fullTextSide(tenant, query, opts);
@@ -376,6 +389,6 @@ export async function hybridRank(
     if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, chunkVectors(tenant, index, feedbackIds), opts.rocchioBeta);
   }
   if (index && queryVector) await codesReady(tenant, index);
-  const vector = index && queryVector ? vectorTopK(tenant, index, queryVector, opts.candidates) : [];
+  const vector = index && queryVector ? vectorTopK(tenant, index, queryVector, opts.candidates, { loadInt8: warm }) : [];
   return { bm25, vector, fused: fuseRrf(bm25, vector, opts) };
 }

@@ -1,0 +1,196 @@
+// The open tenant's int8 vector copies in memory, for the vector stage's re-rank.
+//
+// Why: the re-rank reads 800 int8 rows by id per search. In SQLite that costs about 2.4 ms warm
+// (row lookups, not arithmetic), and far more when those pages have left the page cache: the
+// 800 rows of one search lie on about 800 different pages of a 38 MB table (100,000 chunks), so a
+// stream of different searches keeps decrypting pages. Held in memory, the same cosines take a
+// fraction of a millisecond.
+//
+// The copies are read on the background reader (vault/background-reader.ts), in parts of
+// LOAD_PART rows, never on the search path: until they are in memory (and whenever they are not
+// current) the re-rank runs in SQLite and gives the same distances, computed here exactly as
+// sqlite-vec computes them. The load starts on a search that found the codes already in memory
+// (a warm search), not on the first search after opening, which needs the background reader for
+// the codes; and it stops between parts once the tenant is closed, so a switch to another
+// tenant waits for one part at most. Like the codes (code-cache.ts), the copies are kept per
+// open handle with the data_version and vector write count they were read at, and dropped from
+// use when either moves. Small tenants keep none.
+import type { TenantHandle } from '../vault/handle.js';
+import { readInBackground } from '../vault/background-reader.js';
+import { int8Table, vectorWriteCount, type VectorIndex } from './vectors.js';
+
+/**
+ * Rows per background read: 1.5 MB of int8 vectors at 384 dimensions, a few ms on the reader.
+ * Small, so that the first search after switching tenants, whose codes the reader then reads,
+ * waits for little if the previous tenant's load is still running.
+ */
+export const LOAD_PART = 4096;
+/** Below this many vectors the SQLite re-rank costs little, and nothing is kept. */
+export const IN_MEMORY_MIN = 5000;
+
+export interface Int8Copies {
+  /** Chunk ids, ascending. */
+  readonly ids: Int32Array;
+  /** ids.length × dimension int8 values, in the order of ids. */
+  readonly vectors: Int8Array;
+  /** Σ v² of each vector (an exact integer), in the order of ids. */
+  readonly squares: Int32Array;
+  readonly dimension: number;
+}
+
+interface Kept {
+  readonly copies: Int8Copies;
+  readonly generation: number;
+  readonly dataVersion: number;
+  readonly writeCount: number;
+}
+
+interface Load {
+  readonly generation: number;
+  readonly dataVersion: number;
+  readonly writeCount: number;
+}
+
+const kept = new WeakMap<TenantHandle, Kept>();
+/** The load started (or finished, or failed) for these versions: not started again for them. */
+const loads = new WeakMap<TenantHandle, Load>();
+
+function versions(tenant: TenantHandle, index: VectorIndex): Load {
+  return { generation: index.generation, dataVersion: Number(tenant.db.pragma('data_version', { simple: true })), writeCount: vectorWriteCount(tenant) };
+}
+
+function same(a: Load | undefined, b: Load): boolean {
+  return a?.generation === b.generation && a.dataVersion === b.dataVersion && a.writeCount === b.writeCount;
+}
+
+/**
+ * The tenant's current int8 copies if they are in memory, else null. With `startLoad`, a missing
+ * or stale set of a tenant of at least IN_MEMORY_MIN vectors (`count`) starts loading in the
+ * background for the versions of now (a commit that lands during the load makes it stale).
+ */
+export function int8CopiesOf(
+  tenant: TenantHandle,
+  index: VectorIndex,
+  count: number,
+  startLoad: boolean,
+  tuning: { minCount?: number; part?: number } = {},
+): Int8Copies | null {
+  const now = versions(tenant, index);
+  const k = kept.get(tenant);
+  if (k && same(k, now)) return k.copies;
+  if (startLoad && count >= (tuning.minCount ?? IN_MEMORY_MIN) && !same(loads.get(tenant), now)) {
+    loads.set(tenant, now);
+    void load(tenant, index, now, tuning.part ?? LOAD_PART).then(
+      (copies) => {
+        if (copies && tenant.isOpen) kept.set(tenant, { copies, ...now });
+      },
+      () => undefined, // no reader, a failed read: the re-rank stays in SQLite
+    );
+  }
+  return null;
+}
+
+/** Reads every int8 row of the generation in parts, stopping once the tenant is closed. */
+async function load(tenant: TenantHandle, index: VectorIndex, at: Load, partRows: number): Promise<Int8Copies | null> {
+  const parts: Int8Part[] = [];
+  let after = 0;
+  for (;;) {
+    if (!tenant.isOpen || !same(versions(tenant, index), at)) return null;
+    const job = { module: new URL('./int8-cache.js', import.meta.url), name: 'readInt8PartJob', args: [index.generation, after, partRows] };
+    const part = await readInBackground<Int8Part>(tenant, job);
+    if (part.ids.length > 0) parts.push(part);
+    if (part.ids.length < partRows) break;
+    after = part.ids[part.ids.length - 1]!;
+  }
+  const n = parts.reduce((sum, p) => sum + p.ids.length, 0);
+  const ids = new Int32Array(n);
+  const vectors = new Int8Array(n * index.dimension);
+  const squares = new Int32Array(n);
+  let at_ = 0;
+  for (const p of parts) {
+    if (p.vectors.length !== p.ids.length * index.dimension) return null; // another dimension: not this index's rows
+    ids.set(p.ids, at_);
+    vectors.set(p.vectors, at_ * index.dimension);
+    squares.set(p.squares, at_);
+    at_ += p.ids.length;
+  }
+  return { ids, vectors, squares, dimension: index.dimension };
+}
+
+export interface Int8Part {
+  ids: Int32Array;
+  vectors: Int8Array;
+  squares: Int32Array;
+}
+
+/**
+ * The background reader's job: up to `limit` int8 rows of the generation after chunk id `after`,
+ * in id order, each array in a buffer of its own so it travels back without a copy.
+ */
+export function readInt8PartJob(tenant: TenantHandle, generation: number, after: number, limit: number): Int8Part {
+  const rows = tenant.db
+    .prepare(`SELECT chunk_id, vector FROM ${int8Table({ generation })} WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?`)
+    .raw()
+    .all(after, limit) as [number, Buffer][];
+  const width = rows[0]?.[1].length ?? 0;
+  const ids = new Int32Array(rows.length);
+  const vectors = new Int8Array(rows.length * width);
+  rows.forEach(([id, v], i) => {
+    ids[i] = id;
+    if (v.length === width) vectors.set(new Int8Array(v.buffer, v.byteOffset, v.length), i * width);
+  });
+  return { ids, vectors: rows.every(([, v]) => v.length === width) ? vectors : new Int8Array(0), squares: squaresOf(vectors, width) };
+}
+
+/** Σ v² per vector of `width` values (exact: 127² × width stays far below 2^31). */
+export function squaresOf(vectors: Int8Array, width: number): Int32Array {
+  const n = width > 0 ? Math.floor(vectors.length / width) : 0;
+  const out = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    let sum = 0;
+    for (let i = r * width; i < (r + 1) * width; i++) sum += vectors[i]! * vectors[i]!;
+    out[r] = sum;
+  }
+  return out;
+}
+
+/** Position of `id` in the ascending `ids`, or -1. */
+function find(ids: Int32Array, id: number): number {
+  let lo = 0;
+  let hi = ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = ids[mid]!;
+    if (v === id) return mid;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * Cosine distances of the candidates' int8 copies to the int8 query, as sqlite-vec's
+ * vec_distance_cosine computes them for int8 vectors: the integer sums (exact in its float
+ * accumulators at these sizes), the square roots and the division in double, the result rounded
+ * to a float; a zero vector gives NaN there, which SQLite returns as NULL, and is left out here.
+ * Candidates without a copy are left out, as the SQL re-rank finds no row for them.
+ */
+export function int8Distances(copies: Int8Copies, query: Uint8Array, candidates: readonly number[]): { chunkId: number; distance: number }[] {
+  const dim = copies.dimension;
+  const q = new Int8Array(query.buffer, query.byteOffset, query.byteLength);
+  if (q.length !== dim) throw new RangeError(`the query has ${q.length} dimensions, the copies ${dim}`);
+  let qq = 0;
+  for (let i = 0; i < dim; i++) qq += q[i]! * q[i]!;
+  const v = copies.vectors;
+  const out: { chunkId: number; distance: number }[] = [];
+  for (const chunkId of candidates) {
+    const row = find(copies.ids, chunkId);
+    if (row < 0) continue;
+    const base = row * dim;
+    let dot = 0;
+    for (let i = 0; i < dim; i++) dot += v[base + i]! * q[i]!;
+    const distance = Math.fround(1 - dot / (Math.sqrt(qq) * Math.sqrt(copies.squares[row]!)));
+    if (!Number.isNaN(distance)) out.push({ chunkId, distance });
+  }
+  return out;
+}
