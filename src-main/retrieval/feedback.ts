@@ -5,7 +5,8 @@
 import { porterStemCached } from '../ingest/embedders/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { contentWords, idf as inverseDf, termStats } from './term-stats.js';
-import { vectorTable, type VectorIndex } from './vectors.js';
+import { int8Table, vectorTable, type VectorIndex } from './vectors.js';
+import { int8CopiesOf, int8Copy } from './int8-cache.js';
 
 /**
  * Expansion words for a query (RM3-style): each content word of the feedback passages scores its
@@ -69,6 +70,35 @@ export function chunkVectors(tenant: TenantHandle, index: VectorIndex, chunkIds:
     const bytes = row.embedding;
     // Copy: the Buffer may share a pool, and Float32Array needs 4-byte alignment.
     out.push(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
+  }
+  return out;
+}
+
+/**
+ * The feedback passages' vectors for Rocchio, from their int8 copies (in memory once loaded, see
+ * int8-cache.ts, else their rows), each L2-normalised. The int8 rows are a quarter of the float
+ * rows' size, so a search's ten random reads cost a quarter of the page misses; both sources hold
+ * the same bytes, so the result does not depend on which one answered. Missing ones are left out.
+ */
+export function feedbackVectors(tenant: TenantHandle, index: VectorIndex, chunkIds: readonly number[]): Float32Array[] {
+  const copies = int8CopiesOf(tenant, index, 0, false);
+  const get = copies ? null : tenant.db.prepare(`SELECT vector FROM ${int8Table(index)} WHERE chunk_id = ?`).pluck();
+  const out: Float32Array[] = [];
+  for (const id of chunkIds) {
+    let bytes: Int8Array | undefined;
+    if (copies) bytes = int8Copy(copies, id);
+    else {
+      const row = get!.get(id) as Buffer | undefined;
+      bytes = row && new Int8Array(row.buffer, row.byteOffset, row.byteLength);
+    }
+    if (!bytes || bytes.length !== index.dimension) continue;
+    const v = Float32Array.from(bytes);
+    let norm = 0;
+    for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
+    if (norm === 0) continue;
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < v.length; i++) v[i]! *= inv;
+    out.push(v);
   }
   return out;
 }

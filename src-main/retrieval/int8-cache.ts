@@ -154,6 +154,12 @@ export function squaresOf(vectors: Int8Array, width: number): Int32Array {
   return out;
 }
 
+/** The int8 copy of one chunk's vector (a view), or undefined. */
+export function int8Copy(copies: Int8Copies, chunkId: number): Int8Array | undefined {
+  const row = find(copies.ids, chunkId);
+  return row < 0 ? undefined : copies.vectors.subarray(row * copies.dimension, (row + 1) * copies.dimension);
+}
+
 /** Position of `id` in the ascending `ids`, or -1. */
 function find(ids: Int32Array, id: number): number {
   let lo = 0;

@@ -1,6 +1,6 @@
 import type { Embedder } from '../ingest/embedders/embedder.js';
 import { EmbedderError } from '../ingest/embedders/embedder.js';
-import { chunkTexts, chunkVectors, expansionWords, rocchio } from './feedback.js';
+import { chunkTexts, expansionWords, feedbackVectors, rocchio } from './feedback.js';
 import { porterStem, porterStemCached } from '../ingest/embedders/porter.js';
 import { ftsQueryTerms, queryWords, quoteFtsTerm } from './fts.js';
 import { termStats } from './term-stats.js';
@@ -386,7 +386,7 @@ export async function hybridRank(
     const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
     const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
     if (expansion.length > 0) bm25 = text.expanded(expansion);
-    if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, chunkVectors(tenant, index, feedbackIds), opts.rocchioBeta);
+    if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, feedbackVectors(tenant, index, feedbackIds), opts.rocchioBeta);
   }
   if (index && queryVector) await codesReady(tenant, index);
   const vector = index && queryVector ? vectorTopK(tenant, index, queryVector, opts.candidates, { loadInt8: warm }) : [];

@@ -3,6 +3,7 @@ import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
 import { codeSetOf, codesInMemory } from '../../../src-main/retrieval/code-cache.js';
 import { int8CopiesOf, int8Distances, readInt8PartJob } from '../../../src-main/retrieval/int8-cache.js';
 import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
+import { chunkVectors, feedbackVectors } from '../../../src-main/retrieval/feedback.js';
 import { embedQuery, hybridRank, int8Rerank, int8RerankSql, vectorTopK } from '../../../src-main/retrieval/search.js';
 import { int8Table } from '../../../src-main/retrieval/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
@@ -103,5 +104,28 @@ describe('int8 copies in memory', () => {
     expect(first.vectors.length).toBe(10 * index.dimension);
     expect(first.vectors.byteOffset).toBe(0);
     expect(first.vectors.byteLength).toBe(first.vectors.buffer.byteLength);
+  });
+
+  it('give Rocchio the same feedback vectors as the int8 rows: unit length, close to the floats, missing ids left out', async () => {
+    const { tenant, index, chunkIds } = await tenantWithChunks(embedder, texts(80, 'theta'));
+    const ids = [chunkIds[3]!, 999_999, chunkIds[40]!, chunkIds[79]!];
+    const fromRows = feedbackVectors(tenant, index, ids);
+    const size = codeSetOf(tenant, index).ids.length;
+    int8CopiesOf(tenant, index, size, true, TUNING);
+    await vi.waitFor(() => int8CopiesOf(tenant, index, size, false, TUNING) ?? Promise.reject(new Error('not loaded')), { timeout: 10_000 });
+    const fromMemory = feedbackVectors(tenant, index, ids);
+    expect(fromRows).toHaveLength(3);
+    expect(fromMemory.map((v) => Array.from(v))).toEqual(fromRows.map((v) => Array.from(v)));
+    const floats = chunkVectors(tenant, index, [chunkIds[3]!, chunkIds[40]!, chunkIds[79]!]);
+    fromRows.forEach((v, i) => {
+      let dot = 0;
+      let norm = 0;
+      for (let d = 0; d < v.length; d++) {
+        dot += v[d]! * floats[i]![d]!;
+        norm += v[d]! * v[d]!;
+      }
+      expect(norm).toBeCloseTo(1, 5);
+      expect(dot).toBeGreaterThan(0.99); // the float vectors are unit length too
+    });
   });
 });

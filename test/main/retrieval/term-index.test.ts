@@ -27,6 +27,7 @@ import { stopBackgroundReader } from '../../../src-main/vault/background-reader.
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { closeTenants, countRows, HOSTILE_QUERIES, openFreshTenant, storeChunks, tenantWithChunks, type ChunkSpec } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
+import { rng } from '../../../bench/retrieval/generator.js';
 
 afterEach(closeTenants);
 afterAll(stopBackgroundReader);
@@ -193,18 +194,6 @@ function checkIndex(tenant: TenantHandle, maxSegments = 2): void {
 }
 
 // ---- corpora -----------------------------------------------------------------------------------
-
-/** mulberry32: a small deterministic generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = [
   'Café', 'cafe', 'CAFÉS', 'turbine', 'turbines', 'harbour', 'meadow', 'quartz', 'orbit', 'running', 'runs', 'budget',
