@@ -3,7 +3,7 @@ import type { Db } from '../vault/sqlite.js';
 import { readInBackground } from '../vault/background-reader.js';
 import { currentPackParts, readCodePack, readCodeRows, sharesFit, type PackedShare } from './code-pack.js';
 import { codeOf, SIMHASH_BITS } from './simhash.js';
-import { codeTable, vectorWriteCount, type VectorIndex } from './vectors.js';
+import { codeTable, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from './vectors.js';
 import { CODES_WASM_BASE64 } from './wasm/codes-wasm.js';
 
 const CODE_BYTES = SIMHASH_BITS / 8;
@@ -11,17 +11,13 @@ const CODE_BYTES = SIMHASH_BITS / 8;
 /** The SimHash codes of one vector generation, in memory (13 MB at 100,000 chunks), with when they were read. */
 interface Codes {
   readonly set: CodeSet;
-  readonly generation: number;
-  /** SQLite's data_version when loaded: it changes when another connection commits. */
-  readonly dataVersion: number;
-  /** vectorWriteCount when loaded: it changes when this process writes vectors. */
-  readonly writeCount: number;
+  readonly stamp: VectorStamp;
 }
 
 /**
  * Held per open handle and dropped with it (a WeakMap: nothing outlives the handle, nothing is
- * shared between tenants, nothing is written anywhere). Writes through this connection show in
- * vectorWriteCount, commits by another connection in SQLite's data_version: either reloads it.
+ * shared between tenants, nothing is written anywhere), and read again once its stamp is not the
+ * tenant's stamp of now (see VectorStamp).
  */
 const byTenant = new WeakMap<TenantHandle, Codes>();
 
@@ -192,23 +188,18 @@ export function readCodeSet(db: Db, table: string, label: string, filter?: { col
 
 /** The open tenant's codes of this generation, read once and kept until a vector write or another connection's commit. */
 export function codeSetOf(tenant: TenantHandle, index: VectorIndex): CodeSet {
-  const dataVersion = Number(tenant.db.pragma('data_version', { simple: true }));
-  const writeCount = vectorWriteCount(tenant);
+  const stamp = vectorStamp(tenant, index);
   const cached = byTenant.get(tenant);
-  if (isFresh(cached, index, dataVersion, writeCount)) return cached.set;
+  if (cached && sameStamp(cached.stamp, stamp)) return cached.set;
   const packed = readCodePack(tenant, index) ?? readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
   const set = CodeSet.from(packed.ids, packed.codes);
-  byTenant.set(tenant, { set, generation: index.generation, dataVersion, writeCount });
+  byTenant.set(tenant, { set, stamp });
   return set;
 }
 
 /** Whether the open tenant's codes of this generation are in memory and current (a warm search). */
 export function codesInMemory(tenant: TenantHandle, index: VectorIndex): boolean {
-  return isFresh(byTenant.get(tenant), index, Number(tenant.db.pragma('data_version', { simple: true })), vectorWriteCount(tenant));
-}
-
-function isFresh(cached: Codes | undefined, index: VectorIndex, dataVersion: number, writeCount: number): cached is Codes {
-  return cached?.generation === index.generation && cached.dataVersion === dataVersion && cached.writeCount === writeCount;
+  return sameStamp(byTenant.get(tenant)?.stamp, vectorStamp(tenant, index));
 }
 
 /**
@@ -221,9 +212,8 @@ function isFresh(cached: Codes | undefined, index: VectorIndex, dataVersion: num
 const BACKGROUND_SHARE = 0.6;
 
 interface Prefetch {
-  readonly generation: number;
-  readonly dataVersion: number;
-  readonly writeCount: number;
+  /** Taken before the read. */
+  readonly stamp: VectorStamp;
   /** The first part this thread reads. */
   readonly split: number;
   readonly theirs: Promise<PackedShare | null>;
@@ -238,15 +228,14 @@ const prefetches = new WeakMap<TenantHandle, Prefetch>();
  * lands meanwhile makes the result look stale, so it is read again rather than trusted.
  */
 export function prefetchCodes(tenant: TenantHandle, index: VectorIndex): void {
-  const dataVersion = Number(tenant.db.pragma('data_version', { simple: true }));
-  const writeCount = vectorWriteCount(tenant);
-  if (isFresh(byTenant.get(tenant), index, dataVersion, writeCount) || prefetches.has(tenant)) return;
+  const stamp = vectorStamp(tenant, index);
+  if (sameStamp(byTenant.get(tenant)?.stamp, stamp) || prefetches.has(tenant)) return;
   const parts = currentPackParts(tenant, index);
   if (parts < 2) return;
   const split = Math.max(1, Math.min(parts - 1, Math.round(parts * BACKGROUND_SHARE)));
   const job = { module: new URL('./code-pack.js', import.meta.url), name: 'readCodePackJob', args: [index.generation, 0, split] };
   const theirs = readInBackground<PackedShare | null>(tenant, job).catch(() => null);
-  prefetches.set(tenant, { generation: index.generation, dataVersion, writeCount, split, theirs });
+  prefetches.set(tenant, { stamp, split, theirs });
 }
 
 /**
@@ -258,7 +247,7 @@ export async function codesReady(tenant: TenantHandle, index: VectorIndex): Prom
   const prefetch = prefetches.get(tenant);
   if (!prefetch) return false;
   prefetches.delete(tenant);
-  if (prefetch.generation !== index.generation || !tenant.isOpen) return false;
+  if (prefetch.stamp.generation !== index.generation || !tenant.isOpen) return false;
   const mine = readCodePack(tenant, index, { from: prefetch.split });
   const theirs = await prefetch.theirs;
   if (!mine || !theirs || !tenant.isOpen || !sharesFit(theirs, mine)) return false;
@@ -266,7 +255,7 @@ export async function codesReady(tenant: TenantHandle, index: VectorIndex): Prom
   ids.set(theirs.ids);
   ids.set(mine.ids, theirs.ids.length);
   const set = CodeSet.from(ids, [theirs.codes, mine.codes]);
-  byTenant.set(tenant, { set, generation: index.generation, dataVersion: prefetch.dataVersion, writeCount: prefetch.writeCount });
+  byTenant.set(tenant, { set, stamp: prefetch.stamp });
   return true;
 }
 

@@ -17,7 +17,7 @@
 // use when either moves. Small tenants keep none.
 import type { TenantHandle } from '../vault/handle.js';
 import { readInBackground } from '../vault/background-reader.js';
-import { int8Table, vectorWriteCount, type VectorIndex } from './vectors.js';
+import { int8Table, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from './vectors.js';
 
 /**
  * Rows per background read: 1.5 MB of int8 vectors at 384 dimensions, a few ms on the reader.
@@ -40,33 +40,17 @@ export interface Int8Copies {
 
 interface Kept {
   readonly copies: Int8Copies;
-  readonly generation: number;
-  readonly dataVersion: number;
-  readonly writeCount: number;
-}
-
-interface Load {
-  readonly generation: number;
-  readonly dataVersion: number;
-  readonly writeCount: number;
+  readonly stamp: VectorStamp;
 }
 
 const kept = new WeakMap<TenantHandle, Kept>();
-/** The load started (or finished, or failed) for these versions: not started again for them. */
-const loads = new WeakMap<TenantHandle, Load>();
-
-function versions(tenant: TenantHandle, index: VectorIndex): Load {
-  return { generation: index.generation, dataVersion: Number(tenant.db.pragma('data_version', { simple: true })), writeCount: vectorWriteCount(tenant) };
-}
-
-function same(a: Load | undefined, b: Load): boolean {
-  return a?.generation === b.generation && a.dataVersion === b.dataVersion && a.writeCount === b.writeCount;
-}
+/** The stamp a load started (or finished, or failed) for: not started again for it. */
+const loads = new WeakMap<TenantHandle, VectorStamp>();
 
 /**
  * The tenant's current int8 copies if they are in memory, else null. With `startLoad`, a missing
  * or stale set of a tenant of at least IN_MEMORY_MIN vectors (`count`) starts loading in the
- * background for the versions of now (a commit that lands during the load makes it stale).
+ * background for the tenant's stamp of now (a commit that lands during the load makes it stale).
  */
 export function int8CopiesOf(
   tenant: TenantHandle,
@@ -75,14 +59,14 @@ export function int8CopiesOf(
   startLoad: boolean,
   tuning: { minCount?: number; part?: number } = {},
 ): Int8Copies | null {
-  const now = versions(tenant, index);
+  const now = vectorStamp(tenant, index);
   const k = kept.get(tenant);
-  if (k && same(k, now)) return k.copies;
-  if (startLoad && count >= (tuning.minCount ?? IN_MEMORY_MIN) && !same(loads.get(tenant), now)) {
+  if (k && sameStamp(k.stamp, now)) return k.copies;
+  if (startLoad && count >= (tuning.minCount ?? IN_MEMORY_MIN) && !sameStamp(loads.get(tenant), now)) {
     loads.set(tenant, now);
     void load(tenant, index, now, tuning.part ?? LOAD_PART).then(
       (copies) => {
-        if (copies && tenant.isOpen) kept.set(tenant, { copies, ...now });
+        if (copies && tenant.isOpen) kept.set(tenant, { copies, stamp: now });
       },
       () => undefined, // no reader, a failed read: the re-rank stays in SQLite
     );
@@ -91,11 +75,11 @@ export function int8CopiesOf(
 }
 
 /** Reads every int8 row of the generation in parts, stopping once the tenant is closed. */
-async function load(tenant: TenantHandle, index: VectorIndex, at: Load, partRows: number): Promise<Int8Copies | null> {
+async function load(tenant: TenantHandle, index: VectorIndex, at: VectorStamp, partRows: number): Promise<Int8Copies | null> {
   const parts: Int8Part[] = [];
   let after = 0;
   for (;;) {
-    if (!tenant.isOpen || !same(versions(tenant, index), at)) return null;
+    if (!tenant.isOpen || !sameStamp(vectorStamp(tenant, index), at)) return null;
     const job = { module: new URL('./int8-cache.js', import.meta.url), name: 'readInt8PartJob', args: [index.generation, after, partRows] };
     const part = await readInBackground<Int8Part>(tenant, job);
     if (part.ids.length > 0) parts.push(part);

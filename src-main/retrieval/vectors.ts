@@ -36,6 +36,25 @@ export function vectorWriteCount(tenant: TenantHandle): number {
   return writes.get(tenant) ?? 0;
 }
 
+/**
+ * What an in-memory copy of a generation's vectors (the codes, the int8 copies) was read at:
+ * writes through this connection move vectorWriteCount, commits by another connection move
+ * SQLite's data_version. A copy is current while its stamp equals the tenant's stamp of now.
+ */
+export interface VectorStamp {
+  readonly generation: number;
+  readonly dataVersion: number;
+  readonly writeCount: number;
+}
+
+export function vectorStamp(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): VectorStamp {
+  return { generation: index.generation, dataVersion: Number(tenant.db.pragma('data_version', { simple: true })), writeCount: vectorWriteCount(tenant) };
+}
+
+export function sameStamp(a: VectorStamp | undefined, b: VectorStamp): boolean {
+  return a?.generation === b.generation && a.dataVersion === b.dataVersion && a.writeCount === b.writeCount;
+}
+
 function noteWrite(tenant: TenantHandle): void {
   writes.set(tenant, vectorWriteCount(tenant) + 1);
 }
