@@ -113,11 +113,11 @@ export function fts5Bm25TopK(tenant: TenantHandle, query: string, k: number): Ra
  * word it holds: a character pair of an unspaced script (a phrase) or a stop word (a query made
  * only of stop words keeps them). Those queries go to FTS5.
  */
-export function indexedStems(query: string, weight = 1): WeightedStem[] | null {
+export function indexedStems(query: string): WeightedStem[] | null {
   const words = queryWords(query);
   if (words.length === 0 || !words.every((w) => w.word)) return null;
   const cache = new Map<string, string>();
-  return [...new Set(words.map((w) => porterStemCached(w.text, cache)))].map((stem) => ({ stem, weight }));
+  return [...new Set(words.map((w) => porterStemCached(w.text, cache)))].map((stem) => ({ stem, weight: 1 }));
 }
 
 function ranked(hits: readonly TermHit[]): RankedHit[] {

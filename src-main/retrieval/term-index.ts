@@ -21,15 +21,14 @@
 //   results never depend on whether the merge has run.
 // - term_index_totals: chunks and tokens in the postings, for the average length.
 //
-// The tokens are the ones of the query side (fts.ts queryWords, term-stats.ts): folded words of
-// spaced scripts, Porter-stemmed, stop words out, numbers in. The chunk length counts those
-// tokens (stop words out, as in Lucene with a stop filter).
+// The tokens are term-stats.ts indexWords, Porter-stemmed, as on the query side (fts.ts
+// queryWords): folded words of spaced scripts, stop words out, numbers in. The chunk length
+// counts those tokens (stop words out, as in Lucene with a stop filter).
 import { porterStemCached } from '../ingest/embedders/porter.js';
-import { ENGLISH_STOPWORDS } from '../ingest/embedders/stopwords.js';
-import { foldText, textRuns } from '../ingest/text-fold.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Db } from '../vault/sqlite.js';
 import { isStorageError } from './code-pack.js';
+import { indexWords } from './term-stats.js';
 
 /** BM25 parameters, the same as FTS5's bm25(). */
 export const BM25_K1 = 1.2;
@@ -65,11 +64,7 @@ export interface ChunkTerms {
 
 /** The stem of each index word of `text`, in order (see the header for which words). */
 export function indexStems(text: string, cache: Map<string, string>): string[] {
-  const stems: string[] = [];
-  for (const run of textRuns(foldText(text))) {
-    if (run.kind === 'word' && !ENGLISH_STOPWORDS.has(run.text)) stems.push(porterStemCached(run.text, cache));
-  }
-  return stems;
+  return indexWords(text).map((word) => porterStemCached(word, cache));
 }
 
 export function chunkTerms(text: string, cache: Map<string, string>): ChunkTerms {

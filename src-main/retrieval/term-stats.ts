@@ -11,11 +11,16 @@ const HAS_LETTER = /\p{L}/u;
 /** The row that counts chunks: no stem is empty. */
 const TOTAL = '';
 
+/** The words of a text as the term index sees them: folded words of spaced scripts, no stop words, numbers in. */
+export function indexWords(text: string): string[] {
+  return textRuns(foldText(text))
+    .filter((run) => run.kind === 'word' && !ENGLISH_STOPWORDS.has(run.text))
+    .map((run) => run.text);
+}
+
 /** Content words of a text as the index sees them: folded, no stop words, no pure numbers. */
 export function contentWords(text: string): string[] {
-  return textRuns(foldText(text))
-    .filter((run) => run.kind === 'word' && !ENGLISH_STOPWORDS.has(run.text) && HAS_LETTER.test(run.text))
-    .map((run) => run.text);
+  return indexWords(text).filter((word) => HAS_LETTER.test(word));
 }
 
 function chunkStems(text: string): Set<string> {
