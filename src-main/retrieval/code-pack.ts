@@ -9,7 +9,7 @@
 // then mostly the decryption.
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import type { Db } from '../vault/sqlite.js';
+import { isStorageError, type Db } from '../vault/sqlite.js';
 import { codeTable, codePackTable, storedVectorWrites, type VectorIndex } from './vectors.js';
 import { deleteTenantMeta, readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 
@@ -204,8 +204,3 @@ export function packCodes(tenant: TenantHandle, index: VectorIndex): void {
   }
 }
 
-/** A write refused by the storage (full disk, busy or locked file, I/O error), not a bug. */
-export function isStorageError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(FULL|BUSY|LOCKED|IOERR)/.test(code);
-}

@@ -26,8 +26,7 @@
 // counts those tokens (stop words out, as in Lucene with a stop filter).
 import { porterStemCached } from '../ingest/embedders/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
-import type { Db } from '../vault/sqlite.js';
-import { isStorageError } from './code-pack.js';
+import { isStorageError, type Db } from '../vault/sqlite.js';
 import { indexWords } from './term-stats.js';
 
 /** BM25 parameters, the same as FTS5's bm25(). */

@@ -172,6 +172,12 @@ function safeSize(file: string): number {
   }
 }
 
+/** A write refused by the storage (full disk, busy or locked file, I/O error), not a bug. */
+export function isStorageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|BUSY|LOCKED|IOERR)/.test(code);
+}
+
 /** Turns SQLite's codes into errors the user can act on, naming the file they concern. */
 export function mapSqliteError(err: unknown, label: string, corrupt: 'TENANT_CORRUPT' | 'REGISTRY_CORRUPT' = 'TENANT_CORRUPT'): unknown {
   if (err instanceof BulkheadError) return err;
