@@ -24,6 +24,7 @@ import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
 import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, indexedStems, int8Rerank, int8RerankSql, nearestByDistance, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
 import { mergePendingTermsOf, TermScorer } from '../../src-main/retrieval/term-index.js';
+import { TERM_INDEX_TABLES } from '../../src-main/vault/migrations/tenant/0006-term-index.js';
 import { int8Distances, squaresOf, type Int8Copies } from '../../src-main/retrieval/int8-cache.js';
 import { readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
@@ -169,11 +170,7 @@ export class SharedIndex {
       CREATE INDEX chunk_codes_tenant ON chunk_codes (tenant_id, chunk_id);
       CREATE TABLE chunk_q8 (chunk_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, vector BLOB NOT NULL) STRICT;
       -- The product's term index tables (tenant migration 6), without a tenant column: shared postings.
-      CREATE TABLE term_postings (id INTEGER PRIMARY KEY, stem TEXT NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL) STRICT;
-      CREATE INDEX term_postings_stem ON term_postings (stem);
-      CREATE TABLE term_index_pending (chunk_id INTEGER PRIMARY KEY) STRICT;
-      CREATE TABLE term_index_totals (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NULL, tokens INTEGER NOT NULL) STRICT;
-      INSERT INTO term_index_totals (id, chunks, tokens) VALUES (1, 0, 0);
+      ${TERM_INDEX_TABLES}
     `);
     const insDoc = db.prepare(
       'INSERT INTO documents (id, tenant_id, source_path, title, format, content_sha256, bytes, tags, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',

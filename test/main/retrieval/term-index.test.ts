@@ -25,7 +25,7 @@ import {
 import { vectorIndexFor } from '../../../src-main/retrieval/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
-import { closeTenants, countRows, HOSTILE_QUERIES, openFreshTenant, storeChunks, tenantWithChunks, type ChunkSpec } from '../../helpers/retrieval.js';
+import { closeTenants, countRows, dropTermIndex, HOSTILE_QUERIES, openFreshTenant, storeChunks, tenantWithChunks, type ChunkSpec } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 import { rng } from '../../../bench/retrieval/generator.js';
 
@@ -697,8 +697,7 @@ describe('tenant migration 6: the term index', () => {
       const version = Number(tenant.db.pragma('user_version', { simple: true }));
       expect(version).toBeGreaterThanOrEqual(6);
 
-      tenant.db.exec(`DROP TRIGGER chunks_terms_pending; DROP TRIGGER chunks_terms_unpend;
-        DROP TABLE term_postings; DROP TABLE term_index_pending; DROP TABLE term_index_totals;`);
+      dropTermIndex(tenant);
       tenant.db.pragma('user_version = 5');
       vault.lock();
 

@@ -10,7 +10,7 @@ import { activeVectorIndex, codeTable, generationTables, int8Table } from '../..
 import { Vault } from '../../../src-main/vault/vault.js';
 import { CODES_WASM_BASE64 } from '../../../src-main/retrieval/wasm/codes-wasm.js';
 import { compileCodesWat } from '../../helpers/wasm.js';
-import { closeTenants, countRows, openFreshTenant, storeChunks, tenantWithChunks, vectorRows } from '../../helpers/retrieval.js';
+import { closeTenants, countRows, dropTermIndex, openFreshTenant, storeChunks, tenantWithChunks, vectorRows } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 
 afterEach(closeTenants);
@@ -194,8 +194,7 @@ describe('tenant migration 5: vector codes out of vec0', () => {
     const insert = tenant.db.prepare(`INSERT INTO chunk_codes_${index.generation} (chunk_id, code) VALUES (?, vec_bit(?))`);
     for (const c of codes) insert.run(BigInt(c.chunk_id), c.code);
     // ...and without the term index of migration 6, which then rebuilds it from the chunks.
-    tenant.db.exec(`DROP TRIGGER chunks_terms_pending; DROP TRIGGER chunks_terms_unpend;
-      DROP TABLE term_postings; DROP TABLE term_index_pending; DROP TABLE term_index_totals;`);
+    dropTermIndex(tenant);
     tenant.db.pragma('user_version = 4');
     vault.lock();
 
