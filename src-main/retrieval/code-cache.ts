@@ -259,11 +259,6 @@ export async function codesReady(tenant: TenantHandle, index: VectorIndex): Prom
   return true;
 }
 
-/** The open tenant's `count` best coarse candidates for a query with these projections (see CodeSet.nearest). */
-export function nearestCodes(tenant: TenantHandle, index: VectorIndex, projections: Float32Array, count: number, shortlist: number): number[] {
-  return codeSetOf(tenant, index).nearest(projections, count, shortlist);
-}
-
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { codeSetOf, codesReady, nearestCodes, prefetchCodes } from '../../../src-main/retrieval/code-cache.js';
+import { codeSetOf, codesReady, prefetchCodes } from '../../../src-main/retrieval/code-cache.js';
 import { readCodePack, readCodeRows, refreshCodePack, sharesFit } from '../../../src-main/retrieval/code-pack.js';
 import { reembedTenant } from '../../../src-main/retrieval/reembed.js';
 import { embedQuery, hybridRank, vectorTopK } from '../../../src-main/retrieval/search.js';
@@ -52,7 +52,7 @@ describe('the code pack', () => {
     const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
     const added = await storeChunks(tenant, embedder, [{ documentKey: 'late', ordinal: 0, text: 'zeppelin marmalade' }]);
     expect(readCodePack(tenant, index)).toBeNull();
-    expect(nearestCodes(tenant, index, probe, 1, 1)).toEqual([added.chunkIds[0]]);
+    expect(codeSetOf(tenant, index).nearest(probe, 1, 1)).toEqual([added.chunkIds[0]]);
 
     refreshCodePack(tenant, index, { minCodes: 1 });
     expect(codeSetOf(tenant, index).size).toBe(81);
@@ -125,7 +125,7 @@ describe('reading the pack on two threads after opening', () => {
     const added = await storeChunks(tenant, embedder, [{ documentKey: 'late', ordinal: 0, text: 'zeppelin marmalade' }]);
     expect(await codesReady(tenant, index)).toBe(false); // the pack went stale under it
     const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
-    expect(nearestCodes(tenant, index, probe, 1, 1)).toEqual([added.chunkIds[0]]);
+    expect(codeSetOf(tenant, index).nearest(probe, 1, 1)).toEqual([added.chunkIds[0]]);
     expect(codeSetOf(tenant, index).size).toBe(101);
     vault.lock();
   });

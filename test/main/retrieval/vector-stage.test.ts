@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { CodeSet, codeSetOf, nearestCodes } from '../../../src-main/retrieval/code-cache.js';
+import { CodeSet, codeSetOf } from '../../../src-main/retrieval/code-cache.js';
 import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
 import { embedQuery, vectorTopK } from '../../../src-main/retrieval/search.js';
 import { SIMHASH_BITS, simhash, simhashProjections } from '../../../src-main/retrieval/simhash.js';
@@ -108,14 +108,14 @@ describe('the coarse stage', () => {
   it('sees chunks stored and deleted since the last search, through this connection', async () => {
     const { tenant, documents, index } = await tenantWithChunks(embedder, texts(50, 2));
     const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
-    expect(nearestCodes(tenant, index, probe, 100, 100)).toHaveLength(50);
+    expect(codeSetOf(tenant, index).nearest(probe, 100, 100)).toHaveLength(50);
     const added = await storeChunks(tenant, embedder, [{ documentKey: 'late', ordinal: 0, text: 'zeppelin marmalade' }]);
-    const after = nearestCodes(tenant, index, probe, 1, 1);
+    const after = codeSetOf(tenant, index).nearest(probe, 1, 1);
     expect(after).toEqual([added.chunkIds[0]]);
     deleteDocument(tenant, added.documents.get('late')!);
     deleteDocument(tenant, documents.get('doc-1')!);
-    expect(nearestCodes(tenant, index, probe, 100, 100)).toHaveLength(49);
-    expect(nearestCodes(tenant, index, probe, 100, 100)).not.toContain(added.chunkIds[0]);
+    expect(codeSetOf(tenant, index).nearest(probe, 100, 100)).toHaveLength(49);
+    expect(codeSetOf(tenant, index).nearest(probe, 100, 100)).not.toContain(added.chunkIds[0]);
   });
 
   it('sees chunks another connection committed (another process, the CLI beside the app)', async () => {
@@ -126,7 +126,7 @@ describe('the coarse stage', () => {
     await storeChunks(mine, embedder, texts(20, 3));
     const index = activeVectorIndex(mine)!;
     const probe = simhashProjections(await embedQuery(embedder, 'zeppelin marmalade'));
-    expect(nearestCodes(mine, index, probe, 100, 100)).toHaveLength(20);
+    expect(codeSetOf(mine, index).nearest(probe, 100, 100)).toHaveLength(20);
 
     const second = new Vault(dir);
     await second.unlock(TEST_PASSPHRASE);
@@ -134,7 +134,7 @@ describe('the coarse stage', () => {
     const added = await storeChunks(theirs, embedder, [{ documentKey: 'theirs', ordinal: 0, text: 'zeppelin marmalade' }]);
     second.lock();
 
-    expect(nearestCodes(mine, index, probe, 1, 1)).toEqual([added.chunkIds[0]]);
+    expect(codeSetOf(mine, index).nearest(probe, 1, 1)).toEqual([added.chunkIds[0]]);
     first.lock();
   });
 });
