@@ -22,11 +22,13 @@ import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
 import { porterStem } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
-import { coarseCandidates, embedQuery, fuseRrf, hammingShortlist, indexedStems, int8Rerank, int8RerankSql, nearestByDistance, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { embedQuery, fuseRrf, indexedStems, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
 import { mergePendingTermsOf, TermScorer } from '../../src-main/retrieval/term-index.js';
 import { TERM_INDEX_TABLES } from '../../src-main/vault/migrations/tenant/0006-term-index.js';
-import { int8Distances, squaresOf, type Int8Copies } from '../../src-main/retrieval/int8-cache.js';
-import { readCodeSet, type CodeSet } from '../../src-main/retrieval/code-cache.js';
+import { squaresOf } from '../../src-main/retrieval/int8-cache.js';
+import { coarseStage, newInt8Copies, rankInMemory, type Int8Copies } from '../../src-main/retrieval/vector-stage.js';
+import { readCodeSet } from '../../src-main/retrieval/code-cache.js';
+import type { CodeSet } from '../../src-main/retrieval/code-set.js';
 import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
 import { simhashProjections } from '../../src-main/retrieval/simhash.js';
 import { contentWords, idf, type TermStats } from '../../src-main/retrieval/term-stats.js';
@@ -331,21 +333,22 @@ export class SharedIndex {
       set = readCodeSet(this.db, 'chunk_codes', 'shared index', { column: 'tenant_id', value: tenantId });
       this.#codeSets.set(tenantId, set);
     }
-    const count = coarseCandidates(k);
-    const candidates = set.nearest(simhashProjections(vector), count, hammingShortlist(count));
     // As the product once its copies are loaded (int8-cache.ts): this tenant's int8 vectors in
     // memory, read once with the tenant filter; the SQLite re-rank (tenant-filtered) before that.
     const copies = this.#int8.get(tenantId);
-    return copies ? nearestByDistance(int8Distances(copies, quantizeInt8(vector), candidates), k) : int8Rerank(this.#rerank, quantizeInt8(vector), candidates, k, [tenantId]);
+    return copies ? rankInMemory(set, copies, vector, k) : int8Rerank(this.#rerank, quantizeInt8(vector), coarseStage(set, vector, k), k, [tenantId]);
   }
 
   /** Reads one tenant's int8 copies into memory (the product loads its own on the background reader). */
   loadInt8(tenantId: number, dimension: number): void {
     const rows = this.db.prepare('SELECT chunk_id, vector FROM chunk_q8 WHERE tenant_id = ? ORDER BY chunk_id').raw().all(tenantId) as [number, Buffer][];
-    const ids = Int32Array.from(rows.map(([id]) => id));
-    const vectors = new Int8Array(rows.length * dimension);
-    rows.forEach(([, v], i) => vectors.set(new Int8Array(v.buffer, v.byteOffset, v.length), i * dimension));
-    this.#int8.set(tenantId, { ids, vectors, squares: squaresOf(vectors, dimension), dimension });
+    const copies = newInt8Copies(rows.length, dimension);
+    rows.forEach(([id, v], i) => {
+      copies.ids[i] = id;
+      copies.vectors.set(new Int8Array(v.buffer, v.byteOffset, v.length), i * dimension);
+    });
+    copies.squares.set(squaresOf(copies.vectors, dimension));
+    this.#int8.set(tenantId, copies);
   }
 
   /** The product's expansionWords, with this tenant's document frequencies. */

@@ -5,6 +5,7 @@ import type { KdfParams } from '../vault/keyring.js';
 import { Keyring } from '../vault/keyring.js';
 import { Vault, type TenantSession } from '../vault/vault.js';
 import { startBackgroundReader } from '../vault/background-reader.js';
+import { startVectorWorker } from '../retrieval/vector-worker.js';
 import type { AppLog } from '../audit/logger.js';
 import { Keychain, type KeychainBackend } from './keychain.js';
 import { UploadStore } from './uploads.js';
@@ -51,8 +52,9 @@ export class ConsoleSession {
     this.kdf = opts.kdf;
     this.keychain = new Keychain(this.vault.paths.dataDir, opts.keychain ?? null);
     this.idleLockSeconds = opts.idleLockSeconds ?? 600;
-    // Its thread loads now, so the first search after a switch of client does not wait for it.
+    // Their threads load now, so the first searches after a switch of client do not wait for them.
     startBackgroundReader();
+    startVectorWorker();
     // The renderer locks on idle input; main also locks when no call came at all (a closed tab).
     this.#idleTimer = setInterval(() => this.#lockIfIdle(), Math.min(5000, this.idleLockSeconds * 250));
     this.#idleTimer.unref();

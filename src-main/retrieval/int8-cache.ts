@@ -17,6 +17,7 @@
 // use when either moves. Small tenants keep none.
 import type { TenantHandle } from '../vault/handle.js';
 import { readInBackground } from '../vault/background-reader.js';
+import { int8Row, newInt8Copies, type Int8Copies } from './vector-stage.js';
 import { int8Table, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from './vectors.js';
 
 /**
@@ -27,16 +28,6 @@ import { int8Table, sameStamp, vectorStamp, type VectorIndex, type VectorStamp }
 export const LOAD_PART = 4096;
 /** Below this many vectors the SQLite re-rank costs little, and nothing is kept. */
 export const IN_MEMORY_MIN = 5000;
-
-export interface Int8Copies {
-  /** Chunk ids, ascending. */
-  readonly ids: Int32Array;
-  /** ids.length × dimension int8 values, in the order of ids. */
-  readonly vectors: Int8Array;
-  /** Σ v² of each vector (an exact integer), in the order of ids. */
-  readonly squares: Int32Array;
-  readonly dimension: number;
-}
 
 interface Kept {
   readonly copies: Int8Copies;
@@ -87,18 +78,17 @@ async function load(tenant: TenantHandle, index: VectorIndex, at: VectorStamp, p
     after = part.ids[part.ids.length - 1]!;
   }
   const n = parts.reduce((sum, p) => sum + p.ids.length, 0);
-  const ids = new Int32Array(n);
-  const vectors = new Int8Array(n * index.dimension);
-  const squares = new Int32Array(n);
+  // In shared memory, so the vector worker ranks over these very bytes (vector-worker.ts).
+  const copies = newInt8Copies(n, index.dimension);
   let at_ = 0;
   for (const p of parts) {
     if (p.vectors.length !== p.ids.length * index.dimension) return null; // another dimension: not this index's rows
-    ids.set(p.ids, at_);
-    vectors.set(p.vectors, at_ * index.dimension);
-    squares.set(p.squares, at_);
+    copies.ids.set(p.ids, at_);
+    copies.vectors.set(p.vectors, at_ * index.dimension);
+    copies.squares.set(p.squares, at_);
     at_ += p.ids.length;
   }
-  return { ids, vectors, squares, dimension: index.dimension };
+  return copies;
 }
 
 export interface Int8Part {
@@ -140,47 +130,6 @@ export function squaresOf(vectors: Int8Array, width: number): Int32Array {
 
 /** The int8 copy of one chunk's vector (a view), or undefined. */
 export function int8Copy(copies: Int8Copies, chunkId: number): Int8Array | undefined {
-  const row = find(copies.ids, chunkId);
+  const row = int8Row(copies, chunkId);
   return row < 0 ? undefined : copies.vectors.subarray(row * copies.dimension, (row + 1) * copies.dimension);
-}
-
-/** Position of `id` in the ascending `ids`, or -1. */
-function find(ids: Int32Array, id: number): number {
-  let lo = 0;
-  let hi = ids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = ids[mid]!;
-    if (v === id) return mid;
-    if (v < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
-/**
- * Cosine distances of the candidates' int8 copies to the int8 query, as sqlite-vec's
- * vec_distance_cosine computes them for int8 vectors: the integer sums (exact in its float
- * accumulators at these sizes), the square roots and the division in double, the result rounded
- * to a float; a zero vector gives NaN there, which SQLite returns as NULL, and is left out here.
- * Candidates without a copy are left out, as the SQL re-rank finds no row for them.
- */
-export function int8Distances(copies: Int8Copies, query: Uint8Array, candidates: readonly number[]): { chunkId: number; distance: number }[] {
-  const dim = copies.dimension;
-  const q = new Int8Array(query.buffer, query.byteOffset, query.byteLength);
-  if (q.length !== dim) throw new RangeError(`the query has ${q.length} dimensions, the copies ${dim}`);
-  let qq = 0;
-  for (let i = 0; i < dim; i++) qq += q[i]! * q[i]!;
-  const v = copies.vectors;
-  const out: { chunkId: number; distance: number }[] = [];
-  for (const chunkId of candidates) {
-    const row = find(copies.ids, chunkId);
-    if (row < 0) continue;
-    const base = row * dim;
-    let dot = 0;
-    for (let i = 0; i < dim; i++) dot += v[base + i]! * q[i]!;
-    const distance = Math.fround(1 - dot / (Math.sqrt(qq) * Math.sqrt(copies.squares[row]!)));
-    if (!Number.isNaN(distance)) out.push({ chunkId, distance });
-  }
-  return out;
 }

@@ -7,10 +7,11 @@ import { termStats } from './term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Statement } from '../vault/sqlite.js';
-import { simhashProjections } from './simhash.js';
 import { quantizeInt8 } from './quantize.js';
 import { codeSetOf, codesInMemory, codesReady, prefetchCodes } from './code-cache.js';
-import { int8CopiesOf, int8Distances } from './int8-cache.js';
+import { int8CopiesOf } from './int8-cache.js';
+import { coarseStage, nearestByDistance, rankInMemory } from './vector-stage.js';
+import { rankOnVectorWorker } from './vector-worker.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
 import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from './term-index.js';
 
@@ -134,21 +135,6 @@ function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: 
   return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: -r.score }));
 }
 
-/**
- * How many coarse candidates the int8 vectors re-rank, and how many Hamming neighbours the
- * asymmetric score picks them from (see CodeSet.nearest). At 100,000 generated chunks vector
- * recall@10 against exact float search is about 0.97 at 800 of 4,000 (bench:retrieval prints the
- * curve). The Hamming pass costs the same for any count; the rest grows with it.
- */
-export function coarseCandidates(k: number): number {
-  return Math.min(20_000, Math.max(4 * k, 800));
-}
-
-/** How many Hamming neighbours the asymmetric score chooses `candidates` from. */
-export function hammingShortlist(candidates: number): number {
-  return 5 * candidates;
-}
-
 /** Ids bound per re-rank statement: one prepared statement of this many parameters, reused. */
 export const RERANK_BATCH = 800;
 const rerankStatements = new WeakMap<object, Map<string, Statement>>();
@@ -177,12 +163,6 @@ export function int8Rerank(statement: Statement, query: Buffer, candidates: read
   return nearestByDistance(scored, k);
 }
 
-/** The k smallest cosine distances as ranked hits (score = cosine), ties by chunk id so runs are reproducible. */
-export function nearestByDistance(scored: { chunkId: number; distance: number }[], k: number): RankedHit[] {
-  scored.sort((a, b) => a.distance - b.distance || a.chunkId - b.chunkId);
-  return scored.slice(0, k).map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: 1 - r.distance }));
-}
-
 /** This connection's re-rank statement for the generation's int8 table, prepared once. */
 function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
   let byTable = rerankStatements.get(tenant.db);
@@ -204,12 +184,23 @@ function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
 export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number, opts: { loadInt8?: boolean } = {}): RankedHit[] {
   assertCount('k', k, VEC_MAX_K);
   if (!vector.some((x) => x !== 0)) return [];
-  const count = coarseCandidates(k);
   const codes = codeSetOf(tenant, index);
-  const candidates = codes.nearest(simhashProjections(vector), count, hammingShortlist(count));
-  const query = quantizeInt8(vector);
   const copies = int8CopiesOf(tenant, index, codes.ids.length, opts.loadInt8 ?? true);
-  return copies ? nearestByDistance(int8Distances(copies, query, candidates), k) : int8Rerank(rerankStatement(tenant, index), query, candidates, k);
+  if (copies) return rankInMemory(codes, copies, vector, k);
+  return int8Rerank(rerankStatement(tenant, index), quantizeInt8(vector), coarseStage(codes, vector, k), k);
+}
+
+/**
+ * vectorTopK on the vector worker (vector-worker.ts), when the tenant's codes and int8 copies are
+ * in memory and current (a warm search): the same hits, computed while this thread goes on with
+ * other work. Null when it cannot run there; the caller then calls vectorTopK.
+ */
+function vectorTopKAside(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): Promise<RankedHit[]> | null {
+  assertCount('k', k, VEC_MAX_K);
+  if (!vector.some((x) => x !== 0) || !codesInMemory(tenant, index)) return null;
+  const codes = codeSetOf(tenant, index);
+  const copies = int8CopiesOf(tenant, index, codes.ids.length, false);
+  return copies ? rankOnVectorWorker(tenant, codes, copies, vector, k) : null;
 }
 
 export interface FusedHit {
@@ -382,13 +373,22 @@ export async function hybridRank(
   let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
   const text = fullTextSide(tenant, query, opts);
   let bm25 = text.first;
-  if (opts.feedbackPassages > 0 && bm25.length > 0 && text.totalChunks >= opts.feedbackMinChunks) {
-    const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
+  const feedbackIds = opts.feedbackPassages > 0 && text.totalChunks >= opts.feedbackMinChunks ? bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId) : [];
+  if (index && feedbackIds.length > 0 && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, feedbackVectors(tenant, index, feedbackIds), opts.rocchioBeta);
+  // Warm, the vector stage runs on the vector worker meanwhile the expansion runs here.
+  const aside = warm && index && queryVector ? vectorTopKAside(tenant, index, queryVector, opts.candidates) : null;
+  if (feedbackIds.length > 0) {
     const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
     if (expansion.length > 0) bm25 = text.expanded(expansion);
-    if (index && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, feedbackVectors(tenant, index, feedbackIds), opts.rocchioBeta);
   }
-  if (index && queryVector) await codesReady(tenant, index);
-  const vector = index && queryVector ? vectorTopK(tenant, index, queryVector, opts.candidates, { loadInt8: warm }) : [];
+  let vector: RankedHit[] = [];
+  if (index && queryVector) {
+    const fromWorker = aside ? await aside.catch(() => null) : null;
+    if (fromWorker) vector = fromWorker;
+    else {
+      await codesReady(tenant, index);
+      vector = vectorTopK(tenant, index, queryVector, opts.candidates, { loadInt8: warm });
+    }
+  }
   return { bm25, vector, fused: fuseRrf(bm25, vector, opts) };
 }

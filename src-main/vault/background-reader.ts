@@ -8,8 +8,9 @@
 // job a TenantHandle minted there. A job is a named export of a module given as a URL by code,
 // never by input, called as job(handle, ...args); typed arrays in its result come back without a
 // copy. Nothing is written anywhere and nothing outlives the job.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BulkheadError, type ErrorCode } from '../../src-shared/errors.js';
+import { startModuleWorker } from '../threads/module-worker.js';
 import { tenantDataKey, type TenantHandle } from './handle.js';
 
 export interface BackgroundJob {
@@ -51,14 +52,8 @@ function stopped(r: Reader): void {
 
 function spawn(): Reader | null {
   if (reader || unavailable) return reader;
-  // From the TypeScript sources (the tests) the worker registers tsx before loading its module;
-  // from the build it is plain JS.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './background-reader-worker.ts' : './background-reader-worker.js', import.meta.url);
   try {
-    const worker = fromSource
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
-      : new Worker(url);
+    const worker = startModuleWorker(new URL('./background-reader-worker', import.meta.url), import.meta.url);
     const r: Reader = { worker, pending: new Map() };
     worker.on('message', (reply: BackgroundReply) => {
       const p = r.pending.get(reply.id);

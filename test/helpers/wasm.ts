@@ -12,9 +12,11 @@ export const MODULE_FILE = path.join(dir, 'codes-wasm.ts');
 
 export async function compileCodesWat(): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(path.basename(WAT_FILE), fs.readFileSync(WAT_FILE, 'utf8'), { simd: true });
+  const features = { simd: true, threads: true }; // threads: the memory is shared with the vector worker
+  const module = wabt.parseWat(path.basename(WAT_FILE), fs.readFileSync(WAT_FILE, 'utf8'), features);
   try {
-    module.validate();
+    // wabt.js takes the features again here (its typings say no argument, its code reads one).
+    (module.validate as (features: object) => void)(features);
     return new Uint8Array(module.toBinary({ write_debug_names: false }).buffer);
   } finally {
     module.destroy();

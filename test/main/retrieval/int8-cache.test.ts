@@ -1,7 +1,8 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
 import { codeSetOf, codesInMemory } from '../../../src-main/retrieval/code-cache.js';
-import { int8CopiesOf, int8Distances, readInt8PartJob } from '../../../src-main/retrieval/int8-cache.js';
+import { int8CopiesOf, readInt8PartJob } from '../../../src-main/retrieval/int8-cache.js';
+import { int8Distances } from '../../../src-main/retrieval/vector-stage.js';
 import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
 import { chunkVectors, feedbackVectors } from '../../../src-main/retrieval/feedback.js';
 import { embedQuery, hybridRank, int8Rerank, int8RerankSql, vectorTopK } from '../../../src-main/retrieval/search.js';
