@@ -25,6 +25,9 @@ parentPort?.on('message', (request: VectorWorkerRequest) => {
     case 'drop':
       held.delete(request.token);
       return;
+    case 'count':
+      reply({ type: 'counted', id: request.id, held: held.size });
+      return;
     case 'rank': {
       const data = held.get(request.token);
       try {

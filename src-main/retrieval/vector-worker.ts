@@ -21,11 +21,13 @@ import type { Int8Copies } from './vector-stage.js';
 export type VectorWorkerRequest =
   | { type: 'use'; token: number; codes: SharedCodes; copies: Int8Copies }
   | { type: 'rank'; id: number; token: number; vector: Float32Array; k: number }
-  | { type: 'drop'; token: number };
+  | { type: 'drop'; token: number }
+  | { type: 'count'; id: number };
 
 export type VectorWorkerReply =
   | { type: 'ranked'; id: number; chunkIds: Int32Array; scores: Float64Array }
-  | { type: 'failed'; id: number; message: string };
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'counted'; id: number; held: number };
 
 interface Thread {
   readonly worker: Worker;
@@ -35,7 +37,7 @@ interface Thread {
    * (each awaits only settled promises until it needs the worker) would never see a message.
    */
   readonly ready: Int32Array;
-  readonly pending: Map<number, { resolve: (hits: RankedHit[]) => void; reject: (err: Error) => void }>;
+  readonly pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
 }
 
 /** What the worker holds for one open tenant. */
@@ -50,6 +52,7 @@ let thread: Thread | null = null;
 let unavailable = false;
 let nextId = 1;
 let nextToken = 1;
+let answered = 0;
 const inUse = new WeakMap<TenantHandle, InUse>();
 
 function stopped(t: Thread): void {
@@ -74,7 +77,11 @@ function spawn(): Thread | null {
       t.pending.delete(reply.id);
       if (t.pending.size === 0) worker.unref();
       if (reply.type === 'failed') p.reject(new Error(reply.message));
-      else p.resolve(Array.from(reply.chunkIds, (chunkId, i) => ({ chunkId, rank: i + 1, score: reply.scores[i]! })));
+      else if (reply.type === 'counted') p.resolve(reply.held);
+      else {
+        answered++;
+        p.resolve(Array.from(reply.chunkIds, (chunkId, i) => ({ chunkId, rank: i + 1, score: reply.scores[i]! })));
+      }
     });
     worker.on('error', () => {
       unavailable = true;
@@ -106,6 +113,27 @@ export function vectorWorkerReady(): boolean {
   return thread ? Atomics.load(thread.ready, 0) === 1 : false;
 }
 
+/** Searches the worker has answered in this process (tests check that it was used). */
+export function vectorWorkerAnswers(): number {
+  return answered;
+}
+
+/** How many tenants' data the worker holds now, after every message sent before (tests check it lets go). */
+export function vectorWorkerHolds(): Promise<number> {
+  const t = thread;
+  if (!t) return Promise.resolve(0);
+  return request<number>(t, (id) => ({ type: 'count', id }));
+}
+
+function request<T>(t: Thread, message: (id: number) => VectorWorkerRequest): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    t.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    t.worker.ref();
+    post(t, message(id));
+  });
+}
+
 const isShared = (a: ArrayBufferView): boolean => a.buffer instanceof SharedArrayBuffer;
 
 /**
@@ -127,13 +155,8 @@ export function rankOnVectorWorker(tenant: TenantHandle, codes: CodeSet, copies:
     inUse.set(tenant, use);
     post(t, { type: 'use', token: use.token, codes: shared, copies });
   }
-  const id = nextId++;
   const token = use.token;
-  return new Promise<RankedHit[]>((resolve, reject) => {
-    t.pending.set(id, { resolve, reject });
-    t.worker.ref();
-    post(t, { type: 'rank', id, token, vector, k });
-  });
+  return request<RankedHit[]>(t, (id) => ({ type: 'rank', id, token, vector, k }));
 }
 
 /** The tenant closed: the worker lets go of its data. */
