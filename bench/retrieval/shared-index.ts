@@ -19,7 +19,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
-import { porterStem } from '../../src-main/ingest/embedders/porter.js';
+import { porterStem, porterStemCached } from '../../src-main/ingest/embedders/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
 import { embedQuery, fuseRrf, indexedStems, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
@@ -34,7 +34,10 @@ import { simhashProjections } from '../../src-main/retrieval/simhash.js';
 import { contentWords, idf, type TermStats } from '../../src-main/retrieval/term-stats.js';
 import { createOwnerOnlyFile } from '../../src-main/vault/paths.js';
 import { openEncryptedDatabase, type Db } from '../../src-main/vault/sqlite.js';
+import type { TenantHandle } from '../../src-main/vault/handle.js';
+import { rankOnVectorWorker } from '../../src-main/retrieval/vector-worker.js';
 import { row, type VectorSet } from './exact.js';
+import { benchHandle } from './internals.js';
 import { rng, type MarkovText } from './generator.js';
 import { log, since } from './stats.js';
 
@@ -104,6 +107,11 @@ export class SharedIndex {
   readonly #bm25: Stmt;
   readonly #codeSets = new Map<number, CodeSet>();
   readonly #int8 = new Map<number, Int8Copies>();
+  readonly #keptDf = new Map<number, Map<string, number>>();
+  /** As the product's per-tenant stem cache (stemCacheOf). */
+  readonly #stems = new Map<string, string>();
+  /** A handle over this file, only for the vector worker's bookkeeping (rankOnVectorWorker). */
+  #handle: TenantHandle | null = null;
   readonly #rerank: Stmt;
   readonly #float: Stmt;
   readonly #atLeast: Stmt;
@@ -279,11 +287,13 @@ export class SharedIndex {
     return SharedIndex.open(file, key, n);
   }
 
+  /** As the product's termStats: counts read once are kept (per tenant here; nothing writes during the timings). */
   #stats(tenantId: number, stems: Iterable<string>): TermStats {
-    const total = Number(this.#df.get(tenantId, '') ?? 0);
-    const df = new Map<string, number>();
-    for (const s of stems) if (!df.has(s)) df.set(s, Number(this.#df.get(tenantId, s) ?? 0));
-    return { total, df: (s) => df.get(s) ?? 0 };
+    let df = this.#keptDf.get(tenantId);
+    if (!df) this.#keptDf.set(tenantId, (df = new Map()));
+    for (const s of ['', ...stems]) if (!df.has(s)) df.set(s, Number(this.#df.get(tenantId, s) ?? 0));
+    const total = df.get('')!;
+    return { total, df: (s) => (s === '' ? 0 : (df.get(s) ?? 0)) };
   }
 
   #atLeastN(tenantId: number, n: number): boolean {
@@ -339,6 +349,14 @@ export class SharedIndex {
     return copies ? rankInMemory(set, copies, vector, k) : int8Rerank(this.#rerank, quantizeInt8(vector), coarseStage(set, vector, k), k, [tenantId]);
   }
 
+  #knnAside(tenantId: number, vector: Float32Array, k: number): Promise<RankedHit[]> | null {
+    const set = this.#codeSets.get(tenantId);
+    const copies = this.#int8.get(tenantId);
+    if (!set || !copies || !vector.some((x) => x !== 0)) return null;
+    this.#handle ??= benchHandle('shared-index', 'shared index', this.db);
+    return rankOnVectorWorker(this.#handle, set, copies, vector, k);
+  }
+
   /** Reads one tenant's int8 copies into memory (the product loads its own on the background reader). */
   loadInt8(tenantId: number, dimension: number): void {
     const rows = this.db.prepare('SELECT chunk_id, vector FROM chunk_q8 WHERE tenant_id = ? ORDER BY chunk_id').raw().all(tenantId) as [number, Buffer][];
@@ -354,7 +372,8 @@ export class SharedIndex {
   /** The product's expansionWords, with this tenant's document frequencies. */
   expansionWords(tenantId: number, query: string, feedback: readonly string[], count: number, maxShare = 1): string[] {
     if (count <= 0 || feedback.length === 0) return [];
-    const queryStems = new Set(contentWords(query).map(porterStem));
+    const stemOf = (word: string): string => porterStemCached(word, this.#stems);
+    const queryStems = new Set(contentWords(query).map(stemOf));
     const weight = new Map<string, number>();
     const surface = new Map<string, string>();
     feedback.forEach((text, rank) => {
@@ -362,7 +381,7 @@ export class SharedIndex {
       if (words.length === 0) return;
       const tf = new Map<string, number>();
       for (const word of words) {
-        const s = porterStem(word);
+        const s = stemOf(word);
         if (queryStems.has(s)) continue;
         tf.set(s, (tf.get(s) ?? 0) + 1);
         if (!surface.has(s)) surface.set(s, word);
@@ -401,13 +420,17 @@ export class SharedIndex {
     let queryVector = await embedQuery(embedder, query);
     const text = this.fullTextSide(tenantId, query, opts);
     let bm25 = text.first;
-    if (opts.feedbackPassages > 0 && bm25.length > 0 && this.#atLeastN(tenantId, opts.feedbackMinChunks)) {
-      const feedbackIds = bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId);
+    const feedback = opts.feedbackPassages > 0 && bm25.length > 0 && this.#atLeastN(tenantId, opts.feedbackMinChunks);
+    const feedbackIds = feedback ? bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId) : [];
+    if (feedbackIds.length > 0 && queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
+    // As the product's hybridRank: once the int8 copies are in memory the vector stage runs on
+    // the vector worker while this thread runs the expansion.
+    const aside = this.#knnAside(tenantId, queryVector, opts.candidates);
+    if (feedbackIds.length > 0) {
       const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, text.expansionMaxShare);
       if (expansion.length > 0) bm25 = text.expanded(expansion);
-      if (queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
     }
-    const vector = this.knn(tenantId, queryVector, opts.candidates);
+    const vector = (aside && (await aside.catch(() => null))) ?? this.knn(tenantId, queryVector, opts.candidates);
     const top = fuseRrf(bm25, vector, opts).slice(0, k);
     const rows = this.#passages.all(JSON.stringify(top.map((h) => h.chunkId)), tenantId) as { id: number; text: string; heading_path: string | null }[];
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -4,7 +4,7 @@
 // tenant's own index: document frequencies come from its term_stats table.
 import { porterStemCached } from '../ingest/embedders/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { contentWords, idf as inverseDf, termStats } from './term-stats.js';
+import { contentWords, idf as inverseDf, stemCacheOf, termStats } from './term-stats.js';
 import { int8Table, vectorTable, type VectorIndex } from './vectors.js';
 import { int8CopiesOf, int8Copy } from './int8-cache.js';
 
@@ -16,8 +16,8 @@ import { int8CopiesOf, int8Copy } from './int8-cache.js';
  */
 export function expansionWords(tenant: TenantHandle, query: string, feedback: readonly string[], count: number, maxShare = 1): string[] {
   if (count <= 0 || feedback.length === 0) return [];
-  // Words repeat across the passages: stem each once (for this call only; nothing outlives it).
-  const stems = new Map<string, string>();
+  // Words repeat across passages and searches: stem each once while the tenant is open.
+  const stems = stemCacheOf(tenant);
   const stemOf = (word: string): string => porterStemCached(word, stems);
   const queryStems = new Set(contentWords(query).map(stemOf));
   const weight = new Map<string, number>();
