@@ -425,12 +425,12 @@ export class SharedIndex {
     if (feedbackIds.length > 0 && queryVector.some((x) => x !== 0)) queryVector = rocchio(queryVector, this.vectors(tenantId, feedbackIds), opts.rocchioBeta);
     // As the product's hybridRank: once the int8 copies are in memory the vector stage runs on
     // the vector worker while this thread runs the expansion.
-    const aside = this.#knnAside(tenantId, queryVector, opts.candidates);
+    const aside = this.#knnAside(tenantId, queryVector, opts.candidates)?.catch(() => null) ?? null;
     if (feedbackIds.length > 0) {
       const expansion = this.expansionWords(tenantId, query, this.texts(tenantId, feedbackIds), opts.expansionWords, text.expansionMaxShare);
       if (expansion.length > 0) bm25 = text.expanded(expansion);
     }
-    const vector = (aside && (await aside.catch(() => null))) ?? this.knn(tenantId, queryVector, opts.candidates);
+    const vector = (aside && (await aside)) ?? this.knn(tenantId, queryVector, opts.candidates);
     const top = fuseRrf(bm25, vector, opts).slice(0, k);
     const rows = this.#passages.all(JSON.stringify(top.map((h) => h.chunkId)), tenantId) as { id: number; text: string; heading_path: string | null }[];
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -193,14 +193,16 @@ export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Flo
 /**
  * vectorTopK on the vector worker (vector-worker.ts), when the tenant's codes and int8 copies are
  * in memory and current (a warm search): the same hits, computed while this thread goes on with
- * other work. Null when it cannot run there; the caller then calls vectorTopK.
+ * other work. Null when it cannot run there, or resolves to null if the worker stopped meanwhile
+ * (it never rejects, so a search that fails before awaiting it leaves nothing unhandled); the
+ * caller then calls vectorTopK.
  */
-function vectorTopKAside(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): Promise<RankedHit[]> | null {
+function vectorTopKAside(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): Promise<RankedHit[] | null> | null {
   assertCount('k', k, VEC_MAX_K);
   if (!vector.some((x) => x !== 0) || !codesInMemory(tenant, index)) return null;
   const codes = codeSetOf(tenant, index);
   const copies = int8CopiesOf(tenant, index, codes.ids.length, false);
-  return copies ? rankOnVectorWorker(tenant, codes, copies, vector, k) : null;
+  return copies ? (rankOnVectorWorker(tenant, codes, copies, vector, k)?.catch(() => null) ?? null) : null;
 }
 
 export interface FusedHit {
@@ -347,7 +349,8 @@ export interface HybridRanking {
  *  2. Full-text list: BM25 of the user's terms (counted `queryTermWeight` times) OR-ed with
  *     `expansionWords` words drawn from the feedback set (RM3-style, IDF from this index),
  *     assembled from step 1's list and a BM25 list of the expansion words (see withExpansion).
- *  3. Vector list: KNN for the query vector moved towards the feedback vectors (Rocchio).
+ *  3. Vector list: KNN for the query vector moved towards the feedback vectors (Rocchio); on a
+ *     warm search it runs on the vector worker while this thread does step 2.
  *  4. Weighted reciprocal rank fusion of the two lists.
  * With `feedbackPassages: 0` it is plain BM25 + KNN + RRF. The feedback reads only this tenant's
  * index, and works the same with any embedder since it uses the stored vectors.
@@ -375,7 +378,7 @@ export async function hybridRank(
   let bm25 = text.first;
   const feedbackIds = opts.feedbackPassages > 0 && text.totalChunks >= opts.feedbackMinChunks ? bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId) : [];
   if (index && feedbackIds.length > 0 && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, feedbackVectors(tenant, index, feedbackIds), opts.rocchioBeta);
-  // Warm, the vector stage runs on the vector worker meanwhile the expansion runs here.
+  // When warm, the vector stage runs on the vector worker while the expansion runs here.
   const aside = warm && index && queryVector ? vectorTopKAside(tenant, index, queryVector, opts.candidates) : null;
   if (feedbackIds.length > 0) {
     const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
@@ -383,7 +386,7 @@ export async function hybridRank(
   }
   let vector: RankedHit[] = [];
   if (index && queryVector) {
-    const fromWorker = aside ? await aside.catch(() => null) : null;
+    const fromWorker = aside ? await aside : null;
     if (fromWorker) vector = fromWorker;
     else {
       await codesReady(tenant, index);
