@@ -41,6 +41,7 @@
 //
 // Knobs (env): BENCH_CHUNKS (100000), BENCH_SHARED_TENANTS (10), BENCH_QUERIES (200),
 // BENCH_KEEP=1 keeps the temp folder. The last line printed is one JSON object.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,7 @@ import { chunkVectors } from '../src-main/retrieval/feedback.js';
 import { searchKnowledge } from '../src-main/retrieval/knowledge.js';
 import { embedQuery, hybridRank, SEARCH_DEFAULTS, vectorTopK } from '../src-main/retrieval/search.js';
 import { coarseCandidates } from '../src-main/retrieval/vector-stage.js';
+import { useVectorWorker } from '../src-main/retrieval/vector-worker.js';
 import { activeVectorIndex } from '../src-main/retrieval/vectors.js';
 import type { TenantHandle } from '../src-main/vault/handle.js';
 import { randomKey } from '../src-main/vault/keyring.js';
@@ -335,6 +337,16 @@ async function main(): Promise<void> {
     closers.push(() => lance.close());
     log(`LanceDB table built in ${since(t0).toFixed(1)} s`);
 
+    // --- the baselines' writes reach the disk before any timing ------------------------------
+    // Building them wrote gigabytes (the shared index alone is 5 GB) that the kernel would
+    // otherwise still be writing back during the timings, where every search's audit commit
+    // (an fsync) would queue behind them. sync(1) waits until they are on disk.
+    t0 = performance.now();
+    const dirty = (): string => /Dirty:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? '?';
+    const dirtyBefore = dirty();
+    execFileSync('sync');
+    log(`sync: ${Math.round(Number(dirtyBefore) / 1024)} MB of dirty pages written back in ${since(t0).toFixed(1)} s (${Math.round(Number(dirty()) / 1024)} MB left)`);
+
     // --- warm timings, all systems alternating over the same queries -------------------------
     tenant = session.open(ours.id);
     const oursIndex = activeVectorIndex(tenant)!;
@@ -383,7 +395,15 @@ async function main(): Promise<void> {
     };
 
     // --- where our hybrid time goes: the product's own hybridRank with parts switched off -----
-    const parts: Record<string, number[]> = { 'embed query': [], 'hybridRank full': [], 'no feedback': [], 'full-text only': [], 'BM25 only': [], 'vector stage alone': [] };
+    const parts: Record<string, number[]> = {
+      'embed query': [],
+      'hybridRank full': [],
+      'full, vector stage on this thread': [],
+      'no feedback': [],
+      'full-text only': [],
+      'BM25 only': [],
+      'vector stage alone': [],
+    };
     for (const q of measured.slice(0, BREAKDOWN_QUERIES)) {
       const text = queryTexts[q]!;
       const timeIt = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
@@ -392,7 +412,15 @@ async function main(): Promise<void> {
         parts[name]!.push(performance.now() - a);
       };
       await timeIt('embed query', () => embedQuery(embedder, text));
+      // With and without the vector worker, in alternating order (the second run of a query finds its pages cached).
+      const onThisThread = async (): Promise<void> => {
+        useVectorWorker(false);
+        await timeIt('full, vector stage on this thread', () => hybridRank(tenant, embedder, text, { k: K }));
+        useVectorWorker(true);
+      };
+      if (q % 2 === 1) await onThisThread();
       await timeIt('hybridRank full', () => hybridRank(tenant, embedder, text, { k: K }));
+      if (q % 2 === 0) await onThisThread();
       await timeIt('no feedback', () => hybridRank(tenant, embedder, text, { k: K, feedbackPassages: 0 }));
       await timeIt('full-text only', () => hybridRank(tenant, null, text, { k: K }));
       await timeIt('BM25 only', () => hybridRank(tenant, null, text, { k: K, feedbackPassages: 0 }));

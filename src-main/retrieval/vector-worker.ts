@@ -53,6 +53,7 @@ let unavailable = false;
 let nextId = 1;
 let nextToken = 1;
 let answered = 0;
+let enabled = true;
 const inUse = new WeakMap<TenantHandle, InUse>();
 
 function stopped(t: Thread): void {
@@ -113,6 +114,11 @@ export function vectorWorkerReady(): boolean {
   return thread ? Atomics.load(thread.ready, 0) === 1 : false;
 }
 
+/** With false, searches rank on their own thread (benchmarks time both ways; tests compare them). */
+export function useVectorWorker(on: boolean): void {
+  enabled = on;
+}
+
 /** Searches the worker has answered in this process (tests check that it was used). */
 export function vectorWorkerAnswers(): number {
   return answered;
@@ -144,7 +150,7 @@ const isShared = (a: ArrayBufferView): boolean => a.buffer instanceof SharedArra
  */
 export function rankOnVectorWorker(tenant: TenantHandle, codes: CodeSet, copies: Int8Copies, vector: Float32Array, k: number): Promise<RankedHit[]> | null {
   const shared = codes.shared;
-  if (!shared || !isShared(copies.ids) || !isShared(copies.vectors) || !isShared(copies.squares)) return null;
+  if (!enabled || !shared || !isShared(copies.ids) || !isShared(copies.vectors) || !isShared(copies.squares)) return null;
   const t = spawn();
   if (!t || Atomics.load(t.ready, 0) !== 1 || !tenant.isOpen) return null;
   let use = inUse.get(tenant);

@@ -12,6 +12,7 @@ import {
   rankOnVectorWorker,
   startVectorWorker,
   stopVectorWorker,
+  useVectorWorker,
   vectorWorkerAnswers,
   vectorWorkerHolds,
   vectorWorkerReady,
@@ -159,6 +160,14 @@ describe('the vector worker', () => {
     const before = vectorWorkerAnswers();
     for (const [i, q] of queries.entries()) expect(await hybridRank(tenant, embedder, q)).toEqual(alone[i]);
     expect(vectorWorkerAnswers() - before).toBe(queries.length);
+    // Switched off (the bench times both ways): this thread ranks, and gives the same.
+    useVectorWorker(false);
+    try {
+      for (const [i, q] of queries.entries()) expect(await hybridRank(tenant, embedder, q)).toEqual(alone[i]);
+      expect(vectorWorkerAnswers() - before).toBe(queries.length);
+    } finally {
+      useVectorWorker(true);
+    }
     // Several at once, interleaved with vectorTopK on this thread (its own lane).
     const together = await Promise.all(
       queries.map(async (q) => {
