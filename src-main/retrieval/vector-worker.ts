@@ -97,7 +97,7 @@ function spawn(): Thread | null {
   return thread;
 }
 
-/** Starts the worker ahead of the first warm search (the console and the CLI call it at start). */
+/** Starts the worker ahead of the first warm search (the console session calls it at start; without it the first warm search does). */
 export function startVectorWorker(): void {
   spawn();
 }
