@@ -339,7 +339,7 @@ async function main(): Promise<void> {
     const plainIndex = activeVectorIndex(plain)!;
     // The background reader opens tenant files with their key only, so the copy's int8 copies are
     // read here, once, to run the same in-memory path as ours (which loads its own in the background).
-    loadInt8CopiesNow(plain, plainIndex);
+    await loadInt8CopiesNow(plain, plainIndex);
     log(`unencrypted copy made in ${since(t0).toFixed(1)} s`);
 
     t0 = performance.now();

@@ -48,7 +48,6 @@ export interface SharedCodes {
 export class CodeSet {
   readonly ids: Int32Array;
   readonly #memory: WebAssembly.Memory;
-  readonly #shared: boolean;
   readonly #bytes: Uint8Array;
   readonly #kernels: Kernels | null;
   readonly #at: Lane;
@@ -56,7 +55,6 @@ export class CodeSet {
   private constructor(ids: Int32Array, memory: WebAssembly.Memory, lane: number, simd: boolean) {
     this.ids = ids;
     this.#memory = memory;
-    this.#shared = memory.buffer instanceof SharedArrayBuffer;
     this.#kernels = simd ? kernelsFor(memory) : null;
     // The memory is never grown, so this view stays valid for the set's life.
     this.#bytes = new Uint8Array(memory.buffer);
@@ -94,7 +92,7 @@ export class CodeSet {
 
   /** The memory and ids another thread attaches to, or null when this engine could not share them. */
   get shared(): SharedCodes | null {
-    return this.#shared ? { memory: this.#memory, ids: this.ids } : null;
+    return this.#memory.buffer instanceof SharedArrayBuffer ? { memory: this.#memory, ids: this.ids } : null;
   }
 
   get size(): number {

@@ -66,38 +66,49 @@ export function int8CopiesOf(
 }
 
 /** Reads every int8 row of the generation in parts on the background reader, stopping once the tenant is closed. */
-async function load(tenant: TenantHandle, index: VectorIndex, at: VectorStamp, partRows: number): Promise<Int8Copies | null> {
-  const parts: Int8Part[] = [];
-  let after = 0;
-  for (;;) {
-    if (!tenant.isOpen || !sameStamp(vectorStamp(tenant, index), at)) return null;
-    const job = { module: new URL('./int8-cache.js', import.meta.url), name: 'readInt8PartJob', args: [index.generation, after, partRows] };
-    const part = await readInBackground<Int8Part>(tenant, job);
-    if (part.ids.length > 0) parts.push(part);
-    if (part.ids.length < partRows) break;
-    after = part.ids[part.ids.length - 1]!;
-  }
-  return joinParts(parts, index.dimension);
+function load(tenant: TenantHandle, index: VectorIndex, at: VectorStamp, partRows: number): Promise<Int8Copies | null> {
+  const module = new URL('./int8-cache.js', import.meta.url);
+  return readAllParts(
+    (after) => readInBackground<Int8Part>(tenant, { module, name: 'readInt8PartJob', args: [index.generation, after, partRows] }),
+    partRows,
+    index.dimension,
+    () => tenant.isOpen && sameStamp(vectorStamp(tenant, index), at),
+  );
 }
 
 /**
  * Reads the int8 copies on this thread, now, and keeps them as a background load would: about
- * 0.4 s at 100,000 chunks, during which nothing else runs here. Searches never call it (they load
- * in the background, see int8CopiesOf); it is for tests and benchmarks that need the warm state at
- * once, and for a handle the background reader cannot open (the benchmark's unencrypted copy).
+ * 0.4 s at 100,000 chunks, during which this thread does nothing else (each part is read
+ * synchronously). Searches never call it (they load in the background, see int8CopiesOf); it is
+ * for tests and benchmarks that need the warm state at once, and for a handle the background
+ * reader cannot open (the benchmark's unencrypted copy).
  */
-export function loadInt8CopiesNow(tenant: TenantHandle, index: VectorIndex): Int8Copies | null {
+export async function loadInt8CopiesNow(tenant: TenantHandle, index: VectorIndex): Promise<Int8Copies | null> {
   const at = vectorStamp(tenant, index);
-  const parts: Int8Part[] = [];
-  for (let after = 0; ; ) {
-    const part = readInt8PartJob(tenant, index.generation, after, LOAD_PART);
-    if (part.ids.length > 0) parts.push(part);
-    if (part.ids.length < LOAD_PART) break;
-    after = part.ids[part.ids.length - 1]!;
-  }
-  const copies = joinParts(parts, index.dimension);
+  const copies = await readAllParts((after) => readInt8PartJob(tenant, index.generation, after, LOAD_PART), LOAD_PART, index.dimension);
   if (copies) kept.set(tenant, { copies, stamp: at });
   return copies;
+}
+
+/**
+ * Every int8 row of the generation, in id order, `partRows` at a time through `read(after)` (the
+ * rows after chunk id `after`), until a short part; null if `current()` turns false between parts.
+ */
+async function readAllParts(
+  read: (after: number) => Int8Part | Promise<Int8Part>,
+  partRows: number,
+  dimension: number,
+  current: () => boolean = () => true,
+): Promise<Int8Copies | null> {
+  const parts: Int8Part[] = [];
+  for (let after = 0; ; ) {
+    if (!current()) return null;
+    const part = await read(after);
+    if (part.ids.length > 0) parts.push(part);
+    if (part.ids.length < partRows) break;
+    after = part.ids[part.ids.length - 1]!;
+  }
+  return joinParts(parts, dimension);
 }
 
 /** The parts in one set of copies, in shared memory so the vector worker ranks over these very bytes (vector-worker.ts). */

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
 import { codeSetOf, codesInMemory } from '../../../src-main/retrieval/code-cache.js';
-import { int8CopiesOf, readInt8PartJob } from '../../../src-main/retrieval/int8-cache.js';
+import { int8CopiesOf, LOAD_PART, loadInt8CopiesNow, readInt8PartJob } from '../../../src-main/retrieval/int8-cache.js';
 import { int8Distances } from '../../../src-main/retrieval/vector-stage.js';
 import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
 import { chunkVectors, feedbackVectors } from '../../../src-main/retrieval/feedback.js';
@@ -39,6 +39,20 @@ describe('int8 copies in memory', () => {
       expect(new Map(memory.map((m) => [m.chunkId, m.distance]))).toEqual(new Map(sql.map(([id, d]) => [id, d])));
       expect(int8Rerank(statement, query, all, 50)).toHaveLength(50);
     }
+  });
+
+  it('loadInt8CopiesNow reads and keeps the same copies a background load keeps, over several parts', async () => {
+    const { tenant, index } = await tenantWithChunks(embedder, texts(LOAD_PART + 150, 'iota'));
+    const size = codeSetOf(tenant, index).ids.length;
+    int8CopiesOf(tenant, index, size, true, TUNING);
+    const background = await vi.waitFor(() => int8CopiesOf(tenant, index, size, false, TUNING) ?? Promise.reject(new Error('not loaded')), { timeout: 20_000 });
+    const now = await loadInt8CopiesNow(tenant, index);
+    expect(now).not.toBeNull();
+    expect(now).not.toBe(background);
+    expect(int8CopiesOf(tenant, index, size, false)).toBe(now); // kept, as current
+    expect(Array.from(now!.ids)).toEqual(Array.from(background.ids));
+    expect(Array.from(now!.vectors)).toEqual(Array.from(background.vectors));
+    expect(Array.from(now!.squares)).toEqual(Array.from(background.squares));
   });
 
   it('vectorTopK ranks the same before and after the copies are in memory', async () => {
