@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createEmbedder } from '../src-main/ingest/embedders/index.js';
-import { readEmbedderConfig } from '../src-main/ingest/settings.js';
+import { createEmbedder } from '../src-main/embed/index.js';
+import { readEmbedderConfig } from '../src-main/embed/settings.js';
 import { SEARCH_DEFAULTS } from '../src-main/retrieval/search.js';
 import { Vault } from '../src-main/vault/vault.js';
 import { CRANFIELD_DIR, loadCranfield } from './cranfield.js';

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Embedder } from '../src-main/ingest/embedders/embedder.js';
+import type { Embedder } from '../src-main/embed/embedder.js';
 import { ingestPaths } from '../src-main/ingest/pipeline.js';
 import { searchKnowledge } from '../src-main/retrieval/knowledge.js';
 import { bm25TopK, embedQuery, fts5Bm25TopK, hybridRank, vectorTopK } from '../src-main/retrieval/search.js';
 import type { SearchOptions } from '../src-main/retrieval/search.js';
-import { activeVectorIndex } from '../src-main/retrieval/vectors.js';
+import { activeVectorIndex } from '../src-main/index/vectors.js';
 import type { TenantHandle } from '../src-main/vault/handle.js';
 import type { Cranfield, CranfieldQuery } from './cranfield.js';
 import { judgementsFor } from './cranfield.js';

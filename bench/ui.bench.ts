@@ -9,8 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { invokeCall } from '../src-main/api/dispatch.js';
 import { ConsoleSession } from '../src-main/api/session.js';
 import { storeDocument } from '../src-main/ingest/documents.js';
-import { HashedEmbedder } from '../src-main/ingest/embedders/hashed.js';
-import { vectorIndexFor } from '../src-main/retrieval/vectors.js';
+import { HashedEmbedder } from '../src-main/embed/hashed.js';
+import { vectorIndexFor } from '../src-main/index/vectors.js';
 import { startWebHost } from '../src-main/web/server.js';
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 10_000);

@@ -1,8 +1,8 @@
 // The product tenant's SimHash codes, for the shared index's tenant 0. Read back from the tenant
 // when its code table can be found (much faster than recomputing 100,000 codes in JS), checked
 // against the product's own simhash() on a sample; otherwise computed with simhash().
-import * as vectorsModule from '../../src-main/retrieval/vectors.js';
-import { simhash } from '../../src-main/retrieval/simhash.js';
+import * as vectorsModule from '../../src-main/index/vectors.js';
+import { simhash } from '../../src-main/index/simhash.js';
 import type { TenantHandle } from '../../src-main/vault/handle.js';
 import { row, type VectorSet } from './exact.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chunkDocument } from '../../src-main/ingest/chunker.js';
 import { parseFile } from '../../src-main/ingest/parsers/index.js';
-import { DEFAULT_CHUNKER } from '../../src-main/ingest/settings.js';
+import { DEFAULT_CHUNKER } from '../../src-main/embed/settings.js';
 import { generateDocument, rng, type MarkovText } from './generator.js';
 
 export const CHUNKS_PER_FILE = 10;

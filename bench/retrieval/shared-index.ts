@@ -18,20 +18,20 @@
 // term index's, are global to the file).
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3-multiple-ciphers';
-import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
-import { porterStem, porterStemCached } from '../../src-main/ingest/embedders/porter.js';
+import type { Embedder } from '../../src-main/embed/embedder.js';
+import { porterStem, porterStemCached } from '../../src-main/text/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
-import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/retrieval/fts.js';
+import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/index/fts.js';
 import { embedQuery, fuseRrf, indexedStems, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
-import { mergePendingTermsOf, TermScorer } from '../../src-main/retrieval/term-index.js';
+import { mergePendingTermsOf, TermScorer } from '../../src-main/index/term-index.js';
 import { TERM_INDEX_TABLES } from '../../src-main/vault/migrations/tenant/0006-term-index.js';
 import { squaresOf } from '../../src-main/retrieval/int8-cache.js';
 import { coarseStage, newInt8Copies, rankInMemory, type Int8Copies } from '../../src-main/retrieval/vector-stage.js';
 import { readCodeSet } from '../../src-main/retrieval/code-cache.js';
-import type { CodeSet } from '../../src-main/retrieval/code-set.js';
-import { quantizeInt8 } from '../../src-main/retrieval/quantize.js';
-import { simhashProjections } from '../../src-main/retrieval/simhash.js';
-import { contentWords, idf, type TermStats } from '../../src-main/retrieval/term-stats.js';
+import type { CodeSet } from '../../src-main/index/code-set.js';
+import { quantizeInt8 } from '../../src-main/index/quantize.js';
+import { simhashProjections } from '../../src-main/index/simhash.js';
+import { contentWords, idf, type TermStats } from '../../src-main/index/term-stats.js';
 import { createOwnerOnlyFile } from '../../src-main/vault/paths.js';
 import { openEncryptedDatabase, type Db } from '../../src-main/vault/sqlite.js';
 import type { TenantHandle } from '../../src-main/vault/handle.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
-import type { Embedder } from '../ingest/embedders/embedder.js';
+import type { Embedder } from '../embed/embedder.js';
 import type { Passage } from '../retrieval/knowledge.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { citedIds, resolveCitation, type Citation } from './citations.js';

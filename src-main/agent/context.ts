@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { countTokens, isWithinTokenLimit } from 'gpt-tokenizer';
-import type { Embedder } from '../ingest/embedders/embedder.js';
+import type { Embedder } from '../embed/embedder.js';
 import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { StoredMessage } from './conversations.js';

@@ -1,4 +1,4 @@
-import { appendAudit, type AuditData } from '../audit/audit.js';
+import { appendAudit, type AuditData } from '../vault/audit-chain.js';
 import type { TenantHandle } from '../vault/handle.js';
 
 // The agent's entries in the tenant's own audit chain. Data are ids, hashes, counts and names

@@ -1,7 +1,7 @@
 import type { IngestEvent, IngestSummary } from '../../src-shared/contract.js';
-import { createEmbedder } from '../ingest/embedders/index.js';
+import { createEmbedder } from '../embed/index.js';
 import { ingestPaths } from '../ingest/pipeline.js';
-import { readEmbedderConfig } from '../ingest/settings.js';
+import { readEmbedderConfig } from '../embed/settings.js';
 import type { ConsoleSession } from './session.js';
 
 /**

@@ -1,8 +1,8 @@
 import { isBulkheadError } from '../../src-shared/errors.js';
 import type { TenantSummary } from '../../src-shared/tenant.js';
-import { createEmbedder } from '../ingest/embedders/index.js';
+import { createEmbedder } from '../embed/index.js';
 import { ingestPaths } from '../ingest/pipeline.js';
-import { readEmbedderConfig } from '../ingest/settings.js';
+import { readEmbedderConfig } from '../embed/settings.js';
 import type { ConsoleSession } from './session.js';
 
 interface SampleTenant {

@@ -6,7 +6,7 @@ import { Keyring } from '../vault/keyring.js';
 import { Vault, type TenantSession } from '../vault/vault.js';
 import { startBackgroundReader } from '../vault/background-reader.js';
 import { startVectorWorker } from '../retrieval/vector-worker.js';
-import type { AppLog } from '../audit/logger.js';
+import type { AppLog } from '../log/logger.js';
 import { Keychain, type KeychainBackend } from './keychain.js';
 import { UploadStore } from './uploads.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IsolationReport } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { runIsolationCheck, writeIsolationReport } from '../audit/isolation.js';
+import { runIsolationCheck, writeIsolationReport } from '../verify/isolation.js';
 import type { ConsoleSession } from './session.js';
 
 /** package.json's version; the source runs two folders below it, the build (dist/) three. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { errorCode, openAppLog, silentLog, type AppLog } from '../audit/logger.js';
+import { errorCode, openAppLog, silentLog, type AppLog } from '../log/logger.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
-import { createEmbedder, probeDimension } from '../ingest/embedders/index.js';
+import { createEmbedder, probeDimension } from '../embed/index.js';
 import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pipeline.js';
-import { EmbedderConfig, readEmbedderConfig } from '../ingest/settings.js';
+import { EmbedderConfig, readEmbedderConfig } from '../embed/settings.js';
 import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
 import { reembedTenant } from '../retrieval/reembed.js';
-import { activeVectorIndex } from '../retrieval/vectors.js';
+import { activeVectorIndex } from '../index/vectors.js';
 import { openTenant, wrap } from './context.js';
 
 /** SIGINT cancels long work cleanly (between documents or batches) instead of killing it. */

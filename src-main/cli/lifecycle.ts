@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { listAudit, verifyAudit, type AuditRecord } from '../audit/audit.js';
+import { listAudit, verifyAudit, type AuditRecord } from '../vault/audit-chain.js';
 import { restoreBackup } from '../vault/backup.js';
 import { openTenant, unlock, wrap } from './context.js';
 import { readSecret } from './passphrase.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { runIsolationCheck, writeIsolationReport } from '../audit/isolation.js';
+import { runIsolationCheck, writeIsolationReport } from '../verify/isolation.js';
 import { unlock, wrap, type Action } from './context.js';
 
 const verify =

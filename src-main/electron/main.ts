@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, protocol, safeStorage, session as electronSession, shell } from 'electron';
 import type { KeychainBackend } from '../api/keychain.js';
 import { ConsoleSession } from '../api/session.js';
-import { openAppLog } from '../audit/logger.js';
+import { openAppLog } from '../log/logger.js';
 import { resolveDataDir } from '../vault/paths.js';
-import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../web/security.js';
+import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../api/shell-policy.js';
 import { registerIpc } from './ipc.js';
 import { APP_ORIGIN, windowOptions } from './window.js';
 

@@ -1,10 +1,10 @@
 import { BulkheadError } from '../../src-shared/errors.js';
-import { appendAudit } from '../audit/audit.js';
-import { optimizeFts, prepareFtsInsert } from '../retrieval/fts.js';
-import { addTermStats, removeTermStats } from '../retrieval/term-stats.js';
-import { mergePendingTerms, removeChunkTerms } from '../retrieval/term-index.js';
-import { packCodes } from '../retrieval/code-pack.js';
-import { activeVectorIndex, deleteVectors, insertVectors, type VectorIndex } from '../retrieval/vectors.js';
+import { appendAudit } from '../vault/audit-chain.js';
+import { optimizeFts, prepareFtsInsert } from '../index/fts.js';
+import { addTermStats, removeTermStats } from '../index/term-stats.js';
+import { mergePendingTerms, removeChunkTerms } from '../index/term-index.js';
+import { packCodes } from '../index/code-pack.js';
+import { activeVectorIndex, deleteVectors, insertVectors, type VectorIndex } from '../index/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 
 export interface StoredDocument {

@@ -1,9 +1,9 @@
 import type { TenantHandle } from '../vault/handle.js';
 import type { Db } from '../vault/sqlite.js';
 import { readInBackground } from '../vault/background-reader.js';
-import { currentPackParts, readCodePack, readCodeRows, sharesFit, type PackedShare } from './code-pack.js';
-import { CodeSet } from './code-set.js';
-import { codeTable, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from './vectors.js';
+import { currentPackParts, readCodePack, readCodeRows, sharesFit, type PackedShare } from '../index/code-pack.js';
+import { CodeSet } from '../index/code-set.js';
+import { codeTable, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
 
 /** The SimHash codes of one vector generation, in memory (13 MB at 100,000 chunks), with when they were read. */
 interface Codes {
@@ -71,7 +71,7 @@ export function prefetchCodes(tenant: TenantHandle, index: VectorIndex): void {
   const parts = currentPackParts(tenant, index);
   if (parts < 2) return;
   const split = Math.max(1, Math.min(parts - 1, Math.round(parts * BACKGROUND_SHARE)));
-  const job = { module: new URL('./code-pack.js', import.meta.url), name: 'readCodePackJob', args: [index.generation, 0, split] };
+  const job = { module: new URL('../index/code-pack.js', import.meta.url), name: 'readCodePackJob', args: [index.generation, 0, split] };
   const theirs = readInBackground<PackedShare | null>(tenant, job).catch(() => null);
   prefetches.set(tenant, { stamp, split, theirs });
 }

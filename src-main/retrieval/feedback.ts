@@ -2,10 +2,10 @@
 // user means, and both retrievers get a second, richer query from them. Query-side only (nothing
 // about the documents changes), the same for every query, and it uses no statistics beyond the
 // tenant's own index: document frequencies come from its term_stats table.
-import { porterStemCached } from '../ingest/embedders/porter.js';
+import { porterStemCached } from '../text/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { contentWords, idf as inverseDf, stemCacheOf, termStats } from './term-stats.js';
-import { int8Table, vectorTable, type VectorIndex } from './vectors.js';
+import { contentWords, idf as inverseDf, stemCacheOf, termStats } from '../index/term-stats.js';
+import { int8Table, vectorTable, type VectorIndex } from '../index/vectors.js';
 import { int8CopiesOf, int8Copy } from './int8-cache.js';
 
 /**

@@ -18,7 +18,7 @@
 import type { TenantHandle } from '../vault/handle.js';
 import { readInBackground } from '../vault/background-reader.js';
 import { int8Row, newInt8Copies, type Int8Copies } from './vector-stage.js';
-import { int8Table, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from './vectors.js';
+import { int8Table, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
 
 /**
  * Rows per background read: 1.5 MB of int8 vectors at 384 dimensions, a few ms on the reader.

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { appendAudit } from '../audit/audit.js';
-import type { Embedder } from '../ingest/embedders/embedder.js';
-import { EmbedderError } from '../ingest/embedders/embedder.js';
-import { createEmbedder } from '../ingest/embedders/index.js';
-import { readEmbedderConfig } from '../ingest/settings.js';
+import { appendAudit } from '../vault/audit-chain.js';
+import type { Embedder } from '../embed/embedder.js';
+import { EmbedderError } from '../embed/embedder.js';
+import { createEmbedder } from '../embed/index.js';
+import { readEmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { hybridRank, SEARCH_DEFAULTS } from './search.js';
 

@@ -1,9 +1,9 @@
 import { BulkheadError } from '../../src-shared/errors.js';
-import type { Embedder } from '../ingest/embedders/embedder.js';
-import { writeEmbedderConfig, type EmbedderConfig } from '../ingest/settings.js';
+import type { Embedder } from '../embed/embedder.js';
+import { writeEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { packCodes } from './code-pack.js';
-import { activateVectorIndex, activeVectorIndex, createVectorTable, dropVectorTables, insertVectors, pruneVectors, type VectorIndex } from './vectors.js';
+import { packCodes } from '../index/code-pack.js';
+import { activateVectorIndex, activeVectorIndex, createVectorTable, dropVectorTables, insertVectors, pruneVectors, type VectorIndex } from '../index/vectors.js';
 
 const BATCH = 64;
 

@@ -1,19 +1,19 @@
-import type { Embedder } from '../ingest/embedders/embedder.js';
-import { EmbedderError } from '../ingest/embedders/embedder.js';
+import type { Embedder } from '../embed/embedder.js';
+import { EmbedderError } from '../embed/embedder.js';
 import { chunkTexts, expansionWords, feedbackVectors, rocchio } from './feedback.js';
-import { porterStem, porterStemCached } from '../ingest/embedders/porter.js';
-import { ftsQueryTerms, queryWords, quoteFtsTerm } from './fts.js';
-import { termStats } from './term-stats.js';
+import { porterStem, porterStemCached } from '../text/porter.js';
+import { ftsQueryTerms, queryWords, quoteFtsTerm } from '../index/fts.js';
+import { termStats } from '../index/term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Statement } from '../vault/sqlite.js';
-import { quantizeInt8 } from './quantize.js';
+import { quantizeInt8 } from '../index/quantize.js';
 import { codeSetOf, codesInMemory, codesReady, prefetchCodes } from './code-cache.js';
 import { int8CopiesOf } from './int8-cache.js';
 import { coarseStage, nearestByDistance, rankInMemory } from './vector-stage.js';
 import { rankOnVectorWorker } from './vector-worker.js';
-import { activeVectorIndex, int8Table, type VectorIndex } from './vectors.js';
-import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from './term-index.js';
+import { activeVectorIndex, int8Table, type VectorIndex } from '../index/vectors.js';
+import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from '../index/term-index.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {

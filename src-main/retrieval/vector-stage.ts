@@ -1,11 +1,11 @@
 // The vector stage over data in memory: the SimHash codes pick candidates (code-set.ts), their
 // int8 copies rank them by cosine. Pure (no SQLite, no tenant handle), so that the main thread
 // and the vector worker (vector-worker-thread.ts) run the very same code and give the same hits.
-import type { CodeSet } from './code-set.js';
-import { quantizeInt8 } from './quantize.js';
+import type { CodeSet } from '../index/code-set.js';
+import { quantizeInt8 } from '../index/quantize.js';
 import type { RankedHit } from './search.js';
-import { simhashProjections } from './simhash.js';
-import { align, kernelsFor, LANES, MAIN_LANE, newMemory, type Kernels } from './wasm/kernels.js';
+import { simhashProjections } from '../index/simhash.js';
+import { align, kernelsFor, LANES, MAIN_LANE, newMemory, type Kernels } from '../index/wasm/kernels.js';
 
 /**
  * How many coarse candidates the int8 vectors re-rank, and how many Hamming neighbours the

@@ -2,8 +2,8 @@
 // copies that the main thread shares with it, one request at a time, in the order they come.
 // It reads no file, holds no key, and logs nothing; failures go back as a message.
 import { parentPort, workerData } from 'node:worker_threads';
-import { CodeSet } from './code-set.js';
-import { WORKER_LANE } from './wasm/kernels.js';
+import { CodeSet } from '../index/code-set.js';
+import { WORKER_LANE } from '../index/wasm/kernels.js';
 import { rankInMemory, type Int8Copies } from './vector-stage.js';
 import type { VectorWorkerReply, VectorWorkerRequest } from './vector-worker.js';
 

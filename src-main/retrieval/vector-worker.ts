@@ -14,7 +14,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../threads/module-worker.js';
 import { onTenantClose, type TenantHandle } from '../vault/handle.js';
-import type { CodeSet, SharedCodes } from './code-set.js';
+import type { CodeSet, SharedCodes } from '../index/code-set.js';
 import type { RankedHit } from './search.js';
 import type { Int8Copies } from './vector-stage.js';
 

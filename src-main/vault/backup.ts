@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { errorCode, type AppLog } from '../audit/logger.js';
+import { errorCode, type AppLog } from '../log/logger.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { fsyncDir, TENANT_FILE_SUFFIX, VaultPaths, writeFileAtomic } from './paths.js';
 import { Registry } from './registry.js';

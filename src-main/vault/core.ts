@@ -1,4 +1,4 @@
-import type { AppLog } from '../audit/logger.js';
+import type { AppLog } from '../log/logger.js';
 import type { Keyring } from './keyring.js';
 import type { VaultPaths } from './paths.js';
 import type { Registry, TenantRecord } from './registry.js';

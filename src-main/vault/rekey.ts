@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
-import { errorCode } from '../audit/logger.js';
+import { errorCode } from '../log/logger.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { randomKey, type Keyring } from './keyring.js';
 import { fsyncDir, pendingKeyFile, writeFileAtomic } from './paths.js';

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
-import { errorCode, silentLog, type AppLog } from '../audit/logger.js';
+import { errorCode, silentLog, type AppLog } from '../log/logger.js';
 import { DisplayName, Passphrase, nameKey, type TenantSummary } from '../../src-shared/tenant.js';
-import { appendAudit } from '../audit/audit.js';
+import { appendAudit } from './audit-chain.js';
 import { closeTenantHandle, deriveAuditKey, mintTenantHandle, type AuditBinding, type TenantHandle } from './handle.js';
 import { DEFAULT_KDF, Keyring, randomKey, type KdfParams } from './keyring.js';
 import { migrate } from './migrations/migrate.js';
@@ -43,7 +43,7 @@ export class Vault {
   #keyring: Keyring | null = null;
   #registry: Registry | null = null;
   readonly #sessions = new Set<TenantSession>();
-  /** App-wide log: opaque ids and codes only (see audit/logger.ts). */
+  /** App-wide log: opaque ids and codes only (see log/logger.ts). */
   readonly log: AppLog;
 
   constructor(dataDir: string, opts: { log?: AppLog } = {}) {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { isBulkheadError } from '../../src-shared/errors.js';
-import { openAppLog } from '../audit/logger.js';
+import { openAppLog } from '../log/logger.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { startWebHost } from './server.js';
 

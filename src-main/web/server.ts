@@ -7,7 +7,8 @@ import { TRANSPORT, type Result } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { invokeCall, invokeStream, toApiError } from '../api/dispatch.js';
 import { ConsoleSession, type SessionOptions } from '../api/session.js';
-import { checkCaller, newToken, readJsonBody, Refusal, requireContentType, SECURITY_HEADERS } from './security.js';
+import { SECURITY_HEADERS } from '../api/shell-policy.js';
+import { checkCaller, newToken, readJsonBody, Refusal, requireContentType } from './security.js';
 
 export interface WebHostOptions extends SessionOptions {
   /** 0 (the default) picks a free port. */

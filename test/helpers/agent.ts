@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { ModelConfig } from '../../src-main/agent/model-config.js';
-import { HashedEmbedder } from '../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../src-main/embed/hashed.js';
 import type { TenantHandle } from '../../src-main/vault/handle.js';
 import type { TenantSession, Vault } from '../../src-main/vault/vault.js';
 import { storeChunks, type ChunkSpec } from './retrieval.js';

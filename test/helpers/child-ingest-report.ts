@@ -1,6 +1,6 @@
 // Run by the fault tests in a process of its own (for a file-size limit, or beside another
 // writer): pours a folder into a tenant and prints the summary as one JSON line on stdout.
-import { HashedEmbedder } from '../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../src-main/embed/hashed.js';
 import { ingestPaths } from '../../src-main/ingest/pipeline.js';
 import { Vault } from '../../src-main/vault/vault.js';
 

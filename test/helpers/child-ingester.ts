@@ -1,6 +1,6 @@
 // Run by the ingest kill test in its own process: pours a folder into a tenant, announcing each
 // stored document on stdout, until the parent kills it.
-import { HashedEmbedder } from '../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../src-main/embed/hashed.js';
 import { ingestPaths } from '../../src-main/ingest/pipeline.js';
 import { Vault } from '../../src-main/vault/vault.js';
 

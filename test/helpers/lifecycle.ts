@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { addNote } from '../../src-main/agent/notes.js';
-import { appendAudit } from '../../src-main/audit/audit.js';
-import { createEmbedder } from '../../src-main/ingest/embedders/index.js';
+import { appendAudit } from '../../src-main/vault/audit-chain.js';
+import { createEmbedder } from '../../src-main/embed/index.js';
 import { ingestPaths } from '../../src-main/ingest/pipeline.js';
-import { readEmbedderConfig } from '../../src-main/ingest/settings.js';
+import { readEmbedderConfig } from '../../src-main/embed/settings.js';
 import { searchKnowledge } from '../../src-main/retrieval/knowledge.js';
 import type { TenantHandle } from '../../src-main/vault/handle.js';
 import type { Vault } from '../../src-main/vault/vault.js';

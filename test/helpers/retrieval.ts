@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Embedder } from '../../src-main/ingest/embedders/embedder.js';
+import type { Embedder } from '../../src-main/embed/embedder.js';
 import { storeDocument, type NewChunk } from '../../src-main/ingest/documents.js';
-import { generationTables, vectorIndexFor, type VectorIndex } from '../../src-main/retrieval/vectors.js';
+import { generationTables, vectorIndexFor, type VectorIndex } from '../../src-main/index/vectors.js';
 import type { TenantHandle } from '../../src-main/vault/handle.js';
 import type { Vault } from '../../src-main/vault/vault.js';
 import { freshVault, tempDir } from './vault.js';

@@ -1,4 +1,4 @@
-// Compiles src-main/retrieval/wasm/codes.wat with wabt (the WebAssembly binary toolkit, from the
+// Compiles src-main/index/wasm/codes.wat with wabt (the WebAssembly binary toolkit, from the
 // WebAssembly project) into the base64 module that code-cache.ts loads. Run `npm run build:wasm`
 // after editing the .wat; test/main/retrieval/codes-wasm.test.ts fails when they disagree.
 import fs from 'node:fs';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src-main/retrieval/wasm');
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src-main/index/wasm');
 export const WAT_FILE = path.join(dir, 'codes.wat');
 export const MODULE_FILE = path.join(dir, 'codes-wasm.ts');
 

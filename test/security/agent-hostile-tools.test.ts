@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../src-main/agent/agent.js';
-import { listAudit, verifyAudit } from '../../src-main/audit/audit.js';
+import { listAudit, verifyAudit } from '../../src-main/vault/audit-chain.js';
 import { countNotes } from '../../src-main/agent/notes.js';
 import { countDocuments } from '../../src-main/ingest/documents.js';
 import { agentFixture, embedder, modelConfig, type AgentFixture } from '../helpers/agent.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../src-main/agent/agent.js';
-import { listAudit } from '../../src-main/audit/audit.js';
+import { listAudit } from '../../src-main/vault/audit-chain.js';
 import { assertLoopbackEndpoint, isLoopbackAddress } from '../../src-main/agent/endpoint.js';
 import { writeAgentPolicy } from '../../src-main/agent/profile.js';
 import { streamChat, testConnection } from '../../src-main/agent/provider.js';

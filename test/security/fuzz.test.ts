@@ -12,7 +12,7 @@ import { CALL_NAMES, calls, STREAM_NAMES, streams, type Result } from '../../src
 import { ERROR_CODES } from '../../src-shared/errors.js';
 import { invokeCall, invokeStream } from '../../src-main/api/dispatch.js';
 import { ConsoleSession } from '../../src-main/api/session.js';
-import { HashedEmbedder } from '../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../src-main/embed/hashed.js';
 import { storeChunks } from '../helpers/retrieval.js';
 import { TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
 

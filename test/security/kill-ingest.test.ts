@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { activeVectorIndex, generationTables } from '../../src-main/retrieval/vectors.js';
+import { activeVectorIndex, generationTables } from '../../src-main/index/vectors.js';
 import { runAndKill } from '../helpers/kill.js';
 import { freshVault, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
 

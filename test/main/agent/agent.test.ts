@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../../src-main/agent/agent.js';
-import { listAudit, verifyAudit } from '../../../src-main/audit/audit.js';
+import { listAudit, verifyAudit } from '../../../src-main/vault/audit-chain.js';
 import { assembleContext } from '../../../src-main/agent/context.js';
 import { listConversations, listMessages } from '../../../src-main/agent/conversations.js';
 import { listNotes } from '../../../src-main/agent/notes.js';

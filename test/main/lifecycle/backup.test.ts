@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyAudit } from '../../../src-main/audit/audit.js';
+import { verifyAudit } from '../../../src-main/vault/audit-chain.js';
 import { restoreBackup } from '../../../src-main/vault/backup.js';
 import { Vault } from '../../../src-main/vault/vault.js';
 import { expectSameContent, populateTenant, tenantTables } from '../../helpers/lifecycle.js';

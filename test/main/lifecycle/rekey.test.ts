@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { verifyAudit, listAudit } from '../../../src-main/audit/audit.js';
+import { verifyAudit, listAudit } from '../../../src-main/vault/audit-chain.js';
 import { tenantDataKey } from '../../../src-main/vault/handle.js';
 import { Vault } from '../../../src-main/vault/vault.js';
 import { expectSameContent, populateTenant, tenantTables } from '../../helpers/lifecycle.js';

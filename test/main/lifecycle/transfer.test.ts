@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../../src-main/audit/audit.js';
+import { listAudit, verifyAudit } from '../../../src-main/vault/audit-chain.js';
 import { BUNDLE_MAGIC, encodeHeader, openBundle, type BundleManifest } from '../../../src-main/vault/bundle.js';
 import type { KdfParams } from '../../../src-main/vault/keyring.js';
 import { dumpTables, expectSameContent, populateTenant, tenantTables } from '../../helpers/lifecycle.js';

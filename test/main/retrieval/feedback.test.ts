@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { chunkTexts, chunkVectors, expansionWords, rocchio } from '../../../src-main/retrieval/feedback.js';
 import { closeTenants, tenantWithChunks } from '../../helpers/retrieval.js';
 

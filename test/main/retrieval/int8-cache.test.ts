@@ -1,12 +1,12 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { codeSetOf, codesInMemory } from '../../../src-main/retrieval/code-cache.js';
 import { int8CopiesOf, LOAD_PART, loadInt8CopiesNow, readInt8PartJob } from '../../../src-main/retrieval/int8-cache.js';
 import { int8Distances } from '../../../src-main/retrieval/vector-stage.js';
-import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
+import { quantizeInt8 } from '../../../src-main/index/quantize.js';
 import { chunkVectors, feedbackVectors } from '../../../src-main/retrieval/feedback.js';
 import { embedQuery, hybridRank, int8Rerank, int8RerankSql, vectorTopK } from '../../../src-main/retrieval/search.js';
-import { int8Table } from '../../../src-main/retrieval/vectors.js';
+import { int8Table } from '../../../src-main/index/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import { closeTenants, storeChunks, tenantWithChunks } from '../../helpers/retrieval.js';
 import { freshVault, tempDir } from '../../helpers/vault.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Embedder } from '../../../src-main/ingest/embedders/embedder.js';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
+import type { Embedder } from '../../../src-main/embed/embedder.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
 import { bm25TopK, fuseRrf, hybridRank, vectorTopK } from '../../../src-main/retrieval/search.js';
 import type { RankedHit } from '../../../src-main/retrieval/search.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument, getDocument, storeDocument } from '../../../src-main/ingest/documents.js';
-import type { Embedder } from '../../../src-main/ingest/embedders/embedder.js';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { activeVectorIndex, vectorIndexFor, vectorTable } from '../../../src-main/retrieval/vectors.js';
+import type { Embedder } from '../../../src-main/embed/embedder.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
+import { activeVectorIndex, vectorIndexFor, vectorTable } from '../../../src-main/index/vectors.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { closeTenants, countRows, openFreshTenant, storeChunks, tenantWithChunks, vectorRows } from '../../helpers/retrieval.js';
 

@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { codeSetOf } from '../../../src-main/retrieval/code-cache.js';
-import { CodeSet } from '../../../src-main/retrieval/code-set.js';
+import { CodeSet } from '../../../src-main/index/code-set.js';
 import { int8CopiesOf, squaresOf } from '../../../src-main/retrieval/int8-cache.js';
-import { quantizeInt8 } from '../../../src-main/retrieval/quantize.js';
+import { quantizeInt8 } from '../../../src-main/index/quantize.js';
 import { embedQuery, hybridRank, vectorTopK } from '../../../src-main/retrieval/search.js';
-import { SIMHASH_BITS } from '../../../src-main/retrieval/simhash.js';
+import { SIMHASH_BITS } from '../../../src-main/index/simhash.js';
 import { int8Distances, newInt8Copies, rankInMemory, type Int8Copies } from '../../../src-main/retrieval/vector-stage.js';
 import {
   rankOnVectorWorker,
@@ -17,7 +17,7 @@ import {
   vectorWorkerHolds,
   vectorWorkerReady,
 } from '../../../src-main/retrieval/vector-worker.js';
-import { WORKER_LANE } from '../../../src-main/retrieval/wasm/kernels.js';
+import { WORKER_LANE } from '../../../src-main/index/wasm/kernels.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import { onTenantClose } from '../../../src-main/vault/handle.js';
 import { closeTenants, openFreshTenant, tenantWithChunks } from '../../helpers/retrieval.js';

@@ -1,7 +1,7 @@
 import type { Migration } from '../migrate.js';
 
 /**
- * The tenant's audit chain (see audit/audit.ts): append-only by trigger, so no code path can
+ * The tenant's audit chain (see vault/audit-chain.ts): append-only by trigger, so no code path can
  * edit a record by mistake; whoever drops the triggers to tamper is caught by the MAC chain.
  */
 export const m0003Audit: Migration = {

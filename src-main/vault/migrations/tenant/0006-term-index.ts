@@ -1,5 +1,4 @@
 import type { Migration } from '../migrate.js';
-import { mergePendingTermsOf } from '../../../retrieval/term-index.js';
 
 /** The term index's tables, as this migration creates them (bench:retrieval's shared index makes the same). */
 export const TERM_INDEX_TABLES = `
@@ -20,10 +19,10 @@ export const TERM_INDEX_TABLES = `
 `;
 
 /**
- * The term index beside FTS5 (retrieval/term-index.ts): per-stem postings for a BM25 that reads
- * only the query's postings. Every chunk already stored goes pending by the same trigger new
- * chunks use, then into the postings, so a tenant opened by this build searches the same way
- * whether its chunks came before or after it.
+ * The term index beside FTS5 (index/term-index.ts): per-stem postings for a BM25 that reads
+ * only the query's postings. Every chunk already stored goes pending, as new chunks do by the
+ * trigger; searches read pending chunks from their text, and the next write merges them. Only
+ * DDL and SQL here: the postings' format belongs to the live code, which consumes the pending list.
  */
 export const m0006TermIndex: Migration = {
   version: 6,
@@ -38,6 +37,5 @@ export const m0006TermIndex: Migration = {
       END;
       INSERT INTO term_index_pending (chunk_id) SELECT id FROM chunks;
     `);
-    mergePendingTermsOf(db);
   },
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BulkheadError } from '../../../src-shared/errors.js';
-import type { EmbedderConfig } from '../settings.js';
+import { BulkheadError } from '../../src-shared/errors.js';
+import type { EmbedderConfig } from './settings.js';
 import type { Embedder } from './embedder.js';
 import { EmbedderError } from './embedder.js';
 import { HashedEmbedder } from './hashed.js';

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument, storeDocument, type NewChunk } from '../../../src-main/ingest/documents.js';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { porterStem } from '../../../src-main/ingest/embedders/porter.js';
-import { ENGLISH_STOPWORDS } from '../../../src-main/ingest/embedders/stopwords.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
+import { porterStem } from '../../../src-main/text/porter.js';
+import { ENGLISH_STOPWORDS } from '../../../src-main/text/stopwords.js';
 import { ingestPaths } from '../../../src-main/ingest/pipeline.js';
 import { bm25TopK, fts5Bm25TopK, hybridRank, type RankedHit } from '../../../src-main/retrieval/search.js';
 import {
@@ -21,8 +21,8 @@ import {
   termScorer,
   type TermHit,
   type WeightedStem,
-} from '../../../src-main/retrieval/term-index.js';
-import { vectorIndexFor } from '../../../src-main/retrieval/vectors.js';
+} from '../../../src-main/index/term-index.js';
+import { vectorIndexFor } from '../../../src-main/index/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { closeTenants, countRows, dropTermIndex, HOSTILE_QUERIES, openFreshTenant, storeChunks, tenantWithChunks, type ChunkSpec } from '../../helpers/retrieval.js';
@@ -684,7 +684,7 @@ describe('transactions', () => {
 });
 
 describe('tenant migration 6: the term index', () => {
-  it('rebuilds the index of an older tenant from its chunks; nothing pending, the same rankings', async () => {
+  it('an older tenant gets the index with every chunk pending (same rankings), and the next merge empties the list', async () => {
     const dir = tempDir('bulkhead-term-index-');
     try {
       const vault = await freshVault(dir);
@@ -705,6 +705,10 @@ describe('tenant migration 6: the term index', () => {
       tenant = vault.openSession().open(id);
       expect(Number(tenant.db.pragma('user_version', { simple: true }))).toBe(version);
       expect(countRows(tenant, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN ('chunks_terms_pending', 'chunks_terms_unpend')")).toBe(2);
+      // A frozen migration holds DDL and SQL only: the postings' format is the live code's.
+      expect(pendingIds(tenant)).toHaveLength(50);
+      const pendingRanks = QUERIES.map((query) => rankTerms(tenant, query, 30));
+      expect(mergePendingTerms(tenant)).toBe(50);
       expect(pendingIds(tenant)).toEqual([]);
       expect(totals(tenant).chunks).toBe(50);
       checkIndex(tenant);
@@ -712,6 +716,7 @@ describe('tenant migration 6: the term index', () => {
         const after = rankTerms(tenant, query, 30);
         expect(after.totalChunks).toBe(50);
         expectSameHits(after.hits, before[i]!.hits, 1e-12, JSON.stringify(query));
+        expectSameHits(pendingRanks[i]!.hits, before[i]!.hits, 1e-12, JSON.stringify(query));
       });
       // The trigger is back: a new chunk goes pending.
       const added = await storeChunks(tenant, embedder, asDocs(['a late turbine'], 'new'));

@@ -24,7 +24,7 @@
 // The tokens are term-stats.ts indexWords, Porter-stemmed, as on the query side (fts.ts
 // queryWords): folded words of spaced scripts, stop words out, numbers in. The chunk length
 // counts those tokens (stop words out, as in Lucene with a stop filter).
-import { porterStemCached } from '../ingest/embedders/porter.js';
+import { porterStemCached } from '../text/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { isStorageError, type Db } from '../vault/sqlite.js';
 import { indexWords } from './term-stats.js';

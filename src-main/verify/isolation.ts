@@ -14,14 +14,14 @@ import { appendTurn, createConversation } from '../agent/conversations.js';
 import { addNote } from '../agent/notes.js';
 import { runToolCall, type ToolContext } from '../agent/tools.js';
 import { storeDocument } from '../ingest/documents.js';
-import { createEmbedder } from '../ingest/embedders/index.js';
-import { readEmbedderConfig } from '../ingest/settings.js';
+import { createEmbedder } from '../embed/index.js';
+import { readEmbedderConfig } from '../embed/settings.js';
 import { searchKnowledge, type SearchResult } from '../retrieval/knowledge.js';
-import { vectorIndexFor } from '../retrieval/vectors.js';
+import { vectorIndexFor } from '../index/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Vault } from '../vault/vault.js';
-import { verifyAudit } from './audit.js';
-import { canonicalJson } from './canonical-json.js';
+import { verifyAudit } from '../vault/audit-chain.js';
+import { canonicalJson } from '../vault/canonical-json.js';
 
 export interface Control {
   id: string;

@@ -2,9 +2,9 @@
 // one B-tree probe whatever the word. FTS5 can only count a term's documents by walking its whole
 // posting list (about a millisecond for a common word at 100,000 chunks), and both query pruning
 // and expansion need dozens of counts per search.
-import { porterStem } from '../ingest/embedders/porter.js';
-import { ENGLISH_STOPWORDS } from '../ingest/embedders/stopwords.js';
-import { foldText, textRuns } from '../ingest/text-fold.js';
+import { porterStem } from '../text/porter.js';
+import { ENGLISH_STOPWORDS } from '../text/stopwords.js';
+import { foldText, textRuns } from '../text/fold.js';
 import type { TenantHandle } from '../vault/handle.js';
 
 const HAS_LETTER = /\p{L}/u;

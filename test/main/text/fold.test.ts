@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldText, textRuns } from '../../../src-main/ingest/text-fold.js';
+import { foldText, textRuns } from '../../../src-main/text/fold.js';
 
 describe('foldText', () => {
   it('drops Latin accents, lower-cases and unfolds compatibility forms', () => {

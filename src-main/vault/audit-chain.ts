@@ -1,5 +1,5 @@
 import { BulkheadError } from '../../src-shared/errors.js';
-import { advanceExternalAuditHead, auditMac, externalAuditHead, type TenantHandle } from '../vault/handle.js';
+import { advanceExternalAuditHead, auditMac, externalAuditHead, type TenantHandle } from './handle.js';
 import { canonicalJson } from './canonical-json.js';
 
 export type AuditKind =

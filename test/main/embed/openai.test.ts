@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isEmbedderError } from '../../../../src-main/ingest/embedders/embedder.js';
-import type { EmbedderErrorCode } from '../../../../src-main/ingest/embedders/embedder.js';
-import { OpenAiEmbedder } from '../../../../src-main/ingest/embedders/openai.js';
-import type { ReceivedRequest, TestServer } from '../../../helpers/embedding-server.js';
-import { closedPort, fakeVector, sendJson, startServer } from '../../../helpers/embedding-server.js';
+import { isEmbedderError } from '../../../src-main/embed/embedder.js';
+import type { EmbedderErrorCode } from '../../../src-main/embed/embedder.js';
+import { OpenAiEmbedder } from '../../../src-main/embed/openai.js';
+import type { ReceivedRequest, TestServer } from '../../helpers/embedding-server.js';
+import { closedPort, fakeVector, sendJson, startServer } from '../../helpers/embedding-server.js';
 
 const DIM = 6;
 let server: TestServer;

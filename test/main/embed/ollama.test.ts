@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isEmbedderError } from '../../../../src-main/ingest/embedders/embedder.js';
-import type { EmbedderErrorCode } from '../../../../src-main/ingest/embedders/embedder.js';
-import { OllamaEmbedder } from '../../../../src-main/ingest/embedders/ollama.js';
-import type { TestServer } from '../../../helpers/embedding-server.js';
-import { closedPort, fakeVector, sendJson, startServer } from '../../../helpers/embedding-server.js';
+import { isEmbedderError } from '../../../src-main/embed/embedder.js';
+import type { EmbedderErrorCode } from '../../../src-main/embed/embedder.js';
+import { OllamaEmbedder } from '../../../src-main/embed/ollama.js';
+import type { TestServer } from '../../helpers/embedding-server.js';
+import { closedPort, fakeVector, sendJson, startServer } from '../../helpers/embedding-server.js';
 
 const DIM = 8;
 let server: TestServer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HASHED_EMBEDDER_ID, HashedEmbedder, embedText, fnv1a32 } from '../../../../src-main/ingest/embedders/hashed.js';
-import { isEmbedderError } from '../../../../src-main/ingest/embedders/embedder.js';
+import { HASHED_EMBEDDER_ID, HashedEmbedder, embedText, fnv1a32 } from '../../../src-main/embed/hashed.js';
+import { isEmbedderError } from '../../../src-main/embed/embedder.js';
 
 const cos = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
 const norm = (a: Float32Array): number => Math.sqrt(cos(a, a));

@@ -1,5 +1,5 @@
-import { ENGLISH_STOPWORDS } from '../ingest/embedders/stopwords.js';
-import { foldText, textRuns } from '../ingest/text-fold.js';
+import { ENGLISH_STOPWORDS } from '../text/stopwords.js';
+import { foldText, textRuns } from '../text/fold.js';
 import type { TenantHandle } from '../vault/handle.js';
 
 /**

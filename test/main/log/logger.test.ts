@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openAppLog, redactFields } from '../../../src-main/audit/logger.js';
+import { openAppLog, redactFields } from '../../../src-main/log/logger.js';
 import { tempDir } from '../../helpers/vault.js';
 
 const ID = 't_abcdefghijklmnopqrstuvwxyz';

@@ -22,9 +22,9 @@
  */
 import type { Embedder } from './embedder.js';
 import { EmbedderError } from './embedder.js';
-import { porterStemCached } from './porter.js';
-import { ENGLISH_STOPWORDS } from './stopwords.js';
-import { foldText, textRuns } from '../text-fold.js';
+import { porterStemCached } from '../text/porter.js';
+import { ENGLISH_STOPWORDS } from '../text/stopwords.js';
+import { foldText, textRuns } from '../text/fold.js';
 
 export interface HashedEmbedderOptions {
   readonly dimension: number;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
-import { porterStem } from '../../../../src-main/ingest/embedders/porter.js';
+import { porterStem } from '../../../src-main/text/porter.js';
 
 const WORDS = `caresses ponies ties caress cats feed agreed plastered bled motoring sing conflated troubled
   sized hopping tanned falling hissing fizzed failing filing happy sky relational conditional rational

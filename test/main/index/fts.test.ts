@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { FTS_TOKENIZE, ftsIndexText, ftsQueryTerms, toFtsMatch } from '../../../src-main/retrieval/fts.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
+import { FTS_TOKENIZE, ftsIndexText, ftsQueryTerms, toFtsMatch } from '../../../src-main/index/fts.js';
 import { bm25TopK } from '../../../src-main/retrieval/search.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { closeTenants, countRows, HOSTILE_QUERIES, tenantWithChunks, vectorRows, type TenantWithChunks } from '../../helpers/retrieval.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
-import { porterStem } from '../../../src-main/ingest/embedders/porter.js';
-import { addTermStats, termStats } from '../../../src-main/retrieval/term-stats.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
+import { porterStem } from '../../../src-main/text/porter.js';
+import { addTermStats, termStats } from '../../../src-main/index/term-stats.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { Vault } from '../../../src-main/vault/vault.js';
 import { closeTenants, storeChunks, tenantWithChunks } from '../../helpers/retrieval.js';

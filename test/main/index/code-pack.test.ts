@@ -1,12 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteDocument } from '../../../src-main/ingest/documents.js';
-import { HashedEmbedder } from '../../../src-main/ingest/embedders/hashed.js';
+import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { codeSetOf, codesReady, prefetchCodes } from '../../../src-main/retrieval/code-cache.js';
-import { readCodePack, readCodeRows, refreshCodePack, sharesFit } from '../../../src-main/retrieval/code-pack.js';
+import { readCodePack, readCodeRows, refreshCodePack, sharesFit } from '../../../src-main/index/code-pack.js';
 import { reembedTenant } from '../../../src-main/retrieval/reembed.js';
 import { embedQuery, hybridRank, vectorTopK } from '../../../src-main/retrieval/search.js';
-import { simhashProjections } from '../../../src-main/retrieval/simhash.js';
-import { activeVectorIndex, codePackTable, codeTable } from '../../../src-main/retrieval/vectors.js';
+import { simhashProjections } from '../../../src-main/index/simhash.js';
+import { activeVectorIndex, codePackTable, codeTable } from '../../../src-main/index/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
 import { closeTenants, countRows, storeChunks, tenantWithChunks } from '../../helpers/retrieval.js';
