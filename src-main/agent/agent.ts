@@ -7,10 +7,10 @@ import { citedIds, resolveCitation, type Citation } from './citations.js';
 import { countTokens } from 'gpt-tokenizer';
 import { assembleContext, manifestHash, promptBudget, type AssembledContext, type ContextManifest } from './context.js';
 import { appendTurn, createConversation, getConversation, listMessages, type AnswerMode, type Conversation } from './conversations.js';
-import { assertLoopbackEndpoint, endpointHost } from './endpoint.js';
+import { assertLoopbackEndpoint, endpointHost } from '../egress/endpoint.js';
 import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
-import { readAgentPolicy } from './profile.js';
+import { readAgentPolicy } from '../egress/policy.js';
 import { streamChat, type ChatMessage, type ModelTurn } from './provider.js';
 import { MAX_TOOL_CALLS_PER_STEP, refuseToolCall, runToolCall, TOOL_SPECS, type ConfirmFn } from './tools.js';
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
-import { assertLoopbackEndpoint, endpointHost, policyFetch } from './endpoint.js';
+import { assertLoopbackEndpoint, endpointHost, policyFetch } from '../egress/endpoint.js';
 import type { ModelConfig } from './model-config.js';
 
 export type ChatMessage = ChatCompletionMessageParam;

@@ -2,7 +2,7 @@ import type { ChatAnswer, ChatEvent, Settings } from '../../src-shared/contract.
 import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent } from '../agent/agent.js';
 import { resolveModelConfig, setConfigValue, showConfig, unsetConfigValue } from '../agent/model-config.js';
-import { readAgentPolicy, writeAgentPolicy } from '../agent/profile.js';
+import { readAgentPolicy, writeAgentPolicy } from '../egress/policy.js';
 import { testConnection } from '../agent/provider.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { ConsoleSession } from './session.js';
