@@ -49,17 +49,4 @@ describe('architecture', () => {
     }
     expect(offenders).toEqual([]);
   });
-
-  it('no data-access function outside the vault takes a tenant id instead of a TenantHandle', () => {
-    const offenders: string[] = [];
-    for (const file of sourceFiles('src-main')) {
-      if (file.startsWith(`src-main${path.sep}vault${path.sep}`) || file.startsWith(`src-main${path.sep}cli${path.sep}`)) continue;
-      const text = fs.readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/export (?:async )?function (\w+)\(([^)]*)\)/g)) {
-        if (/\btenant(Id)?\s*:\s*string/.test(m[2]!)) offenders.push(`${file}: ${m[1]} takes a tenant id string`);
-      }
-      if (/\.db\b/.test(text) && !text.includes('TenantHandle')) offenders.push(`${file} touches a database without a TenantHandle`);
-    }
-    expect(offenders).toEqual([]);
-  });
 });
