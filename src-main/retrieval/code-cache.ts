@@ -1,9 +1,8 @@
 import type { TenantHandle } from '../vault/handle.js';
-import type { Db } from '../vault/sqlite.js';
 import { readInBackground } from '../vault/background-reader.js';
 import { currentPackParts, readCodePack, readCodeRows, sharesFit, type PackedShare } from '../index/code-pack.js';
 import { CodeSet } from '../index/code-set.js';
-import { codeTable, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
+import { sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
 
 /** The SimHash codes of one vector generation, in memory (13 MB at 100,000 chunks), with when they were read. */
 interface Codes {
@@ -18,18 +17,12 @@ interface Codes {
  */
 const byTenant = new WeakMap<TenantHandle, Codes>();
 
-/** The per-chunk codes of `table` as a CodeSet (see readCodeRows). */
-export function readCodeSet(db: Db, table: string, label: string, filter?: { column: string; value: number }): CodeSet {
-  const { ids, codes } = readCodeRows(db, table, label, filter);
-  return CodeSet.from(ids, codes);
-}
-
 /** The open tenant's codes of this generation, read once and kept until a vector write or another connection's commit. */
 export function codeSetOf(tenant: TenantHandle, index: VectorIndex): CodeSet {
   const stamp = vectorStamp(tenant, index);
   const cached = byTenant.get(tenant);
   if (cached && sameStamp(cached.stamp, stamp)) return cached.set;
-  const packed = readCodePack(tenant, index) ?? readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
+  const packed = readCodePack(tenant, index) ?? readCodeRows(tenant, index);
   const set = CodeSet.from(packed.ids, packed.codes);
   byTenant.set(tenant, { set, stamp });
   return set;

@@ -13,7 +13,7 @@ import { int8CopiesOf } from './int8-cache.js';
 import { coarseStage, nearestByDistance, rankInMemory } from './vector-stage.js';
 import { rankOnVectorWorker } from './vector-worker.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from '../index/vectors.js';
-import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from '../index/term-index.js';
+import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from '../index/term-scorer.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {
@@ -141,22 +141,21 @@ const rerankStatements = new WeakMap<object, Map<string, Statement>>();
 
 /**
  * The int8 cosine re-rank over `table` for up to RERANK_BATCH chunk ids. Parameters: the int8
- * query, then the ids (unused slots bound to NULL, which match nothing), then those of `extraWhere`
- * (the shared-index baseline adds its tenant filter there). Bound ids, not a JSON list: at 2,000
- * candidates json_each cost as much as the cosine itself.
+ * query, then the ids (unused slots bound to NULL, which match nothing). Bound ids, not a JSON
+ * list: at 2,000 candidates json_each cost as much as the cosine itself.
  */
-export function int8RerankSql(table: string, extraWhere = ''): string {
+export function int8RerankSql(table: string): string {
   const slots = Array.from({ length: RERANK_BATCH }, () => '?').join(',');
-  return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots}) ${extraWhere}`;
+  return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots})`;
 }
 
 /** Runs an int8RerankSql statement over `candidates` in batches: the top k by cosine, ties by chunk id. */
-export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number, extra: readonly unknown[] = []): RankedHit[] {
+export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number): RankedHit[] {
   const scored: { chunkId: number; distance: number }[] = [];
   for (let i = 0; i < candidates.length; i += RERANK_BATCH) {
     const batch: (number | null)[] = candidates.slice(i, i + RERANK_BATCH);
     while (batch.length < RERANK_BATCH) batch.push(null);
-    for (const [chunkId, distance] of statement.raw().all(query, ...batch, ...extra) as [number, number | null][]) {
+    for (const [chunkId, distance] of statement.raw().all(query, ...batch) as [number, number | null][]) {
       if (distance !== null) scored.push({ chunkId, distance });
     }
   }
@@ -284,9 +283,8 @@ function fullTextSide(tenant: TenantHandle, query: string, opts: SearchOptions):
 /**
  * The term-index side over a scorer that holds the user's stems: the expanded list adds only the
  * expansion words to the same sums (and the user's stems again if they count more than once).
- * Exported for the bench's shared-index baseline, which runs it over a shared scorer.
  */
-export function termSide(scorer: TermScorer, stems: readonly WeightedStem[], opts: SearchOptions): FullTextSide {
+export function termSide(scorer: Pick<TermScorer, 'add' | 'top' | 'totalChunks'>, stems: readonly WeightedStem[], opts: SearchOptions): FullTextSide {
   const cache = new Map<string, string>();
   const extraUserWeight = Math.max(1, opts.queryTermWeight) - 1;
   return {

@@ -131,7 +131,7 @@ function closedError(): BulkheadError {
 }
 
 /** @internal vault only: creates a handle around a connection the vault opened. */
-export const mintTenantHandle = (id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding = detachedAudit(key)): TenantHandle =>
+export const mintTenantHandle = (id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding): TenantHandle =>
   mint(id, name, db, key, auditBinding);
 /** @internal vault only: closes the connection and zeroes the data key. */
 export const closeTenantHandle = (h: TenantHandle): void => close(h);
@@ -146,12 +146,6 @@ export const tenantDataKey = (h: TenantHandle): Buffer => dataKey(h);
 /** The audit MAC key of a tenant: HKDF of its data key, bound to its id. */
 export function deriveAuditKey(dataKeyBytes: Buffer, tenantId: string): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', dataKeyBytes, Buffer.from(tenantId, 'utf8'), 'bulkhead/audit-key/v1', 32));
-}
-
-/** For a handle the vault did not open (benchmarks on a decrypted copy): no head kept anywhere. */
-function detachedAudit(key: Buffer): AuditBinding {
-  let head: AuditHead | null = null;
-  return { key: deriveAuditKey(key, 'detached'), head: () => head, advance: (h) => (head = h) };
 }
 
 /** HMAC-SHA256 (hex) of one audit message under the tenant's audit key; the key stays here. */
