@@ -7,6 +7,7 @@ import { termStats } from '../index/term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Statement } from '../vault/sqlite.js';
+import { cacheKey } from '../vault/tenant-cache.js';
 import { quantizeInt8 } from '../index/quantize.js';
 import { codeSetOf, codesInMemory, codesReady, prefetchCodes } from './code-cache.js';
 import { int8CopiesOf } from './int8-cache.js';
@@ -137,7 +138,8 @@ function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: 
 
 /** Ids bound per re-rank statement: one prepared statement of this many parameters, reused. */
 export const RERANK_BATCH = 800;
-const rerankStatements = new WeakMap<object, Map<string, Statement>>();
+/** This connection's re-rank statements, per int8 table (they go with the connection when the tenant closes). */
+const RERANK_STATEMENTS = cacheKey<Map<string, Statement>>('int8 re-rank statements', (m) => m.clear());
 
 /**
  * The int8 cosine re-rank over `table` for up to RERANK_BATCH chunk ids. Parameters: the int8
@@ -164,8 +166,7 @@ export function int8Rerank(statement: Statement, query: Buffer, candidates: read
 
 /** This connection's re-rank statement for the generation's int8 table, prepared once. */
 function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
-  let byTable = rerankStatements.get(tenant.db);
-  if (!byTable) rerankStatements.set(tenant.db, (byTable = new Map()));
+  const byTable = tenant.cache.get(RERANK_STATEMENTS, () => new Map());
   const table = int8Table(index);
   let statement = byTable.get(table);
   if (!statement) byTable.set(table, (statement = tenant.db.prepare(int8RerankSql(table))));
