@@ -6,7 +6,8 @@
 //    column and an index on (tenant_id, chunk_id), read once per tenant into memory like the
 //    product's code cache (CodeSet.nearest), then int8 copies re-ranked by cosine in SQLite with the
 //    tenant filter; document frequencies in term_stats keyed by (tenant, term).
-//  - the product's term index (retrieval/term-index.ts), shared: one set of postings per stem for
+//  - the product's term index (index/term-index.ts; scored as index/term-scorer.ts does, see
+//    shared-term-scorer.ts), shared: one set of postings per stem for
 //    all tenants, each posting checked against the chunk's tenant (a tenant_id per chunk id, read
 //    into memory once), as FTS5 above checks its tenant_id column.
 // The query mirrors the product's hybridRank step by step (BM25 over the term index for word
@@ -22,13 +23,13 @@ import type { Embedder } from '../../src-main/embed/embedder.js';
 import { porterStem, porterStemCached } from '../../src-main/text/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/index/fts.js';
-import { embedQuery, fuseRrf, indexedStems, int8Rerank, int8RerankSql, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
-import { mergePendingTermsOf, TermScorer } from '../../src-main/index/term-index.js';
+import { embedQuery, fuseRrf, indexedStems, RERANK_BATCH, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import { mergePendingTerms } from '../../src-main/index/term-index.js';
+import { parseCodeRows } from '../../src-main/index/code-pack.js';
+import { CodeSet } from '../../src-main/index/code-set.js';
 import { TERM_INDEX_TABLES } from '../../src-main/vault/migrations/tenant/0006-term-index.js';
 import { squaresOf } from '../../src-main/retrieval/int8-cache.js';
-import { coarseStage, newInt8Copies, rankInMemory, type Int8Copies } from '../../src-main/retrieval/vector-stage.js';
-import { readCodeSet } from '../../src-main/retrieval/code-cache.js';
-import type { CodeSet } from '../../src-main/index/code-set.js';
+import { coarseStage, nearestByDistance, newInt8Copies, rankInMemory, type Int8Copies } from '../../src-main/retrieval/vector-stage.js';
 import { quantizeInt8 } from '../../src-main/index/quantize.js';
 import { simhashProjections } from '../../src-main/index/simhash.js';
 import { contentWords, idf, type TermStats } from '../../src-main/index/term-stats.js';
@@ -38,6 +39,7 @@ import type { TenantHandle } from '../../src-main/vault/handle.js';
 import { rankOnVectorWorker } from '../../src-main/retrieval/vector-worker.js';
 import { row, type VectorSet } from './exact.js';
 import { benchHandle } from './internals.js';
+import { SharedTermScorer } from './shared-term-scorer.js';
 import { rng, type MarkovText } from './generator.js';
 import { log, since } from './stats.js';
 
@@ -133,7 +135,9 @@ export class SharedIndex {
       'SELECT rowid AS chunkId, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? AND tenant_id = ? ORDER BY score, rowid LIMIT ?',
     );
     this.#float = db.prepare('SELECT embedding FROM chunk_vectors WHERE chunk_id = ? AND tenant_id = ?').pluck();
-    this.#rerank = db.prepare(int8RerankSql('chunk_q8', 'AND tenant_id = ?'));
+    // The product's int8 re-rank statement (search.ts int8RerankSql) with the tenant filter.
+    const slots = Array.from({ length: RERANK_BATCH }, () => '?').join(',');
+    this.#rerank = db.prepare(`SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM chunk_q8 WHERE chunk_id IN (${slots}) AND tenant_id = ?`);
     this.#atLeast = db.prepare('SELECT count(*) AS c FROM (SELECT 1 FROM chunks WHERE tenant_id = ? LIMIT ?)');
     this.#df = db.prepare('SELECT df FROM term_stats WHERE tenant_id = ? AND term = ?').pluck();
     this.#text = db.prepare('SELECT text FROM chunks WHERE id = ? AND tenant_id = ?');
@@ -280,7 +284,7 @@ export class SharedIndex {
     // The shared term index, built by the product's own merge over every tenant's chunks.
     const tTerms = performance.now();
     db.exec('INSERT INTO term_index_pending (chunk_id) SELECT id FROM chunks');
-    mergePendingTermsOf(db);
+    mergePendingTerms(benchHandle('shared-index-build', 'shared index', db));
     log(`shared index: term index over ${(tenants * n).toLocaleString('en')} chunks built (${since(tTerms).toFixed(0)} s)`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
@@ -304,7 +308,7 @@ export class SharedIndex {
   fullTextSide(tenantId: number, query: string, opts: SearchOptions): FullTextSide {
     const stems = indexedStems(query);
     if (stems) {
-      const scorer = new TermScorer(this.db, { tenantOf: this.#tenantOf, tenant: tenantId });
+      const scorer = new SharedTermScorer(this.db, { tenantOf: this.#tenantOf, tenant: tenantId });
       scorer.add(stems);
       return termSide(scorer, stems, opts);
     }
@@ -340,13 +344,34 @@ export class SharedIndex {
     if (!vector.some((x) => x !== 0)) return [];
     let set = this.#codeSets.get(tenantId);
     if (!set) {
-      set = readCodeSet(this.db, 'chunk_codes', 'shared index', { column: 'tenant_id', value: tenantId });
+      // As the product's readCodeRows (code-pack.ts), with the tenant filter.
+      const row = this.db
+        .prepare(
+          `SELECT group_concat(chunk_id, ',') AS idText, CAST(group_concat(code, x'') AS BLOB) AS blob
+             FROM (SELECT chunk_id, code FROM chunk_codes WHERE length(code) = 128 AND tenant_id = ? ORDER BY chunk_id)`,
+        )
+        .get(tenantId) as { idText: string | null; blob: Buffer | null };
+      const { ids, codes } = parseCodeRows(row, 'shared index');
+      set = CodeSet.from(ids, codes);
       this.#codeSets.set(tenantId, set);
     }
     // As the product once its copies are loaded (int8-cache.ts): this tenant's int8 vectors in
     // memory, read once with the tenant filter; the SQLite re-rank (tenant-filtered) before that.
     const copies = this.#int8.get(tenantId);
-    return copies ? rankInMemory(set, copies, vector, k) : int8Rerank(this.#rerank, quantizeInt8(vector), coarseStage(set, vector, k), k, [tenantId]);
+    return copies ? rankInMemory(set, copies, vector, k) : this.#int8Rerank(tenantId, quantizeInt8(vector), coarseStage(set, vector, k), k);
+  }
+
+  /** The product's int8Rerank (search.ts) over the tenant-filtered statement. */
+  #int8Rerank(tenantId: number, query: Buffer, candidates: readonly number[], k: number): RankedHit[] {
+    const scored: { chunkId: number; distance: number }[] = [];
+    for (let i = 0; i < candidates.length; i += RERANK_BATCH) {
+      const batch: (number | null)[] = candidates.slice(i, i + RERANK_BATCH);
+      while (batch.length < RERANK_BATCH) batch.push(null);
+      for (const [chunkId, distance] of this.#rerank.raw().all(query, ...batch, tenantId) as [number, number | null][]) {
+        if (distance !== null) scored.push({ chunkId, distance });
+      }
+    }
+    return nearestByDistance(scored, k);
   }
 
   #knnAside(tenantId: number, vector: Float32Array, k: number): Promise<RankedHit[]> | null {

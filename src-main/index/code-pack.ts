@@ -9,7 +9,7 @@
 // then mostly the decryption.
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { isStorageError, type Db } from '../vault/sqlite.js';
+import { isStorageError } from '../vault/sqlite.js';
 import { codeTable, codePackTable, storedVectorWrites, type VectorIndex } from './vectors.js';
 import { deleteTenantMeta, readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 
@@ -71,19 +71,24 @@ function parseIds(text: string, out: Int32Array): number {
 }
 
 /**
- * Reads the per-chunk codes of `table` (columns chunk_id, code), optionally only the rows where
- * `filter.column` (an identifier from code, never input) equals `filter.value`, in one scan in
- * chunk-id order with two aggregates (the ids, and the codes, each concatenated): a row at a time
- * through the driver costs several times more than decrypting the pages. The ids must come back
- * ascending and as many as the codes; anything else is a damaged table.
+ * Reads the per-chunk codes of the generation in one scan in chunk-id order with two aggregates
+ * (the ids, and the codes, each concatenated): a row at a time through the driver costs several
+ * times more than decrypting the pages.
  */
-export function readCodeRows(db: Db, table: string, label: string, filter?: { column: string; value: number }): PackedCodes {
-  const where = filter ? `AND ${filter.column} = ${Math.trunc(filter.value)}` : '';
-  const scan = `FROM (SELECT chunk_id, code FROM ${table} WHERE length(code) = ${CODE_BYTES} ${where} ORDER BY chunk_id)`;
-  const { idText, blob } = db.prepare(`SELECT group_concat(chunk_id, ',') AS idText, CAST(group_concat(code, x'') AS BLOB) AS blob ${scan}`).get() as {
+export function readCodeRows(tenant: TenantHandle, index: Pick<VectorIndex, 'generation'>): PackedCodes {
+  const scan = `FROM (SELECT chunk_id, code FROM ${codeTable(index)} WHERE length(code) = ${CODE_BYTES} ORDER BY chunk_id)`;
+  const row = tenant.db.prepare(`SELECT group_concat(chunk_id, ',') AS idText, CAST(group_concat(code, x'') AS BLOB) AS blob ${scan}`).get() as {
     idText: string | null;
     blob: Buffer | null;
   };
+  return parseCodeRows(row, `tenant "${tenant.name}"`);
+}
+
+/**
+ * The codes of one such scan (`idText`: the ids comma-separated, `blob`: the codes concatenated).
+ * The ids must come back ascending and as many as the codes; anything else is a damaged table.
+ */
+export function parseCodeRows({ idText, blob }: { idText: string | null; blob: Buffer | null }, label: string): PackedCodes {
   const count = (blob?.byteLength ?? 0) / CODE_BYTES;
   const ids = new Int32Array(count);
   if (!Number.isInteger(count) || parseIds(idText ?? '', ids) !== count || !ids.every((id, i) => i === 0 || id > ids[i - 1]!)) {
@@ -171,7 +176,7 @@ export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: 
     if (currentMeta(tenant, index)) return false;
     const writes = storedVectorWrites(tenant);
     const table = codePackTable(index);
-    const { ids, codes } = readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
+    const { ids, codes } = readCodeRows(tenant, index);
     tenant.db.exec(`DROP TABLE IF EXISTS ${table}`);
     if (ids.length < (opts.minCodes ?? PACK_MIN_CODES)) {
       deleteTenantMeta(tenant, META_KEY);

@@ -82,6 +82,12 @@ export class CodeSet {
     return new CodeSet(sharedIds, memory, MAIN_LANE, opts.simd ?? true);
   }
 
+  /** Zero-fills the codes and the ids (the tenant closed; the vector worker's view of them is zeroed with them). */
+  zero(): void {
+    this.#bytes.fill(0);
+    this.ids.fill(0);
+  }
+
   /** The same codes in another thread (given `shared` from this set's thread), computing in `lane`. */
   static attach(shared: SharedCodes, lane = WORKER_LANE): CodeSet {
     if (!(shared.memory.buffer instanceof SharedArrayBuffer) || layout(shared.ids.length, lane).size > shared.memory.buffer.byteLength) {

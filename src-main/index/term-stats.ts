@@ -6,6 +6,7 @@ import { porterStem } from '../text/porter.js';
 import { ENGLISH_STOPWORDS } from '../text/stopwords.js';
 import { foldText, textRuns } from '../text/fold.js';
 import type { TenantHandle } from '../vault/handle.js';
+import { cacheKey } from '../vault/tenant-cache.js';
 
 const HAS_LETTER = /\p{L}/u;
 /** The row that counts chunks: no stem is empty. */
@@ -40,7 +41,7 @@ export function removeTermStats(tenant: TenantHandle, texts: readonly string[]):
 
 function adjust(tenant: TenantHandle, texts: readonly string[], by: 1 | -1): void {
   if (texts.length === 0) return;
-  statsWrites.set(tenant, (statsWrites.get(tenant) ?? 0) + 1);
+  tenant.cache.get(STATS_WRITES, () => ({ count: 0 })).count += 1;
   const counts = new Map<string, number>([[TOTAL, texts.length]]);
   for (const text of texts) for (const stem of chunkStems(text)) counts.set(stem, (counts.get(stem) ?? 0) + 1);
   const upsert = tenant.db.prepare('INSERT INTO term_stats (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df');
@@ -54,14 +55,14 @@ export interface TermStats {
 }
 
 /** Counts this process's term_stats writes per open tenant, so the kept counts know they are stale. */
-const statsWrites = new WeakMap<TenantHandle, number>();
+const STATS_WRITES = cacheKey<{ count: number }>('term stats write count');
 
 /**
  * Per open tenant, the counts already read, with when: SQLite's data_version (moved by another
  * connection's commit) and statsWrites (moved by this connection's writes, before they commit).
  * A search's feedback asks for about 500 stems, mostly the same common ones from one search to
- * the next; read again each time, they cost about 0.9 ms at 100,000 chunks. Dropped with the
- * handle (a WeakMap), and never filled inside a transaction, whose counts may yet roll back.
+ * the next; read again each time, they cost about 0.9 ms at 100,000 chunks. In the tenant's cache
+ * (dropped when it closes), and never filled inside a transaction, whose counts may yet roll back.
  */
 interface KeptCounts {
   readonly dataVersion: number;
@@ -69,7 +70,7 @@ interface KeptCounts {
   readonly df: Map<string, number>;
 }
 
-const keptCounts = new WeakMap<TenantHandle, KeptCounts>();
+const KEPT_COUNTS = cacheKey<KeptCounts>('document frequencies');
 /** Beyond this many stems the kept counts start over (a few MB at most). */
 const KEPT_MAX = 200_000;
 
@@ -83,10 +84,10 @@ export function termStats(tenant: TenantHandle, stems: Iterable<string>): TermSt
   let kept: KeptCounts | undefined;
   if (!db.inTransaction) {
     const dataVersion = Number(db.pragma('data_version', { simple: true }));
-    const writes = statsWrites.get(tenant) ?? 0;
-    kept = keptCounts.get(tenant);
+    const writes = tenant.cache.get(STATS_WRITES)?.count ?? 0;
+    kept = tenant.cache.get(KEPT_COUNTS);
     if (!kept || kept.dataVersion !== dataVersion || kept.writes !== writes || kept.df.size > KEPT_MAX) {
-      keptCounts.set(tenant, (kept = { dataVersion, writes, df: new Map() }));
+      tenant.cache.set(KEPT_COUNTS, (kept = { dataVersion, writes, df: new Map() }));
     }
   }
   const df = kept?.df ?? new Map<string, number>();
@@ -103,17 +104,15 @@ export function termStats(tenant: TenantHandle, stems: Iterable<string>): TermSt
   return { total, df: (stem) => (stem === TOTAL ? 0 : (df.get(stem) ?? 0)) };
 }
 
-const stemCaches = new WeakMap<TenantHandle, Map<string, string>>();
+const STEMS = cacheKey<Map<string, string>>('stems');
 
 /**
  * Per open tenant, the Porter stems of the words its searches have met (bounded, see
  * porterStemCached): feedback stems about 3,000 words a search, mostly the same from one search to
- * the next. Dropped with the handle; nothing is shared between tenants.
+ * the next. In the tenant's cache, dropped when it closes; nothing is shared between tenants.
  */
 export function stemCacheOf(tenant: TenantHandle): Map<string, string> {
-  let cache = stemCaches.get(tenant);
-  if (!cache) stemCaches.set(tenant, (cache = new Map()));
-  return cache;
+  return tenant.cache.get(STEMS, () => new Map());
 }
 
 /** Robertson-Sparck Jones IDF, as BM25 uses it; negative for words in more than half the chunks. */

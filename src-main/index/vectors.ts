@@ -4,6 +4,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import { quantizeInt8 } from './quantize.js';
 import { simhash } from './simhash.js';
 import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
+import { cacheKey } from '../vault/tenant-cache.js';
 
 /**
  * The tenant's active vector index: three plain tables per embedder generation, all keyed by
@@ -29,11 +30,11 @@ export type VectorIndex = z.infer<typeof VectorIndex>;
 
 const KEY = 'knowledge.vectors';
 
-/** Counts this process's vector writes per open tenant, so in-memory copies know they are stale. */
-const writes = new WeakMap<TenantHandle, number>();
+/** Counts this process's vector writes per open tenant (in its cache), so in-memory copies know they are stale. */
+const WRITES = cacheKey<{ count: number }>('vector write count');
 
 export function vectorWriteCount(tenant: TenantHandle): number {
-  return writes.get(tenant) ?? 0;
+  return tenant.cache.get(WRITES)?.count ?? 0;
 }
 
 /**
@@ -56,7 +57,7 @@ export function sameStamp(a: VectorStamp | undefined, b: VectorStamp): boolean {
 }
 
 function noteWrite(tenant: TenantHandle): void {
-  writes.set(tenant, vectorWriteCount(tenant) + 1);
+  tenant.cache.get(WRITES, () => ({ count: 0 })).count += 1;
 }
 
 /** The float vectors of a generation. Built from an integer only: always a safe identifier. */

@@ -1,9 +1,9 @@
 import type { TenantHandle } from '../vault/handle.js';
-import type { Db } from '../vault/sqlite.js';
+import { cacheKey, wipe } from '../vault/tenant-cache.js';
 import { readInBackground } from '../vault/background-reader.js';
 import { currentPackParts, readCodePack, readCodeRows, sharesFit, type PackedShare } from '../index/code-pack.js';
 import { CodeSet } from '../index/code-set.js';
-import { codeTable, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
+import { sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
 
 /** The SimHash codes of one vector generation, in memory (13 MB at 100,000 chunks), with when they were read. */
 interface Codes {
@@ -12,32 +12,26 @@ interface Codes {
 }
 
 /**
- * Held per open handle and dropped with it (a WeakMap: nothing outlives the handle, nothing is
- * shared between tenants, nothing is written anywhere), and read again once its stamp is not the
- * tenant's stamp of now (see VectorStamp).
+ * Held in the open tenant's cache and dropped (zeroed) when it closes: nothing outlives the
+ * handle, nothing is shared between tenants, nothing is written anywhere. Read again once its
+ * stamp is not the tenant's stamp of now (see VectorStamp).
  */
-const byTenant = new WeakMap<TenantHandle, Codes>();
-
-/** The per-chunk codes of `table` as a CodeSet (see readCodeRows). */
-export function readCodeSet(db: Db, table: string, label: string, filter?: { column: string; value: number }): CodeSet {
-  const { ids, codes } = readCodeRows(db, table, label, filter);
-  return CodeSet.from(ids, codes);
-}
+const CODES = cacheKey<Codes>('vector codes', (codes) => codes.set.zero());
 
 /** The open tenant's codes of this generation, read once and kept until a vector write or another connection's commit. */
 export function codeSetOf(tenant: TenantHandle, index: VectorIndex): CodeSet {
   const stamp = vectorStamp(tenant, index);
-  const cached = byTenant.get(tenant);
+  const cached = tenant.cache.get(CODES);
   if (cached && sameStamp(cached.stamp, stamp)) return cached.set;
-  const packed = readCodePack(tenant, index) ?? readCodeRows(tenant.db, codeTable(index), `tenant "${tenant.name}"`);
+  const packed = readCodePack(tenant, index) ?? readCodeRows(tenant, index);
   const set = CodeSet.from(packed.ids, packed.codes);
-  byTenant.set(tenant, { set, stamp });
+  tenant.cache.set(CODES, { set, stamp });
   return set;
 }
 
 /** Whether the open tenant's codes of this generation are in memory and current (a warm search). */
 export function codesInMemory(tenant: TenantHandle, index: VectorIndex): boolean {
-  return sameStamp(byTenant.get(tenant)?.stamp, vectorStamp(tenant, index));
+  return sameStamp(tenant.cache.get(CODES)?.stamp, vectorStamp(tenant, index));
 }
 
 /**
@@ -57,7 +51,8 @@ interface Prefetch {
   readonly theirs: Promise<PackedShare | null>;
 }
 
-const prefetches = new WeakMap<TenantHandle, Prefetch>();
+/** A prefetch under way (its result is not the tenant's until codesReady takes it). */
+const PREFETCH = cacheKey<Prefetch>('vector code prefetch', (p) => void p.theirs.then(wipe));
 
 /**
  * Starts reading the first parts of the tenant's code pack on the background reader, when the
@@ -67,13 +62,13 @@ const prefetches = new WeakMap<TenantHandle, Prefetch>();
  */
 export function prefetchCodes(tenant: TenantHandle, index: VectorIndex): void {
   const stamp = vectorStamp(tenant, index);
-  if (sameStamp(byTenant.get(tenant)?.stamp, stamp) || prefetches.has(tenant)) return;
+  if (sameStamp(tenant.cache.get(CODES)?.stamp, stamp) || tenant.cache.get(PREFETCH)) return;
   const parts = currentPackParts(tenant, index);
   if (parts < 2) return;
   const split = Math.max(1, Math.min(parts - 1, Math.round(parts * BACKGROUND_SHARE)));
   const job = { module: new URL('../index/code-pack.js', import.meta.url), name: 'readCodePackJob', args: [index.generation, 0, split] };
   const theirs = readInBackground<PackedShare | null>(tenant, job).catch(() => null);
-  prefetches.set(tenant, { stamp, split, theirs });
+  tenant.cache.set(PREFETCH, { stamp, split, theirs });
 }
 
 /**
@@ -82,9 +77,9 @@ export function prefetchCodes(tenant: TenantHandle, index: VectorIndex): void {
  * failed, a write meanwhile) it leaves the cache as it was, and codeSetOf reads the codes itself.
  */
 export async function codesReady(tenant: TenantHandle, index: VectorIndex): Promise<boolean> {
-  const prefetch = prefetches.get(tenant);
+  const prefetch = tenant.cache.get(PREFETCH);
   if (!prefetch) return false;
-  prefetches.delete(tenant);
+  tenant.cache.delete(PREFETCH);
   if (prefetch.stamp.generation !== index.generation || !tenant.isOpen) return false;
   const mine = readCodePack(tenant, index, { from: prefetch.split });
   const theirs = await prefetch.theirs;
@@ -93,6 +88,6 @@ export async function codesReady(tenant: TenantHandle, index: VectorIndex): Prom
   ids.set(theirs.ids);
   ids.set(mine.ids, theirs.ids.length);
   const set = CodeSet.from(ids, [theirs.codes, mine.codes]);
-  byTenant.set(tenant, { set, stamp: prefetch.stamp });
+  tenant.cache.set(CODES, { set, stamp: prefetch.stamp });
   return true;
 }

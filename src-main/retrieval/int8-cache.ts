@@ -12,11 +12,12 @@
 // sqlite-vec computes them. The load starts on a search that found the codes already in memory
 // (a warm search), not on the first search after opening, which needs the background reader for
 // the codes; and it stops between parts once the tenant is closed, so a switch to another
-// tenant waits for one part at most. Like the codes (code-cache.ts), the copies are kept per
-// open handle with the data_version and vector write count they were read at, and dropped from
+// tenant waits for one part at most. Like the codes (code-cache.ts), the copies are kept in the
+// open tenant's cache (zeroed when it closes) with the data_version and vector write count they were read at, and dropped from
 // use when either moves. Small tenants keep none.
 import type { TenantHandle } from '../vault/handle.js';
 import { readInBackground } from '../vault/background-reader.js';
+import { cacheKey } from '../vault/tenant-cache.js';
 import { int8Row, newInt8Copies, type Int8Copies } from './vector-stage.js';
 import { int8Table, sameStamp, vectorStamp, type VectorIndex, type VectorStamp } from '../index/vectors.js';
 
@@ -34,9 +35,10 @@ interface Kept {
   readonly stamp: VectorStamp;
 }
 
-const kept = new WeakMap<TenantHandle, Kept>();
+/** The copies and their stamp; released by wiping: the ids, squares and the memory of the vectors zeroed. */
+const KEPT = cacheKey<Kept>('int8 copies');
 /** The stamp a load started (or finished, or failed) for: not started again for it. */
-const loads = new WeakMap<TenantHandle, VectorStamp>();
+const LOADS = cacheKey<VectorStamp>('int8 load stamp');
 
 /**
  * The tenant's current int8 copies if they are in memory, else null. With `startLoad`, a missing
@@ -51,13 +53,13 @@ export function int8CopiesOf(
   tuning: { minCount?: number; part?: number } = {},
 ): Int8Copies | null {
   const now = vectorStamp(tenant, index);
-  const k = kept.get(tenant);
+  const k = tenant.cache.get(KEPT);
   if (k && sameStamp(k.stamp, now)) return k.copies;
-  if (startLoad && count >= (tuning.minCount ?? IN_MEMORY_MIN) && !sameStamp(loads.get(tenant), now)) {
-    loads.set(tenant, now);
+  if (startLoad && count >= (tuning.minCount ?? IN_MEMORY_MIN) && !sameStamp(tenant.cache.get(LOADS), now)) {
+    tenant.cache.set(LOADS, now);
     void load(tenant, index, now, tuning.part ?? LOAD_PART).then(
       (copies) => {
-        if (copies && tenant.isOpen) kept.set(tenant, { copies, stamp: now });
+        if (copies) tenant.cache.set(KEPT, { copies, stamp: now }); // closed meanwhile: released (zeroed) at once
       },
       () => undefined, // no reader, a failed read: the re-rank stays in SQLite
     );
@@ -86,7 +88,7 @@ function load(tenant: TenantHandle, index: VectorIndex, at: VectorStamp, partRow
 export async function loadInt8CopiesNow(tenant: TenantHandle, index: VectorIndex): Promise<Int8Copies | null> {
   const at = vectorStamp(tenant, index);
   const copies = await readAllParts((after) => readInt8PartJob(tenant, index.generation, after, LOAD_PART), LOAD_PART, index.dimension);
-  if (copies) kept.set(tenant, { copies, stamp: at });
+  if (copies) tenant.cache.set(KEPT, { copies, stamp: at });
   return copies;
 }
 

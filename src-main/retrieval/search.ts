@@ -7,13 +7,14 @@ import { termStats } from '../index/term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Statement } from '../vault/sqlite.js';
+import { cacheKey } from '../vault/tenant-cache.js';
 import { quantizeInt8 } from '../index/quantize.js';
 import { codeSetOf, codesInMemory, codesReady, prefetchCodes } from './code-cache.js';
 import { int8CopiesOf } from './int8-cache.js';
 import { coarseStage, nearestByDistance, rankInMemory } from './vector-stage.js';
 import { rankOnVectorWorker } from './vector-worker.js';
 import { activeVectorIndex, int8Table, type VectorIndex } from '../index/vectors.js';
-import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from '../index/term-index.js';
+import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from '../index/term-scorer.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {
@@ -137,26 +138,26 @@ function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: 
 
 /** Ids bound per re-rank statement: one prepared statement of this many parameters, reused. */
 export const RERANK_BATCH = 800;
-const rerankStatements = new WeakMap<object, Map<string, Statement>>();
+/** This connection's re-rank statements, per int8 table (they go with the connection when the tenant closes). */
+const RERANK_STATEMENTS = cacheKey<Map<string, Statement>>('int8 re-rank statements', (m) => m.clear());
 
 /**
  * The int8 cosine re-rank over `table` for up to RERANK_BATCH chunk ids. Parameters: the int8
- * query, then the ids (unused slots bound to NULL, which match nothing), then those of `extraWhere`
- * (the shared-index baseline adds its tenant filter there). Bound ids, not a JSON list: at 2,000
- * candidates json_each cost as much as the cosine itself.
+ * query, then the ids (unused slots bound to NULL, which match nothing). Bound ids, not a JSON
+ * list: at 2,000 candidates json_each cost as much as the cosine itself.
  */
-export function int8RerankSql(table: string, extraWhere = ''): string {
+export function int8RerankSql(table: string): string {
   const slots = Array.from({ length: RERANK_BATCH }, () => '?').join(',');
-  return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots}) ${extraWhere}`;
+  return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots})`;
 }
 
 /** Runs an int8RerankSql statement over `candidates` in batches: the top k by cosine, ties by chunk id. */
-export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number, extra: readonly unknown[] = []): RankedHit[] {
+export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number): RankedHit[] {
   const scored: { chunkId: number; distance: number }[] = [];
   for (let i = 0; i < candidates.length; i += RERANK_BATCH) {
     const batch: (number | null)[] = candidates.slice(i, i + RERANK_BATCH);
     while (batch.length < RERANK_BATCH) batch.push(null);
-    for (const [chunkId, distance] of statement.raw().all(query, ...batch, ...extra) as [number, number | null][]) {
+    for (const [chunkId, distance] of statement.raw().all(query, ...batch) as [number, number | null][]) {
       if (distance !== null) scored.push({ chunkId, distance });
     }
   }
@@ -165,8 +166,7 @@ export function int8Rerank(statement: Statement, query: Buffer, candidates: read
 
 /** This connection's re-rank statement for the generation's int8 table, prepared once. */
 function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
-  let byTable = rerankStatements.get(tenant.db);
-  if (!byTable) rerankStatements.set(tenant.db, (byTable = new Map()));
+  const byTable = tenant.cache.get(RERANK_STATEMENTS, () => new Map());
   const table = int8Table(index);
   let statement = byTable.get(table);
   if (!statement) byTable.set(table, (statement = tenant.db.prepare(int8RerankSql(table))));
@@ -284,9 +284,8 @@ function fullTextSide(tenant: TenantHandle, query: string, opts: SearchOptions):
 /**
  * The term-index side over a scorer that holds the user's stems: the expanded list adds only the
  * expansion words to the same sums (and the user's stems again if they count more than once).
- * Exported for the bench's shared-index baseline, which runs it over a shared scorer.
  */
-export function termSide(scorer: TermScorer, stems: readonly WeightedStem[], opts: SearchOptions): FullTextSide {
+export function termSide(scorer: Pick<TermScorer, 'add' | 'top' | 'totalChunks'>, stems: readonly WeightedStem[], opts: SearchOptions): FullTextSide {
   const cache = new Map<string, string>();
   const extraUserWeight = Math.max(1, opts.queryTermWeight) - 1;
   return {

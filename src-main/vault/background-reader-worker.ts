@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { BackgroundReply, BackgroundRequest } from './background-reader.js';
-import { closeTenantHandle, mintTenantHandle, type TenantHandle } from './handle.js';
+import { closeTenantHandle, deriveAuditKey, mintTenantHandle, type AuditBinding, type TenantHandle } from './handle.js';
 import { openEncryptedDatabase } from './sqlite.js';
 
 /** Typed arrays that own their whole buffer travel back without a copy. */
@@ -17,13 +17,24 @@ function transferables(value: unknown): ArrayBuffer[] {
   return [...out];
 }
 
+/** The connection is query_only, so no job records anything: its audit head is never read nor moved. */
+function readOnlyAudit(key: Buffer, tenantId: string): AuditBinding {
+  return {
+    key: deriveAuditKey(key, tenantId),
+    head: () => null,
+    advance: () => {
+      throw new BulkheadError('INTERNAL', 'the background reader records nothing');
+    },
+  };
+}
+
 async function run(request: BackgroundRequest): Promise<unknown> {
   const key = Buffer.from(request.key.buffer, request.key.byteOffset, request.key.byteLength);
   let handle: TenantHandle | null = null;
   try {
     const db = openEncryptedDatabase(request.file, key, { mustExist: true, label: `tenant "${request.tenantName}"` });
     db.pragma('query_only = ON');
-    handle = mintTenantHandle(request.tenantId, request.tenantName, db, Buffer.from(key));
+    handle = mintTenantHandle(request.tenantId, request.tenantName, db, Buffer.from(key), readOnlyAudit(key, request.tenantId));
     const module = (await import(request.module)) as Record<string, unknown>;
     const job = module[request.name];
     if (typeof job !== 'function') throw new BulkheadError('INTERNAL', `no background job named ${request.name}`);

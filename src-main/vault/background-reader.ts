@@ -8,9 +8,8 @@
 // job a TenantHandle minted there. A job is a named export of a module given as a URL by code,
 // never by input, called as job(handle, ...args); typed arrays in its result come back without a
 // copy. Nothing is written anywhere and nothing outlives the job.
-import type { Worker } from 'node:worker_threads';
 import { BulkheadError, type ErrorCode } from '../../src-shared/errors.js';
-import { startModuleWorker } from '../threads/module-worker.js';
+import { WorkerClient } from '../threads/worker-client.js';
 import { tenantDataKey, type TenantHandle } from './handle.js';
 
 export interface BackgroundJob {
@@ -34,61 +33,27 @@ export interface BackgroundRequest {
 
 export type BackgroundReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
 
-interface Reader {
-  readonly worker: Worker;
-  /** The jobs sent to this worker and not answered yet. */
-  readonly pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
-}
-
-let reader: Reader | null = null;
-let unavailable = false;
-let nextId = 1;
-
-function stopped(r: Reader): void {
-  if (reader === r) reader = null;
-  for (const p of r.pending.values()) p.reject(new BulkheadError('INTERNAL', 'the background reader stopped'));
-  r.pending.clear();
-}
-
-function spawn(): Reader | null {
-  if (reader || unavailable) return reader;
-  try {
-    const worker = startModuleWorker(new URL('./background-reader-worker', import.meta.url), import.meta.url);
-    const r: Reader = { worker, pending: new Map() };
-    worker.on('message', (reply: BackgroundReply) => {
-      const p = r.pending.get(reply.id);
-      if (!p) return;
-      r.pending.delete(reply.id);
-      if (r.pending.size === 0) worker.unref();
-      if (reply.ok) p.resolve(reply.value);
-      else p.reject(new BulkheadError(reply.code as ErrorCode, reply.message));
-    });
-    worker.on('error', () => {
-      unavailable = true;
-      stopped(r);
-    });
-    worker.on('exit', () => stopped(r));
-    worker.unref(); // an idle reader must not keep the process alive (after the listeners, which ref it)
-    reader = r;
-  } catch {
-    unavailable = true;
-  }
-  return reader;
-}
+const reader = new WorkerClient<BackgroundRequest, BackgroundReply>({
+  module: new URL('./background-reader-worker', import.meta.url),
+  callerUrl: import.meta.url,
+  settle: (reply) => {
+    if (reply.ok) return reply.value;
+    throw new BulkheadError(reply.code as ErrorCode, reply.message);
+  },
+  stoppedError: () => new BulkheadError('INTERNAL', 'the background reader stopped'),
+});
 
 /**
  * Starts the worker ahead of the first job (a thread and its modules take tens of milliseconds to
  * load). The console and the CLI call it at start; without it the first job starts it.
  */
 export function startBackgroundReader(): void {
-  spawn();
+  reader.start();
 }
 
 /** Stops the worker (tests, shutdown); a later job starts a new one. */
-export async function stopBackgroundReader(): Promise<void> {
-  const r = reader;
-  reader = null;
-  if (r) await r.worker.terminate();
+export function stopBackgroundReader(): Promise<void> {
+  return reader.stop();
 }
 
 /**
@@ -96,24 +61,20 @@ export async function stopBackgroundReader(): Promise<void> {
  * unavailable or the job fails: callers use it to go faster, so they do the work themselves then.
  */
 export function readInBackground<T>(tenant: TenantHandle, job: BackgroundJob): Promise<T> {
-  const r = spawn();
-  if (!r) return Promise.reject(new BulkheadError('INTERNAL', 'no background reader in this process'));
-  const id = nextId++;
+  const thread = reader.start();
+  if (!thread) return Promise.reject(new BulkheadError('INTERNAL', 'no background reader in this process'));
+  const file = tenant.db.name;
   const key = new Uint8Array(tenantDataKey(tenant));
-  const request: BackgroundRequest = {
+  const request = (id: number): BackgroundRequest => ({
     id,
-    file: tenant.db.name,
+    file,
     key,
     tenantId: tenant.id,
     tenantName: tenant.name,
     module: job.module.href,
     name: job.name,
     args: job.args,
-  };
-  return new Promise<T>((resolve, reject) => {
-    r.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-    r.worker.ref();
-    // The key's buffer moves to the worker: no copy of it stays behind on this side.
-    r.worker.postMessage(request, [key.buffer]);
   });
+  // The key's buffer moves to the worker: no copy of it stays behind on this side.
+  return reader.request<T>(thread, request, [key.buffer]);
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { mapSqliteError, type Db } from './sqlite.js';
+import { TenantCache } from './tenant-cache.js';
 
 /** The latest (seq, hash) of a tenant's audit chain, as recorded outside the tenant's file. */
 export interface AuditHead {
@@ -25,7 +26,6 @@ let mint: (id: string, name: string, db: Db, key: Buffer, audit: AuditBinding) =
 let close: (h: TenantHandle) => void;
 let dataKey: (h: TenantHandle) => Buffer;
 let audit: (h: TenantHandle) => AuditBinding;
-let whenClosed: (h: TenantHandle, release: () => void) => void;
 
 /**
  * The open tenant: the only way to reach a tenant's data. Every function that reads or writes
@@ -39,8 +39,11 @@ export class TenantHandle {
   #db: Db | null;
   #key: Buffer | null;
   #audit: AuditBinding | null;
-  /** What was kept for this tenant outside its handle, released when it closes. */
-  #releases: (() => void)[] = [];
+  /**
+   * Every memo kept for this tenant outside its file (see tenant-cache.ts): emptied, its buffers
+   * zeroed, when the handle closes.
+   */
+  readonly cache = new TenantCache();
   /** The file's identity when opened (device and inode), so a swap or delete is noticed. */
   readonly #file: { path: string; dev: number; ino: number } | null;
 
@@ -90,19 +93,7 @@ export class TenantHandle {
       h.#audit?.key.fill(0);
       h.#audit = null;
       if (db?.open) db.close();
-      const releases = h.#releases;
-      h.#releases = [];
-      for (const release of releases) {
-        try {
-          release();
-        } catch {
-          // one failed release must not keep the others
-        }
-      }
-    };
-    whenClosed = (h, release) => {
-      if (h.#db) h.#releases.push(release);
-      else release();
+      h.cache.close();
     };
     dataKey = (h) => {
       if (!h.#key) throw closedError();
@@ -131,27 +122,16 @@ function closedError(): BulkheadError {
 }
 
 /** @internal vault only: creates a handle around a connection the vault opened. */
-export const mintTenantHandle = (id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding = detachedAudit(key)): TenantHandle =>
+export const mintTenantHandle = (id: string, name: string, db: Db, key: Buffer, auditBinding: AuditBinding): TenantHandle =>
   mint(id, name, db, key, auditBinding);
 /** @internal vault only: closes the connection and zeroes the data key. */
 export const closeTenantHandle = (h: TenantHandle): void => close(h);
-/**
- * Runs `release` when the tenant closes (at once if it is closed already): for what a module keeps
- * for the open tenant outside its handle, such as the vector worker's view of its vectors.
- */
-export const onTenantClose = (h: TenantHandle, release: () => void): void => whenClosed(h, release);
 /** @internal vault only (rekey, export, audit keys): the live data key. */
 export const tenantDataKey = (h: TenantHandle): Buffer => dataKey(h);
 
 /** The audit MAC key of a tenant: HKDF of its data key, bound to its id. */
 export function deriveAuditKey(dataKeyBytes: Buffer, tenantId: string): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', dataKeyBytes, Buffer.from(tenantId, 'utf8'), 'bulkhead/audit-key/v1', 32));
-}
-
-/** For a handle the vault did not open (benchmarks on a decrypted copy): no head kept anywhere. */
-function detachedAudit(key: Buffer): AuditBinding {
-  let head: AuditHead | null = null;
-  return { key: deriveAuditKey(key, 'detached'), head: () => head, advance: (h) => (head = h) };
 }
 
 /** HMAC-SHA256 (hex) of one audit message under the tenant's audit key; the key stays here. */

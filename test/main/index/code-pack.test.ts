@@ -30,7 +30,7 @@ describe('the code pack', () => {
     expect(readCodePack(tenant, index)).toBeNull(); // never built
     expect(refreshCodePack(tenant, index, { minCodes: 1 })).toBe(true);
     expect(refreshCodePack(tenant, index, { minCodes: 1 })).toBe(false); // already current
-    const rows = readCodeRows(tenant.db, codeTable(index), 'test');
+    const rows = readCodeRows(tenant, index);
     const pack = readCodePack(tenant, index)!;
     expect(Array.from(pack.ids)).toEqual(chunkIds.slice().sort((a, b) => a - b));
     expect(Array.from(pack.ids)).toEqual(Array.from(rows.ids));
@@ -99,7 +99,7 @@ describe('reading the pack on two threads after opening', () => {
     const session = vault.openSession();
     let tenant = session.open(id);
     let index = activeVectorIndex(tenant)!;
-    const rows = readCodeRows(tenant.db, codeTable(index), 'test');
+    const rows = readCodeRows(tenant, index);
     prefetchCodes(tenant, index);
     expect(await codesReady(tenant, index)).toBe(true); // both shares read and joined
     const set = codeSetOf(tenant, index);

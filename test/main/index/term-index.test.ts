@@ -8,20 +8,9 @@ import { porterStem } from '../../../src-main/text/porter.js';
 import { ENGLISH_STOPWORDS } from '../../../src-main/text/stopwords.js';
 import { ingestPaths } from '../../../src-main/ingest/pipeline.js';
 import { bm25TopK, fts5Bm25TopK, hybridRank, type RankedHit } from '../../../src-main/retrieval/search.js';
-import {
-  BM25_B,
-  BM25_K1,
-  chunkTerms,
-  decodeSegment,
-  encodeSegment,
-  lengthOf,
-  mergePendingTerms,
-  quantizeLength,
-  rankTerms,
-  termScorer,
-  type TermHit,
-  type WeightedStem,
-} from '../../../src-main/index/term-index.js';
+import { mergePendingTerms } from '../../../src-main/index/term-index.js';
+import { BM25_B, BM25_K1, chunkTerms, decodeSegment, encodeSegment, lengthOf, quantizeLength } from '../../../src-main/index/term-postings.js';
+import { rankTerms, termScorer, type TermHit, type WeightedStem } from '../../../src-main/index/term-scorer.js';
 import { vectorIndexFor } from '../../../src-main/index/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';

@@ -19,7 +19,6 @@ import {
 } from '../../../src-main/retrieval/vector-worker.js';
 import { WORKER_LANE } from '../../../src-main/index/wasm/kernels.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
-import { onTenantClose } from '../../../src-main/vault/handle.js';
 import { closeTenants, openFreshTenant, tenantWithChunks } from '../../helpers/retrieval.js';
 
 afterEach(closeTenants);
@@ -203,22 +202,5 @@ describe('the vector worker', () => {
     await workerReady();
     expect(await hybridRank(tenant, embedder, 'ferry 4 tide 9')).toEqual(expected);
     expect(vectorWorkerAnswers()).toBe(answers + 1);
-  });
-});
-
-describe('onTenantClose', () => {
-  it('runs each release once when the tenant closes, and at once for a tenant already closed', async () => {
-    const tenant = await openFreshTenant();
-    const calls: string[] = [];
-    onTenantClose(tenant, () => calls.push('a'));
-    onTenantClose(tenant, () => {
-      throw new Error('a failing release');
-    });
-    onTenantClose(tenant, () => calls.push('b'));
-    expect(calls).toEqual([]);
-    closeTenants();
-    expect(calls).toEqual(['a', 'b']); // the failing one did not stop the next
-    onTenantClose(tenant, () => calls.push('late'));
-    expect(calls).toEqual(['a', 'b', 'late']);
   });
 });
