@@ -78,10 +78,11 @@ export function chunkVectors(tenant: TenantHandle, index: VectorIndex, chunkIds:
  * The feedback passages' vectors for Rocchio, from their int8 copies (in memory once loaded, see
  * int8-cache.ts, else their rows), each L2-normalised. The int8 rows are a quarter of the float
  * rows' size, so a search's ten random reads cost a quarter of the page misses; both sources hold
- * the same bytes, so the result does not depend on which one answered. Missing ones are left out.
+ * the same bytes, so the result does not depend on which one answered (`fromMemory: false` reads
+ * the rows: the reference search). Missing ones are left out.
  */
-export function feedbackVectors(tenant: TenantHandle, index: VectorIndex, chunkIds: readonly number[]): Float32Array[] {
-  const copies = int8CopiesOf(tenant, index, 0, false);
+export function feedbackVectors(tenant: TenantHandle, index: VectorIndex, chunkIds: readonly number[], opts: { fromMemory?: boolean } = {}): Float32Array[] {
+  const copies = (opts.fromMemory ?? true) ? int8CopiesOf(tenant, index, 0, false) : null;
   const get = copies ? null : tenant.db.prepare(`SELECT vector FROM ${int8Table(index)} WHERE chunk_id = ?`).pluck();
   const out: Float32Array[] = [];
   for (const id of chunkIds) {

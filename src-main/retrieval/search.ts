@@ -1,20 +1,17 @@
+// Hybrid search, the one path: a query's BM25 list (full-text.ts) and vector list (vector-side.ts),
+// pseudo-relevance feedback between them, and reciprocal rank fusion. Read hybridRank top to
+// bottom; see README.md in this folder for one query from the contract call to SQL and back.
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedderError } from '../embed/embedder.js';
-import { chunkTexts, expansionWords, feedbackVectors, rocchio } from './feedback.js';
-import { porterStem, porterStemCached } from '../text/porter.js';
-import { ftsQueryTerms, queryWords, quoteFtsTerm } from '../index/fts.js';
-import { termStats } from '../index/term-stats.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import type { Statement } from '../vault/sqlite.js';
-import { cacheKey } from '../vault/tenant-cache.js';
-import { quantizeInt8 } from '../index/quantize.js';
-import { codeSetOf, codesInMemory, codesReady, prefetchCodes } from './code-cache.js';
-import { int8CopiesOf } from './int8-cache.js';
-import { coarseStage, nearestByDistance, rankInMemory } from './vector-stage.js';
-import { rankOnVectorWorker } from './vector-worker.js';
-import { activeVectorIndex, int8Table, type VectorIndex } from '../index/vectors.js';
-import { rankTerms, termScorer, type TermHit, type TermScorer, type WeightedStem } from '../index/term-scorer.js';
+import { activeVectorIndex } from '../index/vectors.js';
+import { chunkTexts, expansionWords, rocchio } from './feedback.js';
+import { fullTextSide } from './full-text.js';
+import { VEC_MAX_K, vectorStage, type VectorStageKind } from './vector-side.js';
+
+export { fts5Bm25TopK, indexedStems, termSide, withExpansion, type FullTextSide } from './full-text.js';
+export { int8Rerank, int8RerankSql, RERANK_BATCH, referenceVectorTopK, vectorTopK, type VectorStageKind } from './vector-side.js';
 
 /** One hit of one retriever. `rank` starts at 1; a higher `score` is better. */
 export interface RankedHit {
@@ -87,122 +84,18 @@ export const SEARCH_DEFAULTS: SearchOptions = {
   expansionMaxShare: 0.01,
 };
 
-/** The most hits one retriever returns (the coarse stage may look at more). */
-const VEC_MAX_K = 4096;
-
 function assertCount(name: string, n: number, max: number): void {
   if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${n}`);
 }
 
 /**
- * Full-text top-k by BM25 (k1 = 1.2, b = 0.75), as the product's search ranks: over the term
- * index when every query term is a word it holds, else by FTS5 (see fullTextSide). Text with
- * nothing searchable gives [].
+ * Full-text top-k by BM25 (k1 = 1.2, b = 0.75), as the product's search ranks its user's terms
+ * (fullTextSide chooses the term index or FTS5), without FTS5's common-term pruning of large
+ * tenants. Text with nothing searchable gives [].
  */
 export function bm25TopK(tenant: TenantHandle, query: string, k: number): RankedHit[] {
   assertCount('k', k, 10_000);
-  const stems = indexedStems(query);
-  return stems ? ranked(rankTerms(tenant, stems, k).hits) : fts5Bm25TopK(tenant, query, k);
-}
-
-/** Full-text top-k by FTS5's own bm25() over the OR of the query's terms (no term index). */
-export function fts5Bm25TopK(tenant: TenantHandle, query: string, k: number): RankedHit[] {
-  return bm25TopKTerms(tenant, ftsQueryTerms(query), k);
-}
-
-/**
- * The query's stems for the term index, each counted once, or null when some query term is not a
- * word it holds: a character pair of an unspaced script (a phrase) or a stop word (a query made
- * only of stop words keeps them). Those queries go to FTS5.
- */
-export function indexedStems(query: string): WeightedStem[] | null {
-  const words = queryWords(query);
-  if (words.length === 0 || !words.every((w) => w.word)) return null;
-  const cache = new Map<string, string>();
-  return [...new Set(words.map((w) => porterStemCached(w.text, cache)))].map((stem) => ({ stem, weight: 1 }));
-}
-
-function ranked(hits: readonly TermHit[]): RankedHit[] {
-  return hits.map((h, i) => ({ chunkId: h.chunkId, rank: i + 1, score: h.score }));
-}
-
-/** BM25 top-k over already quoted terms (see `ftsQueryTerms`), OR-ed; a repeated term counts twice. */
-function bm25TopKTerms(tenant: TenantHandle, quotedTerms: readonly string[], k: number): RankedHit[] {
-  assertCount('k', k, 10_000);
-  if (quotedTerms.length === 0) return [];
-  const rows = tenant.db
-    .prepare('SELECT rowid AS chunkId, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score, rowid LIMIT ?')
-    .all(quotedTerms.join(' OR '), k) as { chunkId: number; score: number }[];
-  return rows.map((r, i) => ({ chunkId: r.chunkId, rank: i + 1, score: -r.score }));
-}
-
-/** Ids bound per re-rank statement: one prepared statement of this many parameters, reused. */
-export const RERANK_BATCH = 800;
-/** This connection's re-rank statements, per int8 table (they go with the connection when the tenant closes). */
-const RERANK_STATEMENTS = cacheKey<Map<string, Statement>>('int8 re-rank statements', (m) => m.clear());
-
-/**
- * The int8 cosine re-rank over `table` for up to RERANK_BATCH chunk ids. Parameters: the int8
- * query, then the ids (unused slots bound to NULL, which match nothing). Bound ids, not a JSON
- * list: at 2,000 candidates json_each cost as much as the cosine itself.
- */
-export function int8RerankSql(table: string): string {
-  const slots = Array.from({ length: RERANK_BATCH }, () => '?').join(',');
-  return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots})`;
-}
-
-/** Runs an int8RerankSql statement over `candidates` in batches: the top k by cosine, ties by chunk id. */
-export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number): RankedHit[] {
-  const scored: { chunkId: number; distance: number }[] = [];
-  for (let i = 0; i < candidates.length; i += RERANK_BATCH) {
-    const batch: (number | null)[] = candidates.slice(i, i + RERANK_BATCH);
-    while (batch.length < RERANK_BATCH) batch.push(null);
-    for (const [chunkId, distance] of statement.raw().all(query, ...batch) as [number, number | null][]) {
-      if (distance !== null) scored.push({ chunkId, distance });
-    }
-  }
-  return nearestByDistance(scored, k);
-}
-
-/** This connection's re-rank statement for the generation's int8 table, prepared once. */
-function rerankStatement(tenant: TenantHandle, index: VectorIndex): Statement {
-  const byTable = tenant.cache.get(RERANK_STATEMENTS, () => new Map());
-  const table = int8Table(index);
-  let statement = byTable.get(table);
-  if (!statement) byTable.set(table, (statement = tenant.db.prepare(int8RerankSql(table))));
-  return statement;
-}
-
-/**
- * Vector top-k by cosine similarity, in two stages: the coarse stage over the SimHash codes (held
- * in memory for the open tenant, see code-cache.ts) picks `coarseCandidates(k)` candidates, then
- * the cosine of their int8 copies ranks them: in memory when the tenant's copies are loaded
- * (int8-cache.ts), else in SQLite with sqlite-vec, with the same distances. `loadInt8` lets this
- * search start loading the copies in the background (hybridRank allows it on warm searches
- * only). A zero vector (no features) gives [].
- */
-export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number, opts: { loadInt8?: boolean } = {}): RankedHit[] {
-  assertCount('k', k, VEC_MAX_K);
-  if (!vector.some((x) => x !== 0)) return [];
-  const codes = codeSetOf(tenant, index);
-  const copies = int8CopiesOf(tenant, index, codes.ids.length, opts.loadInt8 ?? true);
-  if (copies) return rankInMemory(codes, copies, vector, k);
-  return int8Rerank(rerankStatement(tenant, index), quantizeInt8(vector), coarseStage(codes, vector, k), k);
-}
-
-/**
- * vectorTopK on the vector worker (vector-worker.ts), when the tenant's codes and int8 copies are
- * in memory and current (a warm search): the same hits, computed while this thread goes on with
- * other work. Null when it cannot run there, or resolves to null if the worker stopped meanwhile
- * (it never rejects, so a search that fails before awaiting it leaves nothing unhandled); the
- * caller then calls vectorTopK.
- */
-function vectorTopKAside(tenant: TenantHandle, index: VectorIndex, vector: Float32Array, k: number): Promise<RankedHit[] | null> | null {
-  assertCount('k', k, VEC_MAX_K);
-  if (!vector.some((x) => x !== 0) || !codesInMemory(tenant, index)) return null;
-  const codes = codeSetOf(tenant, index);
-  const copies = int8CopiesOf(tenant, index, codes.ids.length, false);
-  return copies ? (rankOnVectorWorker(tenant, codes, copies, vector, k)?.catch(() => null) ?? null) : null;
+  return fullTextSide(tenant, query, { ...SEARCH_DEFAULTS, candidates: k, pruneMinChunks: Infinity }).first;
 }
 
 export interface FusedHit {
@@ -246,94 +139,6 @@ export async function embedQuery(embedder: Embedder, query: string, signal?: Abo
   return vector;
 }
 
-/** The full-text side of one search: the user's terms first, then with expansion words. */
-export interface FullTextSide {
-  /** BM25 of the user's terms. */
-  readonly first: RankedHit[];
-  /** Chunks in the tenant's index. */
-  readonly totalChunks: number;
-  /** The largest share of chunks an expansion word may be in (1: no limit). */
-  readonly expansionMaxShare: number;
-  /** BM25 of the user's terms (counted `queryTermWeight` times) and the expansion words. */
-  expanded(words: readonly string[]): RankedHit[];
-}
-
-/**
- * Over the term index when every query term is a word it holds: it scores only the query's
- * postings, so common words cost little and nothing is left out, and the expanded list is scored
- * exactly in one more pass. Otherwise (phrases of unspaced scripts, stop-word-only queries) FTS5,
- * with its common-term pruning in large tenants and the two-list expansion (see withExpansion).
- */
-function fullTextSide(tenant: TenantHandle, query: string, opts: SearchOptions): FullTextSide {
-  const stems = indexedStems(query);
-  if (stems) {
-    const scorer = termScorer(tenant);
-    scorer.add(stems);
-    return termSide(scorer, stems, opts);
-  }
-  const { terms, totalChunks } = fullTextTerms(tenant, query, opts);
-  const first = bm25TopKTerms(tenant, terms, opts.candidates);
-  return {
-    first,
-    totalChunks,
-    expansionMaxShare: totalChunks >= opts.pruneMinChunks ? opts.expansionMaxShare : 1,
-    expanded: (words) => withExpansion(first, bm25TopKTerms(tenant, words.map(quoteFtsTerm), opts.candidates), opts),
-  };
-}
-
-/**
- * The term-index side over a scorer that holds the user's stems: the expanded list adds only the
- * expansion words to the same sums (and the user's stems again if they count more than once).
- */
-export function termSide(scorer: Pick<TermScorer, 'add' | 'top' | 'totalChunks'>, stems: readonly WeightedStem[], opts: SearchOptions): FullTextSide {
-  const cache = new Map<string, string>();
-  const extraUserWeight = Math.max(1, opts.queryTermWeight) - 1;
-  return {
-    first: ranked(scorer.top(opts.candidates)),
-    totalChunks: scorer.totalChunks,
-    expansionMaxShare: 1,
-    expanded: (words) => {
-      scorer.add([...stems.map((s) => ({ ...s, weight: extraUserWeight })), ...words.map((w) => ({ stem: porterStemCached(w, cache), weight: 1 }))]);
-      return ranked(scorer.top(opts.candidates));
-    },
-  };
-}
-
-/**
- * For the FTS5 path: the query's words for BM25, without the very common ones in a large tenant
- * (see commonTermRatio), and the tenant's chunk count from term_stats (one probe, no count scan).
- */
-function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
-  const words = queryWords(query);
-  const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
-  const stats = termStats(tenant, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
-  if (stats.total < opts.pruneMinChunks) return { terms: words.map((w) => quoteFtsTerm(w.text)), totalChunks: stats.total };
-  const share = (w: (typeof stemmed)[number]): number => (w.stem ? stats.df(w.stem) / stats.total : 0);
-  const kept = stemmed.filter((w) => share(w) <= opts.commonTermRatio);
-  const keep = kept.length >= Math.min(2, stemmed.length) ? kept : [...stemmed].sort((a, b) => share(a) - share(b)).slice(0, 2);
-  return { terms: keep.map((w) => quoteFtsTerm(w.text)), totalChunks: stats.total };
-}
-
-/**
- * The full-text list for the user's terms plus the expansion words, from two cheap lists instead
- * of one more pass over the user's terms: FTS5's BM25 is a sum over the query's terms, so a
- * chunk's score for both is its score for the user's terms (counted `queryTermWeight` times) plus
- * its score for the expansion words. Exact for chunks in both lists; a chunk in one list only gets
- * nothing from the other (it ranks below that list's cut-off there), which leaves it where a
- * single pass over the OR of all terms would put it unless it sits right at that edge. The
- * expansion words are rare by construction, so their list is usually complete.
- */
-export function withExpansion(user: readonly RankedHit[], expansion: readonly RankedHit[], opts: SearchOptions): RankedHit[] {
-  const score = new Map<number, number>();
-  const weight = Math.max(1, opts.queryTermWeight);
-  for (const h of user) score.set(h.chunkId, weight * h.score);
-  for (const h of expansion) score.set(h.chunkId, (score.get(h.chunkId) ?? 0) + h.score);
-  return [...score.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, opts.candidates)
-    .map(([chunkId, s], i) => ({ chunkId, rank: i + 1, score: s }));
-}
-
 export interface HybridRanking {
   /** The full-text list that was fused (with expansion words when feedback is on). */
   readonly bm25: RankedHit[];
@@ -352,7 +157,9 @@ export interface HybridRanking {
  *     warm search it runs on the vector worker while this thread does step 2.
  *  4. Weighted reciprocal rank fusion of the two lists.
  * With `feedbackPassages: 0` it is plain BM25 + KNN + RRF. The feedback reads only this tenant's
- * index, and works the same with any embedder since it uses the stored vectors.
+ * index, and works the same with any embedder since it uses the stored vectors. `vectors` picks
+ * the vector side's way (vector-side.ts): the product's accelerations, or the reference, which the
+ * same-answer tests compare them with.
  */
 export async function hybridRank(
   tenant: TenantHandle,
@@ -360,6 +167,7 @@ export async function hybridRank(
   query: string,
   options: Partial<SearchOptions> = {},
   signal?: AbortSignal,
+  vectors: VectorStageKind = 'accelerated',
 ): Promise<HybridRanking> {
   const opts: SearchOptions = { ...SEARCH_DEFAULTS, ...options };
   assertCount('candidates', opts.candidates, VEC_MAX_K);
@@ -368,29 +176,30 @@ export async function hybridRank(
   if (embedder && index && (index.embedderId !== embedder.id || index.dimension !== embedder.dimension)) {
     throw new BulkheadError('EMBEDDER_MISMATCH', `this tenant's vectors come from ${index.embedderId}, not ${embedder.id}: re-embed it first`);
   }
-  // Right after opening, most of the codes are read on the background reader while the full-text
-  // side runs here. Once they are in memory (a warm search), the int8 copies may load there too.
-  const warm = embedder !== null && index !== null && codesInMemory(tenant, index);
-  if (embedder && index) prefetchCodes(tenant, index);
-  let queryVector = embedder && index ? await embedQuery(embedder, query, signal) : null;
+  const stage = embedder && index ? vectorStage(tenant, index, vectors) : null;
+  stage?.begin();
+  let queryVector = embedder && stage ? await embedQuery(embedder, query, signal) : null;
+
+  // 1. BM25 of the user's terms; the feedback set.
   const text = fullTextSide(tenant, query, opts);
   let bm25 = text.first;
   const feedbackIds = opts.feedbackPassages > 0 && text.totalChunks >= opts.feedbackMinChunks ? bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId) : [];
-  if (index && feedbackIds.length > 0 && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, feedbackVectors(tenant, index, feedbackIds), opts.rocchioBeta);
-  // When warm, the vector stage runs on the vector worker while the expansion runs here.
-  const aside = warm && index && queryVector ? vectorTopKAside(tenant, index, queryVector, opts.candidates) : null;
+
+  // 3 (started). The query vector moved towards the feedback vectors; on a warm search its KNN
+  // starts on the vector worker now, while step 2 runs here.
+  if (stage && feedbackIds.length > 0 && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, stage.feedback(feedbackIds), opts.rocchioBeta);
+  const aside = stage && queryVector ? stage.aside(queryVector, opts.candidates) : null;
+
+  // 2. The expansion words, added to the full-text list.
   if (feedbackIds.length > 0) {
     const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
     if (expansion.length > 0) bm25 = text.expanded(expansion);
   }
+
+  // 3. The vector list.
   let vector: RankedHit[] = [];
-  if (index && queryVector) {
-    const fromWorker = aside ? await aside : null;
-    if (fromWorker) vector = fromWorker;
-    else {
-      await codesReady(tenant, index);
-      vector = vectorTopK(tenant, index, queryVector, opts.candidates, { loadInt8: warm });
-    }
-  }
+  if (stage && queryVector) vector = (aside ? await aside : null) ?? (await stage.rank(queryVector, opts.candidates));
+
+  // 4. Fusion.
   return { bm25, vector, fused: fuseRrf(bm25, vector, opts) };
 }
