@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await vault.initialize('agent benchmark passphrase');
     const { id } = vault.createTenant('Agent Benchmark');
     const tenant = vault.openSession().open(id);
-    const embedder = createEmbedder(readEmbedderConfig(tenant));
+    const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
     t0 = performance.now();
     let lastLog = t0;
     const progress = (e: IngestEvent): void => {

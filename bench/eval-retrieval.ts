@@ -27,7 +27,7 @@ try {
   // A fresh encrypted tenant with the settings a user gets: default embedder, chunker, search.
   await vault.initialize('evaluation passphrase');
   const tenant = vault.openSession().open(vault.createTenant('Cranfield evaluation').id);
-  const embedder = createEmbedder(readEmbedderConfig(tenant));
+  const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
   const { docsPerS, docToCranfield, chunks, empty } = await ingestCranfield(tenant, embedder, c, dir);
   tenant.db.pragma('wal_checkpoint(TRUNCATE)');
 

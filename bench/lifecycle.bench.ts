@@ -31,7 +31,7 @@ const since = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 async function fillTenant(tenant: TenantHandle): Promise<void> {
-  const embedder = createEmbedder(readEmbedderConfig(tenant));
+  const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
   const index = vectorIndexFor(tenant, embedder.id, embedder.dimension);
   const gen = new MarkovText();
   const r = rng(7);

@@ -248,7 +248,7 @@ async function main(): Promise<void> {
 
     // --- ingestion, timed: the normal path ----------------------------------------------------
     let tenant = session.open(ours.id);
-    const embedder = createEmbedder(readEmbedderConfig(tenant));
+    const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
     log(`default embedder: ${embedder.id}, ${embedder.dimension} dimensions`);
     let lastLog = performance.now();
     const progress = (e: IngestEvent): void => {

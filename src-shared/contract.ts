@@ -160,7 +160,11 @@ export const ModelInput = z.strictObject({
   localOnly: z.boolean(),
 });
 
-export const Settings = z.object({ embedder: EmbedderView, model: ModelSettings.nullable() });
+/** A stored endpoint the egress sends nothing to until the user confirms it (settings.confirmEndpoints). */
+export const HeldEndpointView = z.object({ slot: z.string(), url: z.string(), reason: z.enum(['policy', 'imported']), since: z.string() });
+export type HeldEndpointView = z.infer<typeof HeldEndpointView>;
+
+export const Settings = z.object({ embedder: EmbedderView, model: ModelSettings.nullable(), held: z.array(HeldEndpointView).default([]) });
 export type Settings = z.infer<typeof Settings>;
 
 export const AuditRecord = z.object({
@@ -219,6 +223,8 @@ export const calls = {
   'settings.setEmbedder': { input: z.strictObject({ embedder: EmbedderInput }), output: Settings },
   'settings.setModel': { input: z.strictObject({ model: ModelInput }), output: Settings },
   'settings.testModel': { input: NoInput, output: z.object({ ok: z.boolean(), detail: z.string() }) },
+  /** Lets the held endpoints (one slot or all) be used again; refused (MODEL_NOT_ALLOWED) while the policy forbids one. */
+  'settings.confirmEndpoints': { input: z.strictObject({ slot: z.enum(['embedder', 'chat']).optional() }), output: Settings },
   'presentation.enter': { input: TenantRef, output: VaultStatus },
   'presentation.exit': { input: z.strictObject({ passphrase: z.string().min(1).max(1024) }), output: VaultStatus },
   'audit.list': {

@@ -7,10 +7,10 @@ import { citedIds, resolveCitation, type Citation } from './citations.js';
 import { countTokens } from 'gpt-tokenizer';
 import { assembleContext, manifestHash, promptBudget, type AssembledContext, type ContextManifest } from './context.js';
 import { appendTurn, createConversation, getConversation, listMessages, type AnswerMode, type Conversation } from './conversations.js';
-import { assertLoopbackEndpoint, endpointHost } from '../egress/endpoint.js';
+import { tenantEgress } from '../egress/egress.js';
+import { endpointHost } from '../egress/endpoint.js';
 import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
-import { readAgentPolicy } from '../egress/policy.js';
 import { streamChat, type ChatMessage, type ModelTurn } from './provider.js';
 import { MAX_TOOL_CALLS_PER_STEP, refuseToolCall, runToolCall, TOOL_SPECS, type ConfirmFn } from './tools.js';
 
@@ -128,9 +128,8 @@ async function generate(
   opts: AskOptions,
   streamed: { value: boolean },
 ): Promise<Generated> {
-  const { localModelsOnly } = readAgentPolicy(tenant);
-  // Refused before the ledger records a call that is never made (streamChat checks again).
-  if (localModelsOnly) await assertLoopbackEndpoint(model.baseUrl);
+  // Refused before the ledger records a call that is never made (streamChat and the egress check again).
+  await tenantEgress(tenant, 'chat').check(model.baseUrl);
   const host = endpointHost(model.baseUrl);
   const maxSteps = opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS;
   const messages: ChatMessage[] = [...ctx.messages];
@@ -160,8 +159,7 @@ async function generate(
       hash = messages.length === ctx.messages.length ? ctx.manifest.hash : manifestHash(messages, ctx.manifest.chunks);
       if (!tenant.isOpen) throw closed();
       recordLedger(tenant, 'model.call', { manifestHash: hash, model: model.name, endpointHost: host, at: new Date().toISOString(), step: toolSteps });
-      const turn: ModelTurn = await streamChat(model, messages, toolsAllowed ? TOOL_SPECS : undefined, {
-        localOnly: localModelsOnly,
+      const turn: ModelTurn = await streamChat(tenant, model, messages, toolsAllowed ? TOOL_SPECS : undefined, {
         signal: controller.signal,
         onToken,
       });

@@ -12,11 +12,11 @@ import type { Vault } from '../vault/vault.js';
 export const CONFIG_FILE = 'model.json';
 const API_KEY_PURPOSE = 'model.apiKey';
 
-const BaseUrl = z.url({ protocol: /^https?$/, error: 'model.baseUrl must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' });
-const ModelName = z.string().trim().min(1, 'model.name cannot be empty').max(200, 'model.name can be at most 200 characters');
-const ApiKey = z.string().trim().min(1, 'model.apiKey cannot be empty').max(500, 'model.apiKey can be at most 500 characters');
-const ContextTokens = z.coerce.number().int().min(1024, 'model.contextTokens must be at least 1024').max(2_000_000);
-const TimeoutMs = z.coerce.number().int().min(100, 'model.timeoutMs must be at least 100').max(3_600_000);
+export const BaseUrl = z.url({ protocol: /^https?$/, error: 'model.baseUrl must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' });
+export const ModelName = z.string().trim().min(1, 'model.name cannot be empty').max(200, 'model.name can be at most 200 characters');
+export const ApiKey = z.string().trim().min(1, 'model.apiKey cannot be empty').max(500, 'model.apiKey can be at most 500 characters');
+export const ContextTokens = z.coerce.number().int().min(1024, 'model.contextTokens must be at least 1024').max(2_000_000);
+export const TimeoutMs = z.coerce.number().int().min(100, 'model.timeoutMs must be at least 100').max(3_600_000);
 
 const StoredConfig = z
   .object({

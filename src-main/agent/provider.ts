@@ -1,7 +1,9 @@
-import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
-import { assertLoopbackEndpoint, endpointHost, policyFetch } from '../egress/endpoint.js';
+import { tenantEgress } from '../egress/egress.js';
+import { endpointHost } from '../egress/endpoint.js';
+import { classifyModelFailure, tenantModelClient } from '../egress/model-client.js';
+import type { TenantHandle } from '../vault/handle.js';
 import type { ModelConfig } from './model-config.js';
 
 export type ChatMessage = ChatCompletionMessageParam;
@@ -21,25 +23,9 @@ export interface ModelTurn {
 }
 
 export interface ChatCallOptions {
-  localOnly: boolean;
   signal?: AbortSignal;
   /** Called with each streamed piece of text; may throw to stop the stream. */
   onToken?: (text: string) => void;
-}
-
-function client(config: ModelConfig, localOnly: boolean): OpenAI {
-  return new OpenAI({
-    baseURL: config.baseUrl,
-    // A local server needs no key; the SDK insists on one, so the header is removed instead.
-    apiKey: config.apiKey ?? 'unused',
-    ...(config.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
-    organization: null,
-    project: null,
-    timeout: config.timeoutMs,
-    maxRetries: config.maxRetries,
-    fetch: policyFetch(localOnly),
-    logLevel: 'off',
-  });
 }
 
 /** Turns whatever the SDK or the network threw into an error that names the endpoint, never the prompt. */
@@ -51,9 +37,10 @@ function modelError(err: unknown, config: ModelConfig, signal: AbortSignal | und
   if (idle) return new BulkheadError('MODEL_UNAVAILABLE', `the model at ${host} sent nothing for ${config.timeoutMs} ms (timed out)`, { cause: err });
   if (signal?.aborted) return new BulkheadError('CANCELLED', 'the answer was cancelled', { cause: err });
   let reason: string;
-  if (err instanceof OpenAI.APIConnectionTimeoutError) reason = `no response within ${config.timeoutMs} ms (timed out)`;
-  else if (err instanceof OpenAI.APIConnectionError) reason = 'cannot connect (is the model server running?)';
-  else if (err instanceof OpenAI.APIError && err.status !== undefined) reason = `it answered HTTP ${err.status}`;
+  const failure = classifyModelFailure(err);
+  if (failure.kind === 'timeout') reason = `no response within ${config.timeoutMs} ms (timed out)`;
+  else if (failure.kind === 'connection') reason = 'cannot connect (is the model server running?)';
+  else if (failure.kind === 'status') reason = `it answered HTTP ${failure.status}`;
   else if (err instanceof SyntaxError) reason = 'it sent something that is not the OpenAI protocol (unreadable JSON)';
   else reason = `the stream failed (${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'})`;
   return new BulkheadError('MODEL_UNAVAILABLE', `the model at ${host} failed: ${reason}`, { cause: err });
@@ -87,13 +74,19 @@ function addToolDelta(calls: Map<number, PartialCall>, delta: NonNullable<ChatCo
 }
 
 /**
- * One streamed chat completion. The "local models only" policy is checked here, where the
- * request is made (and again by the fetch for every attempt). Times out when the stream stays
+ * One streamed chat completion for this tenant, through its egress: the "local models only"
+ * policy and held endpoints are checked before the call and again by the fetch for every attempt. Times out when the stream stays
  * silent for `timeoutMs`; the SDK retries connection failures, 408/409/429 and 5xx before the
  * stream starts.
  */
-export async function streamChat(config: ModelConfig, messages: ChatMessage[], tools: ToolSpec[] | undefined, opts: ChatCallOptions): Promise<ModelTurn> {
-  if (opts.localOnly) await assertLoopbackEndpoint(config.baseUrl);
+export async function streamChat(
+  tenant: TenantHandle,
+  config: ModelConfig,
+  messages: ChatMessage[],
+  tools: ToolSpec[] | undefined,
+  opts: ChatCallOptions = {},
+): Promise<ModelTurn> {
+  await tenantEgress(tenant, 'chat').check(config.baseUrl);
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -112,7 +105,7 @@ export async function streamChat(config: ModelConfig, messages: ChatMessage[], t
   const calls = new Map<number, PartialCall>();
   try {
     arm();
-    const stream = await client(config, opts.localOnly).chat.completions.create(
+    const stream = await tenantModelClient(tenant, 'chat', config).chat.completions.create(
       { model: config.name, messages, stream: true, ...(tools && tools.length > 0 ? { tools } : {}) },
       { signal: controller.signal },
     );
@@ -151,13 +144,13 @@ export interface ConnectionReport {
   modelListed: boolean;
 }
 
-/** Lists the endpoint's models: proves it is reachable and speaks the protocol. */
-export async function testConnection(config: ModelConfig, localOnly: boolean, signal?: AbortSignal): Promise<ConnectionReport> {
-  if (localOnly) await assertLoopbackEndpoint(config.baseUrl);
+/** Lists the endpoint's models through the tenant's egress: proves it is reachable and speaks the protocol. */
+export async function testConnection(tenant: TenantHandle, config: ModelConfig, signal?: AbortSignal): Promise<ConnectionReport> {
+  await tenantEgress(tenant, 'connection-test').check(config.baseUrl);
   const t0 = performance.now();
   try {
     const models: string[] = [];
-    for await (const m of client({ ...config, maxRetries: 0 }, localOnly).models.list({ ...(signal ? { signal } : {}) })) {
+    for await (const m of tenantModelClient(tenant, 'model-list', { ...config, maxRetries: 0 }).models.list({ ...(signal ? { signal } : {}) })) {
       models.push(m.id);
       if (models.length >= 500) break;
     }

@@ -2,7 +2,9 @@ import type { ChatAnswer, ChatEvent, Settings } from '../../src-shared/contract.
 import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent } from '../agent/agent.js';
 import { resolveModelConfig, setConfigValue, showConfig, unsetConfigValue } from '../agent/model-config.js';
-import { readAgentPolicy, writeAgentPolicy } from '../egress/policy.js';
+import { readAgentPolicy } from '../egress/policy.js';
+import { assertLoopbackEndpoint } from '../egress/endpoint.js';
+import { setLocalModelsOnly } from '../agent/endpoints.js';
 import { testConnection } from '../agent/provider.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { ConsoleSession } from './session.js';
@@ -43,19 +45,21 @@ export function modelSettings(s: ConsoleSession, h: TenantHandle): NonNullable<S
   return { baseUrl: view['model.baseUrl'], name: view['model.name'], hasApiKey: view['model.apiKey'] !== null, localOnly: readAgentPolicy(h).localModelsOnly };
 }
 
-export function saveModelSettings(s: ConsoleSession, h: TenantHandle, m: { baseUrl: string; name: string; apiKey?: string | undefined; localOnly: boolean }): void {
+export async function saveModelSettings(s: ConsoleSession, h: TenantHandle, m: { baseUrl: string; name: string; apiKey?: string | undefined; localOnly: boolean }): Promise<void> {
+  // The new policy is checked against the new endpoint before either is stored.
+  if (m.localOnly) await assertLoopbackEndpoint(m.baseUrl);
   setConfigValue(s.vault, 'model.baseUrl', m.baseUrl);
   setConfigValue(s.vault, 'model.name', m.name);
   if (m.apiKey === '') unsetConfigValue(s.vault, 'model.apiKey');
   else if (m.apiKey !== undefined) setConfigValue(s.vault, 'model.apiKey', m.apiKey);
-  writeAgentPolicy(h, { localModelsOnly: m.localOnly });
+  await setLocalModelsOnly(h, m.localOnly);
 }
 
 export async function testModel(s: ConsoleSession, h: TenantHandle, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
   const config = resolveModelConfig(s.vault);
   if (!config) throw new BulkheadError('INPUT_INVALID', 'set an endpoint and a model first');
   try {
-    const r = await testConnection(config, readAgentPolicy(h).localModelsOnly, signal);
+    const r = await testConnection(h, config, signal);
     return { ok: true, detail: `${r.host} answered in ${Math.round(r.latencyMs)} ms; ${r.modelListed ? `${config.name} is available` : `${config.name} is not among its ${r.models.length} models`}` };
   } catch (err) {
     return { ok: false, detail: err instanceof BulkheadError ? err.message : 'the endpoint did not answer' };

@@ -4,12 +4,13 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { nameKey, type TenantSummary } from '../../src-shared/tenant.js';
 import { listAudit, verifyAudit } from '../vault/audit-chain.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
-import { createEmbedder, probeDimension } from '../embed/index.js';
+import { assertEmbedderAllowed, createEmbedder, probeDimension } from '../embed/index.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import { reembedTenant } from '../retrieval/reembed.js';
 import { searchKnowledge } from '../retrieval/knowledge.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
 import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
+import { confirmStoredEndpoints, reviewStoredEndpoints } from '../agent/endpoints.js';
 import { readPassage } from './passages.js';
 import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
@@ -48,8 +49,9 @@ function embedderView(c: EmbedderConfig): EmbedderView {
   return { kind: 'openai', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}), hasApiKey: Boolean(c.apiKey) };
 }
 
-function settings(s: ConsoleSession, h: TenantHandle): Settings {
-  return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h) };
+async function settings(s: ConsoleSession, h: TenantHandle): Promise<Settings> {
+  const held = await reviewStoredEndpoints(h);
+  return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h), held };
 }
 
 
@@ -110,7 +112,11 @@ export const callHandlers: CallHandlers = {
     const r = s.vault.deleteTenant(tenantId);
     return { tenantId: r.tenantId, deletedAt: r.deletedAt, keyDestroyed: r.keyDestroyed };
   },
-  'tenants.open': (s, { tenantId }) => openTenantView(s, s.open(tenantId)),
+  'tenants.open': async (s, { tenantId }) => {
+    const h = s.open(tenantId);
+    await reviewStoredEndpoints(h); // endpoints that break its policy are held until confirmed
+    return openTenantView(s, h);
+  },
   'tenants.createSamples': async (s) => {
     s.requireNotPresenting();
     return (await createSampleTenants(s)).map(tenantItem);
@@ -141,13 +147,19 @@ export const callHandlers: CallHandlers = {
   'settings.get': (s) => settings(s, s.scope().handle),
   'settings.setEmbedder': async (s, { embedder }) => {
     const { handle, signal } = s.scope();
-    const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(embedder, signal) };
-    await reembedTenant(handle, config, createEmbedder(config), { signal });
+    await assertEmbedderAllowed(handle, embedder);
+    const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(handle, embedder, signal) };
+    await reembedTenant(handle, config, createEmbedder(handle, config), { signal });
     return settings(s, handle);
   },
-  'settings.setModel': (s, { model }) => {
+  'settings.setModel': async (s, { model }) => {
     const { handle } = s.scope();
-    saveModelSettings(s, handle, model);
+    await saveModelSettings(s, handle, model);
+    return settings(s, handle);
+  },
+  'settings.confirmEndpoints': async (s, { slot }) => {
+    const { handle } = s.scope();
+    await confirmStoredEndpoints(handle, slot);
     return settings(s, handle);
   },
   'settings.testModel': (s) => {

@@ -22,7 +22,7 @@ export async function runIngest(
   const signal = AbortSignal.any([scope, stop]);
   try {
     const summary = await ingestPaths(handle, [...byFile.keys()], {
-      embedder: createEmbedder(readEmbedderConfig(handle)),
+      embedder: createEmbedder(handle, readEmbedderConfig(handle)),
       tags: input.tags,
       signal,
       sourcePathOf: (file) => byFile.get(file)?.name ?? 'upload',

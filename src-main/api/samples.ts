@@ -103,7 +103,7 @@ export async function createSampleTenants(s: ConsoleSession): Promise<TenantSumm
       const handle = session.open(tenant.id);
       const stored = s.uploads.take(tenant.id, uploads.map((u) => u.uploadId));
       const names = new Map(stored.map((u) => [u.file, u.name]));
-      await ingestPaths(handle, [...names.keys()], { embedder: createEmbedder(readEmbedderConfig(handle)), sourcePathOf: (f) => names.get(f) ?? 'sample' });
+      await ingestPaths(handle, [...names.keys()], { embedder: createEmbedder(handle, readEmbedderConfig(handle)), sourcePathOf: (f) => names.get(f) ?? 'sample' });
     } finally {
       s.uploads.discard(uploads.map((u) => u.uploadId));
       session.dispose();

@@ -6,7 +6,8 @@ import type { Citation } from '../agent/citations.js';
 import { getConversation, listConversations, listMessages } from '../agent/conversations.js';
 import { CONFIG_KEYS, resolveModelConfig, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
 import { setDocumentRole } from '../agent/profile.js';
-import { readAgentPolicy, writeAgentPolicy } from '../egress/policy.js';
+import { readAgentPolicy } from '../egress/policy.js';
+import { setLocalModelsOnly } from '../agent/endpoints.js';
 import { testConnection } from '../agent/provider.js';
 import type { ConfirmFn } from '../agent/tools.js';
 import type { TenantHandle } from '../vault/handle.js';
@@ -244,16 +245,15 @@ function registerConfigCommands(program: Command): void {
     );
   config
     .command('test')
-    .description("connect to the model endpoint and list its models (with --tenant, under that tenant's policy)")
-    .option('--tenant <tenant>', 'apply this tenant\'s "local models only" policy')
+    .description("connect to the model endpoint and list its models, through the tenant's egress and under its policy")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
     .action(
       wrap(async (vault, opts) => {
         const o = opts as AskOpts;
-        const tenant = o.tenant ? await openTenant(vault, o.tenant) : null;
-        if (!tenant) await unlock(vault);
+        const tenant = await openTenant(vault, o.tenant);
         const model = resolveModelConfig(vault);
         if (!model) throw new BulkheadError('MODEL_NOT_CONFIGURED', 'no chat model is configured: bulkhead config set model.baseUrl URL and model.name NAME');
-        const report = await testConnection(model, tenant ? readAgentPolicy(tenant).localModelsOnly : false);
+        const report = await testConnection(tenant, model);
         const text = `Connected to ${report.host} in ${report.latencyMs.toFixed(0)} ms; ${report.models.length} models; "${model.name}" ${report.modelListed ? 'is listed' : 'is NOT listed'}`;
         return { json: report, text };
       }),
@@ -284,8 +284,9 @@ function registerPolicyCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const o = opts as AskOpts & { localModelsOnly: string };
         if (!/^(on|off)$/.test(o.localModelsOnly)) throw new BulkheadError('INPUT_INVALID', '--local-models-only is on or off');
-        const p = writeAgentPolicy(await openTenant(vault, o.tenant), { localModelsOnly: o.localModelsOnly === 'on' });
-        return { json: p, text: `local models only: ${p.localModelsOnly ? 'on' : 'off'}` };
+        const p = await setLocalModelsOnly(await openTenant(vault, o.tenant), o.localModelsOnly === 'on');
+        const held = p.held.length > 0 ? `\n${p.held.length} stored endpoint(s) on hold until confirmed: bulkhead endpoints show --tenant ${o.tenant}` : '';
+        return { json: p, text: `local models only: ${p.localModelsOnly ? 'on' : 'off'}${held}` };
       }),
     );
 }

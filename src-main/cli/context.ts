@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { errorCode, openAppLog, silentLog, type AppLog } from '../log/logger.js';
+import { reviewStoredEndpoints } from '../agent/endpoints.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';
@@ -74,5 +75,8 @@ export async function unlock(vault: Vault): Promise<void> {
 export async function openTenant(vault: Vault, ref: unknown): Promise<TenantHandle> {
   if (typeof ref !== 'string' || ref.trim() === '') throw new BulkheadError('INPUT_INVALID', 'say which tenant: --tenant NAME');
   await unlock(vault);
-  return vault.openSession().open(vault.findTenant(ref).id);
+  const tenant = vault.openSession().open(vault.findTenant(ref).id);
+  // Stored endpoints that break the tenant's policy are held (the egress sends them nothing) until confirmed.
+  await reviewStoredEndpoints(tenant);
+  return tenant;
 }

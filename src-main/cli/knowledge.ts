@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
-import { createEmbedder, probeDimension } from '../embed/index.js';
+import { assertEmbedderAllowed, createEmbedder, probeDimension } from '../embed/index.js';
 import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pipeline.js';
 import { EmbedderConfig, readEmbedderConfig } from '../embed/settings.js';
 import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
@@ -71,7 +71,7 @@ export function registerKnowledgeCommands(program: Command): void {
       wrap(async (vault, opts, ...paths) => {
         const o = opts as { tenant?: string; tag?: string[] };
         const tenant = await openTenant(vault, o.tenant);
-        const embedder = createEmbedder(readEmbedderConfig(tenant));
+        const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
         const cancel = cancelOnInterrupt();
         const progress = ingestProgress();
         try {
@@ -167,9 +167,11 @@ export function registerKnowledgeCommands(program: Command): void {
         const apiKey = o.apiKeyEnv ? process.env[o.apiKeyEnv] : undefined;
         const parsed = EmbedderConfig.safeParse({ kind, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), ...(o.model ? { model: o.model } : {}), ...(apiKey ? { apiKey } : {}) });
         if (!parsed.success) throw new BulkheadError('INPUT_INVALID', `embedder: ${parsed.error.issues[0]?.path.join('.') || 'kind'}: ${parsed.error.issues[0]?.message}`);
-        const config = parsed.data.kind === 'hash' || parsed.data.dimension ? parsed.data : { ...parsed.data, dimension: await probeDimension(parsed.data) };
         const tenant = await openTenant(vault, o.tenant);
-        const embedder = createEmbedder(config);
+        // The tenant's policy first: an endpoint it does not allow is refused before a byte is sent.
+        await assertEmbedderAllowed(tenant, parsed.data);
+        const config = parsed.data.kind === 'hash' || parsed.data.dimension ? parsed.data : { ...parsed.data, dimension: await probeDimension(tenant, parsed.data) };
+        const embedder = createEmbedder(tenant, config);
         const cancel = cancelOnInterrupt();
         const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: ' re-embedding {bar} {value}/{total} chunks', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
         bar?.start(countDocuments(tenant).chunks, 0);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { listAudit, verifyAudit, type AuditRecord } from '../vault/audit-chain.js';
 import { restoreBackup } from '../vault/backup.js';
+import { holdImportedEndpoints } from './endpoints.js';
 import { openTenant, unlock, wrap } from './context.js';
 import { readSecret } from './passphrase.js';
 
@@ -78,7 +79,10 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
         await unlock(vault);
         const pass = await readSecret({ env: EXPORT_PASSPHRASE_ENV, message: 'Export passphrase', confirm: false });
         const r = await vault.importTenant(file!, pass, o.rename ? { rename: o.rename } : {});
-        return { json: r, text: `Imported "${r.name}" (${r.tenantId}${r.newId ? ', a new id: its old one is taken here' : ''})` };
+        // The bundle's author chose its endpoints: each that is not loopback is held until confirmed.
+        const held = await holdImportedEndpoints(vault, r.tenantId);
+        const note = held.length > 0 ? `\n${held.length} endpoint(s) on hold until you confirm them: bulkhead endpoints show --tenant ${r.tenantId}` : '';
+        return { json: { ...r, heldEndpoints: held }, text: `Imported "${r.name}" (${r.tenantId}${r.newId ? ', a new id: its old one is taken here' : ''})${note}` };
       }),
     );
 

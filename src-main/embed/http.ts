@@ -1,6 +1,8 @@
 // The one way embedders talk HTTP: a JSON POST with a deadline, every failure mapped to an
-// EmbedderError. Error messages name the endpoint and status, never the response body (it may
+// EmbedderError (a refusal by the tenant's egress stays the typed BulkheadError it is). The fetch
+// is always the tenant's egress (src-main/egress): this module opens no connection of its own. Error messages name the endpoint and status, never the response body (it may
 // echo the tenant's text, and error messages reach app-wide logs).
+import { BulkheadError } from '../../src-shared/errors.js';
 import { EmbedderError } from './embedder.js';
 
 export interface HttpEmbedderOptions {
@@ -13,6 +15,8 @@ export interface HttpEmbedderOptions {
   readonly timeoutMs?: number;
   /** Texts per request. Default 32. */
   readonly batchSize?: number;
+  /** The tenant's egress fetch (tenantEgress(handle, 'embeddings').fetch): the only way out. */
+  readonly fetch: typeof fetch;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -20,7 +24,7 @@ export const DEFAULT_BATCH_SIZE = 32;
 /** A response larger than this is refused rather than parsed. */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-export function checkOptions(opts: HttpEmbedderOptions): URL {
+export function checkOptions(opts: Omit<HttpEmbedderOptions, 'fetch'>): URL {
   let url: URL;
   try {
     url = new URL(opts.baseUrl);
@@ -45,19 +49,23 @@ export function endpoint(base: URL, path: string): string {
   return `${base.href.replace(/\/+$/, '')}/${path}`;
 }
 
-export async function postJson(url: string, body: unknown, opts: { timeoutMs: number; headers?: Record<string, string>; signal?: AbortSignal }): Promise<unknown> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  opts: { fetch: typeof fetch; timeoutMs: number; headers?: Record<string, string>; signal?: AbortSignal | undefined },
+): Promise<unknown> {
   if (opts.signal?.aborted) throw new EmbedderError('ABORTED', 'embedding was cancelled', { cause: opts.signal.reason });
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  const failed = (err: unknown): EmbedderError => {
-    if (err instanceof EmbedderError) return err;
+  const failed = (err: unknown): EmbedderError | BulkheadError => {
+    if (err instanceof EmbedderError || err instanceof BulkheadError) return err;
     if (opts.signal?.aborted) return new EmbedderError('ABORTED', 'embedding was cancelled', { cause: err });
     if (timeout.aborted) return new EmbedderError('TIMEOUT', `${url} did not answer within ${opts.timeoutMs} ms`, { cause: err });
     return new EmbedderError('UNREACHABLE', `cannot reach ${url}`, { cause: err });
   };
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await opts.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...opts.headers },
       body: JSON.stringify(body),

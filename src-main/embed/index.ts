@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
+import { tenantEgress } from '../egress/egress.js';
+import type { TenantHandle } from '../vault/handle.js';
 import type { EmbedderConfig } from './settings.js';
 import type { Embedder } from './embedder.js';
 import { EmbedderError } from './embedder.js';
@@ -8,21 +10,35 @@ import { DEFAULT_TIMEOUT_MS, checkOptions, endpoint, postJson } from './http.js'
 import { OllamaEmbedder } from './ollama.js';
 import { OpenAiEmbedder } from './openai.js';
 
-/** The embedder a tenant's settings name. Remote ones need their dimension (see probeDimension). */
-export function createEmbedder(config: EmbedderConfig): Embedder {
+/**
+ * The embedder a tenant's settings name, for that tenant only: a remote one sends through the
+ * tenant's egress, so its policy and held endpoints apply to every request (a stored endpoint
+ * that breaks "local models only" receives nothing). Remote ones need their dimension (see
+ * probeDimension).
+ */
+export function createEmbedder(tenant: TenantHandle, config: EmbedderConfig): Embedder {
   switch (config.kind) {
     case 'hash':
       return new HashedEmbedder();
     case 'ollama':
-      return new OllamaEmbedder({ baseUrl: config.baseUrl, model: config.model, dimension: needDimension(config) });
+      return new OllamaEmbedder({ baseUrl: config.baseUrl, model: config.model, dimension: needDimension(config), fetch: tenantEgress(tenant, 'embeddings').fetch });
     case 'openai':
       return new OpenAiEmbedder({
         baseUrl: config.baseUrl,
         model: config.model,
         dimension: needDimension(config),
         ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+        fetch: tenantEgress(tenant, 'embeddings').fetch,
       });
   }
+}
+
+/**
+ * Refuses (MODEL_NOT_ALLOWED) an embedder this tenant's policy does not allow, or one on hold,
+ * before a byte is sent: what setting an embedder checks first.
+ */
+export async function assertEmbedderAllowed(tenant: TenantHandle, config: EmbedderConfig): Promise<void> {
+  if (config.kind !== 'hash') await tenantEgress(tenant, 'embeddings').check(config.baseUrl);
 }
 
 function needDimension(config: { dimension?: number | undefined }): number {
@@ -35,12 +51,14 @@ const ProbeShape = z.union([
   z.object({ data: z.array(z.object({ embedding: z.array(z.number()).min(1) })).min(1) }),
 ]);
 
-/** Asks a remote model for one vector to learn its length: also a connection test. */
-export async function probeDimension(config: Exclude<EmbedderConfig, { kind: 'hash' }>, signal?: AbortSignal): Promise<number> {
+/** Asks a remote model for one vector to learn its length (a connection test, through the tenant's egress). */
+export async function probeDimension(tenant: TenantHandle, config: Exclude<EmbedderConfig, { kind: 'hash' }>, signal?: AbortSignal): Promise<number> {
   const base = checkOptions({ baseUrl: config.baseUrl, model: config.model, dimension: 1 });
+  const egress = tenantEgress(tenant, 'connection-test');
+  await egress.check(base);
   const url = endpoint(base, config.kind === 'ollama' ? 'api/embed' : 'embeddings');
   const headers: Record<string, string> = config.kind === 'openai' && config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {};
-  const json = await postJson(url, { model: config.model, input: ['dimension probe'] }, { timeoutMs: DEFAULT_TIMEOUT_MS, headers, ...(signal ? { signal } : {}) });
+  const json = await postJson(url, { model: config.model, input: ['dimension probe'] }, { fetch: egress.fetch, timeoutMs: DEFAULT_TIMEOUT_MS, headers, signal });
   const parsed = ProbeShape.safeParse(json);
   if (!parsed.success) throw new EmbedderError('BAD_RESPONSE', `${url} did not answer with an embedding`);
   const length = 'embeddings' in parsed.data ? parsed.data.embeddings[0]!.length : parsed.data.data[0]!.embedding.length;

@@ -34,7 +34,7 @@ export class OpenAiEmbedder implements Embedder {
       const json = await postJson(
         this.url,
         { model: this.opts.model, input: batch, encoding_format: 'float' },
-        { timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, headers, signal },
+        { fetch: this.opts.fetch, timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, headers, signal },
       );
       const parsed = OpenAiEmbeddingsResponse.safeParse(json);
       if (!parsed.success) throw new EmbedderError('BAD_RESPONSE', `${this.url} answered without a valid "data" array`);

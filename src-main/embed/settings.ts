@@ -43,8 +43,13 @@ const KEYS = { embedder: 'knowledge.embedder', chunker: 'knowledge.chunker' } as
 function readJson<T>(tenant: TenantHandle, key: string, schema: z.ZodType<T>, fallback: T): T {
   const raw = readTenantMeta(tenant, key);
   if (raw === undefined) return fallback;
-  const parsed = schema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its ${key} setting is unreadable`);
+  let parsed;
+  try {
+    parsed = schema.safeParse(JSON.parse(raw));
+  } catch {
+    parsed = null; // not JSON at all (a crafted bundle): as damaged as JSON of the wrong shape
+  }
+  if (!parsed?.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its ${key} setting is unreadable`);
   return parsed.data;
 }
 

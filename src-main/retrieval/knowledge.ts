@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { BulkheadError } from '../../src-shared/errors.js';
+import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
 import { appendAudit } from '../vault/audit-chain.js';
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedderError } from '../embed/embedder.js';
@@ -99,14 +99,14 @@ export async function searchKnowledge(
   const input = SearchInput.safeParse({ query, k: opts.k ?? 10 });
   if (!input.success) throw new BulkheadError('INPUT_INVALID', input.error.issues[0]?.message ?? 'invalid search');
   const { query: q, k } = input.data;
-  let embedder = opts.embedder === undefined ? createEmbedder(readEmbedderConfig(tenant)) : opts.embedder;
+  let embedder = opts.embedder === undefined ? createEmbedder(tenant, readEmbedderConfig(tenant)) : opts.embedder;
   let note: string | undefined;
   let ranking;
   try {
     ranking = await hybridRank(tenant, embedder, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
   } catch (err) {
-    if (!(err instanceof EmbedderError) || opts.signal?.aborted) throw err;
-    // A remote embedder that is down must not take search down with it.
+    // A remote embedder that is down, or that this tenant's egress refuses, must not take search down with it.
+    if (!(err instanceof EmbedderError || isBulkheadError(err, 'MODEL_NOT_ALLOWED')) || opts.signal?.aborted) throw err;
     note = `the embedder is unavailable (${err.message}); showing full-text results`;
     embedder = null;
     ranking = await hybridRank(tenant, null, q, { ...SEARCH_DEFAULTS, k }, opts.signal);

@@ -125,7 +125,7 @@ function sha256(text: string): string {
 /** Puts the canary in every place a tenant keeps content: a document (with vectors), a note, a conversation. */
 async function plantCanary(tenant: TenantHandle, canary: string): Promise<void> {
   const text = `Quarterly memo. The vault phrase is ${canary}. Keep it inside this client.`;
-  const embedder = createEmbedder(readEmbedderConfig(tenant));
+  const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
   const index = vectorIndexFor(tenant, embedder.id, embedder.dimension);
   const vectors = await embedder.embed([text]);
   storeDocument(

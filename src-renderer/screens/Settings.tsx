@@ -3,6 +3,7 @@ import { call, messageOf } from '../client.js';
 import { Dialog } from '../components/Dialog.js';
 import { loadSettings, useSettings } from '../state/panels.js';
 import { applyStatus, useSession } from '../state/session.js';
+import { HeldEndpointsSection } from './HeldEndpoints.js';
 
 function ClientSection() {
   const tenant = useSession((s) => s.status?.tenant);
@@ -280,6 +281,7 @@ export function SettingsScreen() {
       </header>
       <div className="settings-grid">
         <ClientSection />
+        <HeldEndpointsSection />
         <ModelSection />
         <EmbedderSection />
         <SecuritySection />

@@ -19,7 +19,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(initial: Behaviour): Promise<TestServer> {
+/** `listen` is the address to bind (0.0.0.0 to be reached as http://0.0.0.0:PORT too); the base URL names `urlHost`. */
+export async function startServer(initial: Behaviour, opts: { listen?: string; urlHost?: string } = {}): Promise<TestServer> {
   let behaviour = initial;
   const requests: ReceivedRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -37,10 +38,10 @@ export async function startServer(initial: Behaviour): Promise<TestServer> {
       behaviour(received, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, opts.listen ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://${opts.urlHost ?? '127.0.0.1'}:${port}`,
     requests,
     behave(b) {
       behaviour = b;

@@ -21,7 +21,7 @@ export async function populateTenant(vault: Vault, id: string, canary: string, d
     for (let i = 0; i < docs; i++) {
       fs.writeFileSync(path.join(folder, `doc-${i}.md`), `# Report ${i}\n\n${canary} paragraph ${i}. ${'Supply chains, invoices and audits. '.repeat(40)}\n`);
     }
-    await ingestPaths(t, [folder], { embedder: createEmbedder(readEmbedderConfig(t)) });
+    await ingestPaths(t, [folder], { embedder: createEmbedder(t, readEmbedderConfig(t)) });
     addNote(t, { title: `note about ${canary}`, body: `${canary} kickoff budget` });
     await searchKnowledge(t, canary);
     appendAudit(t, 'note.save', { noteId: 1 });

@@ -50,10 +50,10 @@ describe('the "local models only" tenant policy', () => {
     writeAgentPolicy(t, { localModelsOnly: true });
     const refused = await askAgent(t, { question: 'What is the pilot budget?' }, { model: modelConfig(outside.baseUrl), embedder });
     expect(refused).toMatchObject({ mode: 'retrieval-only', label: 'not generated', modelError: { code: 'MODEL_NOT_ALLOWED' } });
-    await expect(streamChat(modelConfig(outside.baseUrl), [{ role: 'user', content: 'x' }], undefined, { localOnly: true })).rejects.toMatchObject({
+    await expect(streamChat(t, modelConfig(outside.baseUrl), [{ role: 'user', content: 'x' }], undefined)).rejects.toMatchObject({
       code: 'MODEL_NOT_ALLOWED',
     });
-    await expect(testConnection(modelConfig(outside.baseUrl), true)).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
+    await expect(testConnection(t, modelConfig(outside.baseUrl))).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
     expect(outside.requests).toHaveLength(0);
     // No model call was made, so none is in the ledger.
     expect(listAudit(t).filter((a) => a.kind === 'model.call')).toHaveLength(0);

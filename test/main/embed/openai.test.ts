@@ -31,7 +31,7 @@ async function failure(p: Promise<unknown>): Promise<EmbedderErrorCode> {
 }
 
 const make = (extra: Partial<ConstructorParameters<typeof OpenAiEmbedder>[0]> = {}): OpenAiEmbedder =>
-  new OpenAiEmbedder({ baseUrl: `${server.baseUrl}/v1`, model: 'text-embedding-3-small', dimension: DIM, ...extra });
+  new OpenAiEmbedder({ fetch, baseUrl: `${server.baseUrl}/v1`, model: 'text-embedding-3-small', dimension: DIM, ...extra });
 
 describe('OpenAiEmbedder against a real HTTP server', () => {
   it('posts {model, input} to {baseUrl}/embeddings with the bearer key', async () => {
@@ -93,7 +93,7 @@ describe('OpenAiEmbedder against a real HTTP server', () => {
 
   it('nobody listening is UNREACHABLE', async () => {
     const port = await closedPort();
-    expect(await failure(new OpenAiEmbedder({ baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', dimension: DIM }).embed(['a']))).toBe('UNREACHABLE');
+    expect(await failure(new OpenAiEmbedder({ fetch, baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', dimension: DIM }).embed(['a']))).toBe('UNREACHABLE');
   });
 
   it('refuses an API key that could split the header', () => {

@@ -51,7 +51,7 @@ describe('changing the embedder', () => {
     const server = await embeddingServer();
     const config: EmbedderConfig = { kind: 'openai', baseUrl: server.baseUrl, model: 'tiny-embed', dimension: 32 };
     const progress: ReembedProgress[] = [];
-    const next = await reembedTenant(t, config, createEmbedder(config), { onProgress: (p) => progress.push(p) });
+    const next = await reembedTenant(t, config, createEmbedder(t, config), { onProgress: (p) => progress.push(p) });
 
     expect(next).toEqual({ generation: old.generation + 1, embedderId: 'openai:tiny-embed', dimension: 32 });
     expect(activeVectorIndex(t)).toEqual(next);
@@ -75,14 +75,14 @@ describe('changing the embedder', () => {
 
     const controller = new AbortController();
     await expect(
-      reembedTenant(t, config, createEmbedder({ ...config }), { signal: controller.signal, onProgress: () => controller.abort() }),
+      reembedTenant(t, config, createEmbedder(t, { ...config }), { signal: controller.signal, onProgress: () => controller.abort() }),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(activeVectorIndex(t)).toEqual(old);
     expect(readEmbedderConfig(t)).toEqual({ kind: 'hash' });
     expect(generationTables({ generation: old.generation + 1 }).some((table) => tableExists(t, table))).toBe(false);
 
     server.behave((_req, res) => sendJson(res, 500, { error: 'model crashed' }));
-    await expect(reembedTenant(t, config, createEmbedder(config))).rejects.toMatchObject({ code: 'HTTP_ERROR' });
+    await expect(reembedTenant(t, config, createEmbedder(t, config))).rejects.toMatchObject({ code: 'HTTP_ERROR' });
     expect(activeVectorIndex(t)).toEqual(old);
     expect(generationTables({ generation: old.generation + 1 }).some((table) => tableExists(t, table))).toBe(false);
     expect((await searchKnowledge(t, 'wombat budget')).mode).toBe('hybrid');
@@ -92,7 +92,7 @@ describe('changing the embedder', () => {
     const t = await tenantWithDocs();
     const server = await embeddingServer();
     const config: EmbedderConfig = { kind: 'openai', baseUrl: server.baseUrl, model: 'tiny-embed', dimension: 32 };
-    await reembedTenant(t, config, createEmbedder(config));
+    await reembedTenant(t, config, createEmbedder(t, config));
     await server.close();
     const result = await searchKnowledge(t, 'wombat budget');
     expect(result.mode).toBe('full-text');

@@ -109,7 +109,7 @@ describe('audit chain', () => {
     const folder = tempDir();
     const secret = 'zanzibar-canary-7781 quarterly revenue forecast';
     fs.writeFileSync(path.join(folder, 'plan.md'), `# Plan\n\n${secret}\n`);
-    const summary = await ingestPaths(tenant, [folder], { embedder: createEmbedder(readEmbedderConfig(tenant)) });
+    const summary = await ingestPaths(tenant, [folder], { embedder: createEmbedder(tenant, readEmbedderConfig(tenant)) });
     expect(summary.added).toBe(1);
     const docId = summary.files[0]!.documentId!;
     await searchKnowledge(tenant, 'zanzibar-canary-7781');

@@ -1,0 +1,104 @@
+// A tenant's chat model: endpoint, model name and API key belong to the tenant, stored in its own
+// file (tenant_meta, encrypted with the tenant's key, as the embedder settings are). The agent,
+// the connection test and the console's Settings read only this: one client's key never serves
+// another client. The vault-wide model.json (model-config.ts) may prefill a new tenant's settings
+// and nothing more.
+import { z } from 'zod';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { tenantEgress } from '../egress/egress.js';
+import type { TenantHandle } from '../vault/handle.js';
+import { deleteTenantMeta, readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
+import { ApiKey, BaseUrl, ContextTokens, DEFAULT_CONTEXT_TOKENS, DEFAULT_TIMEOUT_MS, ModelName, TimeoutMs, type ModelConfig } from './model-config.js';
+
+export const TenantModelSettings = z
+  .object({
+    baseUrl: BaseUrl,
+    name: ModelName,
+    apiKey: ApiKey.optional(),
+    contextTokens: ContextTokens.optional(),
+    timeoutMs: TimeoutMs.optional(),
+  })
+  .strict();
+export type TenantModelSettings = z.infer<typeof TenantModelSettings>;
+
+const MODEL_KEY = 'agent.model';
+
+/** The tenant's own chat model settings, or null when it has none (answers from retrieval only). */
+export function readTenantModel(tenant: TenantHandle): TenantModelSettings | null {
+  const raw = readTenantMeta(tenant, MODEL_KEY);
+  if (raw === undefined) return null;
+  let parsed;
+  try {
+    parsed = TenantModelSettings.safeParse(JSON.parse(raw));
+  } catch {
+    parsed = null;
+  }
+  if (!parsed?.success) throw new BulkheadError('TENANT_CORRUPT', 'the chat model setting of this tenant is unreadable; set it again');
+  return parsed.data;
+}
+
+/** Stores settings already checked (the prefill and the one-time copy of the vault-wide settings). */
+export function writeTenantModel(tenant: TenantHandle, settings: TenantModelSettings): void {
+  writeTenantMeta(tenant, MODEL_KEY, JSON.stringify(TenantModelSettings.parse(settings)));
+}
+
+export function clearTenantModel(tenant: TenantHandle): void {
+  deleteTenantMeta(tenant, MODEL_KEY);
+}
+
+export interface TenantModelInput {
+  baseUrl: string;
+  name: string;
+  /** undefined keeps the stored key (when the endpoint stays the same), null or '' removes it. */
+  apiKey?: string | null | undefined;
+  contextTokens?: number | string | undefined;
+  timeoutMs?: number | string | undefined;
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new BulkheadError('INPUT_INVALID', r.error.issues[0]?.message ?? 'invalid value');
+  return r.data;
+}
+
+/**
+ * Sets the tenant's chat model. An endpoint its policy does not allow (or one on hold) is refused
+ * with MODEL_NOT_ALLOWED before anything is stored or sent. A kept key stays only with the same
+ * endpoint origin: a key is never carried to another host unasked.
+ */
+export async function setTenantModel(tenant: TenantHandle, input: TenantModelInput): Promise<TenantModelSettings> {
+  const baseUrl = parseOrThrow(BaseUrl, input.baseUrl);
+  const name = parseOrThrow(ModelName, input.name);
+  await tenantEgress(tenant, 'chat').check(baseUrl);
+  const current = readTenantModel(tenant);
+  let apiKey: string | undefined;
+  if (input.apiKey === undefined) {
+    if (current?.apiKey && new URL(current.baseUrl).origin === new URL(baseUrl).origin) apiKey = current.apiKey;
+  } else if (input.apiKey !== null && input.apiKey.trim() !== '') {
+    apiKey = parseOrThrow(ApiKey, input.apiKey);
+    if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new BulkheadError('INPUT_INVALID', 'the API key has characters an HTTP header cannot carry');
+  }
+  const next: TenantModelSettings = {
+    baseUrl,
+    name,
+    ...(apiKey ? { apiKey } : {}),
+    ...(input.contextTokens !== undefined ? { contextTokens: parseOrThrow(ContextTokens, input.contextTokens) } : current?.contextTokens ? { contextTokens: current.contextTokens } : {}),
+    ...(input.timeoutMs !== undefined ? { timeoutMs: parseOrThrow(TimeoutMs, input.timeoutMs) } : current?.timeoutMs ? { timeoutMs: current.timeoutMs } : {}),
+  };
+  writeTenantModel(tenant, next);
+  return next;
+}
+
+/** What the provider needs for this tenant, or null (no model: retrieval only). */
+export function tenantModelConfig(tenant: TenantHandle): ModelConfig | null {
+  const s = readTenantModel(tenant);
+  if (!s) return null;
+  return {
+    baseUrl: s.baseUrl,
+    name: s.name,
+    apiKey: s.apiKey ?? null,
+    contextTokens: s.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+    timeoutMs: s.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: 2,
+  };
+}
