@@ -240,7 +240,8 @@ export class Vault {
       const ok = rows.length === 1 && rows[0]?.integrity_check === 'ok';
       return { ok, detail: ok ? 'ok' : rows.map((r) => r.integrity_check).join('; ') };
     } catch (err) {
-      if (err instanceof BulkheadError) return { ok: false, detail: `${err.code}: ${err.message}` };
+      const mapped = mapSqliteError(err, 'the tenant');
+      if (mapped instanceof BulkheadError) return { ok: false, detail: `${mapped.code}: ${mapped.message}` };
       throw err;
     } finally {
       session.dispose();
