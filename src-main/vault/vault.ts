@@ -17,6 +17,7 @@ import { backupVault, type BackupResult } from './backup.js';
 import { exportTenant, importTenant, type ExportOptions, type ExportResult, type ImportResult } from './transfer.js';
 import { recoverPendingKey, rekeyTenant, removePendingKey, type RekeyResult } from './rekey.js';
 import { mapSqliteError, openEncryptedDatabase, type Db } from './sqlite.js';
+import { sweepStagedUploads } from './staging.js';
 
 export type VaultState = 'uninitialized' | 'locked' | 'unlocked';
 
@@ -382,6 +383,8 @@ export class Vault {
     try {
       this.#registry = this.#openRegistry(keyring);
       this.#keyring = keyring;
+      // What a killed console left staged (sealed, its key gone with it) goes at any unlock.
+      sweepStagedUploads(this.paths.dataDir);
     } catch (err) {
       keyring.destroy();
       throw err;
