@@ -18,14 +18,16 @@ export async function runIngest(
   const { handle, signal: scope } = s.scope();
   const uploads = s.uploads.take(handle.id, input.uploadIds);
   const byFile = new Map(uploads.map((u) => [u.file, u]));
+  const staged = s.uploads.ingestInputs(uploads);
   const started = new Map<number, (typeof uploads)[number] | undefined>();
   const signal = AbortSignal.any([scope, stop]);
   try {
-    const summary = await ingestPaths(handle, [...byFile.keys()], {
+    const summary = await ingestPaths(handle, staged.inputs, {
       embedder: createEmbedder(handle, readEmbedderConfig(handle)),
       tags: input.tags,
       signal,
-      sourcePathOf: (file) => byFile.get(file)?.name ?? 'upload',
+      sourcePathOf: staged.sourcePathOf,
+      staged: staged.staged,
       onEvent: (e) => {
         if (e.type === 'scanned') return;
         if (e.type === 'file-start') started.set(e.index, byFile.get(e.path));

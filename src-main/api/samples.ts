@@ -102,8 +102,8 @@ export async function createSampleTenants(s: ConsoleSession): Promise<TenantSumm
     try {
       const handle = session.open(tenant.id);
       const stored = s.uploads.take(tenant.id, uploads.map((u) => u.uploadId));
-      const names = new Map(stored.map((u) => [u.file, u.name]));
-      await ingestPaths(handle, [...names.keys()], { embedder: createEmbedder(handle, readEmbedderConfig(handle)), sourcePathOf: (f) => names.get(f) ?? 'sample' });
+      const staged = s.uploads.ingestInputs(stored);
+      await ingestPaths(handle, staged.inputs, { embedder: createEmbedder(handle, readEmbedderConfig(handle)), sourcePathOf: staged.sourcePathOf, staged: staged.staged });
     } finally {
       s.uploads.discard(uploads.map((u) => u.uploadId));
       session.dispose();

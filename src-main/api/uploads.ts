@@ -3,57 +3,70 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MAX_UPLOAD_BYTES, type Upload } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
+import { newStagingDir, sweepStagedUploads } from '../vault/staging.js';
 
 interface StoredUpload extends Upload {
   /** The tenant that was open when the file arrived: it can be ingested into that one only. */
   tenantId: string;
+  /** The sealed copy on disk, named by its upload id only (a file name is tenant data too). */
+  sealed: string;
+  /** The name the ingest pipeline knows it by (never a path on disk). */
   file: string;
+  key: Buffer;
+  iv: Buffer;
+  tag: Buffer;
 }
 
-const UPLOADS_DIR = 'uploads';
-
 /**
- * Files the user hands the console, held just long enough to ingest them: in an owner-only
- * (0700) folder under the data dir, one random sub-folder per file (keeping its real name, from
- * which the parser takes the format and fallback title), deleted after ingestion, on discard, on
- * a tenant switch or lock, and at the next launch if the process died.
+ * Files the user hands the console, held just long enough to ingest them. Each is sealed as it
+ * arrives (AES-256-GCM under a random key held in this process's memory only) into an
+ * owner-only folder of this store (see vault/staging.ts), and opened into memory for ingestion:
+ * no plaintext byte or file name is ever on disk, and what a crash leaves is unreadable and
+ * removed at the next unlock. Deleted after ingestion, on discard, on a tenant switch or lock.
  */
 export class UploadStore {
-  readonly root: string;
+  readonly #dataDir: string;
+  #dir: string | null = null;
   readonly #items = new Map<string, StoredUpload>();
 
   constructor(dataDir: string) {
-    this.root = path.join(dataDir, UPLOADS_DIR);
+    this.#dataDir = dataDir;
   }
 
-  /** Removes whatever a crashed run left behind. */
+  /** Removes this store's files and whatever a crashed run left behind. */
   sweep(): void {
-    fs.rmSync(this.root, { recursive: true, force: true });
-    this.#items.clear();
+    this.discardAll();
+    if (this.#dir) fs.rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = null;
+    sweepStagedUploads(this.#dataDir);
   }
 
   async add(tenantId: string, name: string, bytes: Buffer | AsyncIterable<Buffer>): Promise<Upload> {
     const safe = safeFileName(name);
     const uploadId = `u_${crypto.randomBytes(16).toString('hex')}`;
-    const dir = path.join(this.#ensureRoot(), uploadId);
-    fs.mkdirSync(dir, { mode: 0o700 });
-    const file = path.join(dir, safe);
+    const sealed = path.join(this.#ensureDir(), `${uploadId}.sealed`);
+    const key = crypto.randomBytes(32);
+    const iv = crypto.randomBytes(12);
+    const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(uploadId, 'utf8'));
     let size = 0;
-    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+    const fd = fs.openSync(sealed, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
     try {
       for await (const chunk of Buffer.isBuffer(bytes) ? [bytes] : bytes) {
         size += chunk.length;
         if (size > MAX_UPLOAD_BYTES) throw new BulkheadError('INPUT_INVALID', `"${safe}" is larger than the ${MAX_UPLOAD_BYTES / 1048576} MiB limit for one file`);
-        fs.writeSync(fd, chunk);
+        fs.writeSync(fd, cipher.update(chunk));
       }
+      fs.writeSync(fd, cipher.final());
     } catch (err) {
       fs.closeSync(fd);
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(sealed, { force: true });
+      key.fill(0);
       throw err;
     }
     fs.closeSync(fd);
-    const upload: StoredUpload = { uploadId, name: safe, bytes: size, tenantId, file };
-    this.#items.set(uploadId, upload);
+    const file = `${uploadId}/${safe}`;
+    this.#items.set(uploadId, { uploadId, name: safe, bytes: size, tenantId, sealed, file, key, iv, tag: cipher.getAuthTag() });
     return { uploadId, name: safe, bytes: size };
   }
 
@@ -66,13 +79,33 @@ export class UploadStore {
     });
   }
 
+  /** What ingestPaths needs to read these uploads from their sealed copies, in memory. */
+  ingestInputs(uploads: readonly StoredUpload[]): {
+    inputs: string[];
+    sourcePathOf: (file: string) => string;
+    staged: { bytes(file: string): number; read(file: string): Promise<Buffer> };
+  } {
+    const byFile = new Map(uploads.map((u) => [u.file, u]));
+    const get = (file: string): StoredUpload => {
+      const u = byFile.get(file);
+      if (!u || !this.#items.has(u.uploadId)) throw new BulkheadError('INPUT_INVALID', 'that file is no longer waiting to be added; choose it again');
+      return u;
+    };
+    return {
+      inputs: [...byFile.keys()],
+      sourcePathOf: (file) => byFile.get(file)?.name ?? 'upload',
+      staged: { bytes: (file) => get(file).bytes, read: async (file) => open(get(file)) },
+    };
+  }
+
   discard(ids: readonly string[]): number {
     let n = 0;
     for (const id of ids) {
       const u = this.#items.get(id);
       if (!u) continue;
       this.#items.delete(id);
-      fs.rmSync(path.dirname(u.file), { recursive: true, force: true });
+      fs.rmSync(u.sealed, { force: true });
+      u.key.fill(0);
       n++;
     }
     return n;
@@ -86,11 +119,20 @@ export class UploadStore {
     return this.#items.size;
   }
 
-  #ensureRoot(): string {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    if (fs.lstatSync(this.root).isSymbolicLink()) throw new BulkheadError('UNSAFE_PATH', 'the uploads folder is a symbolic link');
-    fs.chmodSync(this.root, 0o700);
-    return this.root;
+  #ensureDir(): string {
+    if (!this.#dir || !fs.existsSync(this.#dir)) this.#dir = newStagingDir(this.#dataDir);
+    return this.#dir;
+  }
+}
+
+function open(u: StoredUpload): Buffer {
+  const decipher = crypto.createDecipheriv('aes-256-gcm', u.key, u.iv);
+  decipher.setAAD(Buffer.from(u.uploadId, 'utf8'));
+  decipher.setAuthTag(u.tag);
+  try {
+    return Buffer.concat([decipher.update(fs.readFileSync(u.sealed)), decipher.final()]);
+  } catch {
+    throw new BulkheadError('INPUT_INVALID', `"${u.name}" was altered while it waited to be added; choose it again`);
   }
 }
 

@@ -121,7 +121,14 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
       wrap(async (vault, opts) => {
         await unlock(vault);
         const r = await vault.backup((opts as { out: string }).out);
-        return { json: r, text: `Backed up ${r.tenants} tenants (${r.files} files) to ${r.dir}` };
+        const text = `Backed up ${r.tenants} tenants (${r.files} files) to ${r.dir}`;
+        if (r.damaged.length > 0) {
+          // The others are in the backup; the damaged ones are copied as they are and named.
+          const names = r.damaged.map((d) => `"${vault.getTenant(d.tenantId).name}" (${d.tenantId})`);
+          process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${text}\n${names.map((n) => `DAMAGED ${n}: copied as it is`).join('\n')}\n`);
+          throw new BulkheadError('TENANT_CORRUPT', `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} damaged; the other tenants were backed up`);
+        }
+        return { json: r, text };
       }),
     );
 

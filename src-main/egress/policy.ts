@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
+import { writeTenantMeta } from '../vault/tenant-meta.js';
+import { readTenantSetting, registerTenantSetting } from '../vault/tenant-settings.js';
 
 /** A tenant's policy for what may leave the process with its data. */
 export const AgentPolicy = z
@@ -14,13 +15,10 @@ export type AgentPolicy = z.infer<typeof AgentPolicy>;
 
 const POLICY_KEY = 'agent.policy';
 const DEFAULT_POLICY: AgentPolicy = { localModelsOnly: false };
+registerTenantSetting(POLICY_KEY, AgentPolicy);
 
 export function readAgentPolicy(tenant: TenantHandle): AgentPolicy {
-  const raw = readTenantMeta(tenant, POLICY_KEY);
-  if (raw === undefined) return DEFAULT_POLICY;
-  const parsed = AgentPolicy.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', 'the agent policy of this tenant is unreadable');
-  return parsed.data;
+  return readTenantSetting(tenant, POLICY_KEY, AgentPolicy, DEFAULT_POLICY);
 }
 
 export function writeAgentPolicy(tenant: TenantHandle, input: unknown): AgentPolicy {

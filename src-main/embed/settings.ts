@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
+import { writeTenantMeta } from '../vault/tenant-meta.js';
+import { readTenantSetting, registerTenantSetting } from '../vault/tenant-settings.js';
 
 /** Which embedder a tenant's vectors come from. The offline hash embedder needs no model. */
 export const EmbedderConfig = z.discriminatedUnion('kind', [
@@ -39,18 +40,11 @@ export const DEFAULT_CHUNKER: ChunkerSettings = { chunkTokens: 300, overlapToken
 export const DEFAULT_EMBEDDER: EmbedderConfig = { kind: 'hash' };
 
 const KEYS = { embedder: 'knowledge.embedder', chunker: 'knowledge.chunker' } as const;
+registerTenantSetting(KEYS.embedder, EmbedderConfig);
+registerTenantSetting(KEYS.chunker, ChunkerSettings);
 
 function readJson<T>(tenant: TenantHandle, key: string, schema: z.ZodType<T>, fallback: T): T {
-  const raw = readTenantMeta(tenant, key);
-  if (raw === undefined) return fallback;
-  let parsed;
-  try {
-    parsed = schema.safeParse(JSON.parse(raw));
-  } catch {
-    parsed = null; // not JSON at all (a crafted bundle): as damaged as JSON of the wrong shape
-  }
-  if (!parsed?.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its ${key} setting is unreadable`);
-  return parsed.data;
+  return readTenantSetting(tenant, key, schema, fallback);
 }
 
 function writeJson(tenant: TenantHandle, key: string, value: unknown): void {

@@ -5,6 +5,7 @@ import { quantizeInt8 } from './quantize.js';
 import { simhash } from './simhash.js';
 import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 import { cacheKey } from '../vault/tenant-cache.js';
+import { readTenantSetting, registerTenantSetting } from '../vault/tenant-settings.js';
 
 /**
  * The tenant's active vector index: three plain tables per embedder generation, all keyed by
@@ -29,6 +30,7 @@ export const VectorIndex = z
 export type VectorIndex = z.infer<typeof VectorIndex>;
 
 const KEY = 'knowledge.vectors';
+registerTenantSetting(KEY, VectorIndex);
 
 /** Counts this process's vector writes per open tenant (in its cache), so in-memory copies know they are stale. */
 const WRITES = cacheKey<{ count: number }>('vector write count');
@@ -103,11 +105,7 @@ export function generationTables(index: Pick<VectorIndex, 'generation'>): readon
 }
 
 export function activeVectorIndex(tenant: TenantHandle): VectorIndex | null {
-  const raw = readTenantMeta(tenant, KEY);
-  if (raw === undefined) return null;
-  const parsed = VectorIndex.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its vector index record is unreadable`);
-  return parsed.data;
+  return readTenantSetting<VectorIndex | null>(tenant, KEY, VectorIndex, null);
 }
 
 export function createVectorTable(tenant: TenantHandle, index: VectorIndex): void {

@@ -15,7 +15,7 @@ import { findDocumentByPath, storeDocument, type NewChunk } from './documents.js
 import type { Embedder } from '../embed/embedder.js';
 import { ParseError, parseFile } from './parsers/index.js';
 import { readChunkerSettings } from '../embed/settings.js';
-import { walkInputs } from './walk.js';
+import { walkInputs, type WalkEntry } from './walk.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 const EMBED_BATCH = 64;
@@ -59,6 +59,11 @@ export interface IngestOptions {
   onEvent?: (e: IngestEvent) => void;
   /** The path a document is recorded under, when the file read is a temporary copy (console uploads). */
   sourcePathOf?: (file: string) => string;
+  /**
+   * Inputs the caller holds itself (the console's sealed uploads): taken as given, not walked,
+   * and read through it, so their plaintext is never written to disk.
+   */
+  staged?: { bytes(input: string): number; read(input: string): Promise<Buffer> };
   /** New chunks after which the run merges the term index (MERGE_EVERY_CHUNKS; tests lower it). */
   mergeEveryChunks?: number;
 }
@@ -75,7 +80,8 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   const index = vectorIndexFor(tenant, opts.embedder.id, opts.embedder.dimension);
   const summary: IngestSummary = { added: 0, unchanged: 0, replaced: 0, failed: 0, chunks: 0, bytes: 0, cancelled: false, files: [] };
 
-  const entries = [...walkInputs(inputs, opts.signal)];
+  const staged = opts.staged;
+  const entries: WalkEntry[] = staged ? inputs.map((p) => ({ kind: 'file' as const, path: p, bytes: staged.bytes(p) })) : [...walkInputs(inputs, opts.signal)];
   const files = entries.filter((e) => e.kind === 'file');
   opts.onEvent?.({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0) });
   for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: 'UNREADABLE', reason: e.reason });
@@ -127,11 +133,12 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     if (bytes > maxBytes) {
       return { path: source, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
     }
-    const sha256 = await hashFile(file, opts.signal);
+    const content = opts.staged ? await opts.staged.read(file) : undefined;
+    const sha256 = content ? crypto.createHash('sha256').update(content).digest('hex') : await hashFile(file, opts.signal);
     const existing = findDocumentByPath(tenant, source);
     if (existing && existing.sha256 === sha256) return { path: source, status: 'unchanged', documentId: existing.id, chunks: 0 };
 
-    const parsed = await parseFile(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const parsed = await parseFile(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(content ? { bytes: content } : {}) });
     const pieces = chunkDocument(parsed, settings);
     if (pieces.length === 0) return { path: source, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
     const chunks: NewChunk[] = pieces.map((c) => ({

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { BulkheadError } from '../../src-shared/errors.js';
+import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
 import { errorCode, type AppLog } from '../log/logger.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { fsyncDir, TENANT_FILE_SUFFIX, VaultPaths, writeFileAtomic } from './paths.js';
 import { Registry } from './registry.js';
 import { besideTarget, fsyncFile, removeLeftovers, removeDatabaseFiles, sha256File, vacuumInto } from './snapshot.js';
-import { openEncryptedDatabase } from './sqlite.js';
+import { mapSqliteError, openEncryptedDatabase } from './sqlite.js';
 
 const BACKUP_MANIFEST = 'backup-manifest.json';
 const ATTEMPTS = 3;
@@ -18,6 +18,8 @@ const BackupManifest = z
     version: z.literal(1),
     createdAt: z.string(),
     tenants: z.array(z.string()),
+    /** Tenants whose file was damaged at backup time: copied byte for byte, not snapshotted. */
+    damaged: z.array(z.string()).optional(),
     files: z.record(z.string().regex(/^(keyring\.json|registry\.bulkhead|tenants\/t_[a-z2-7]{26}\.bulkhead)$/), z.string().regex(/^[0-9a-f]{64}$/)),
   })
   .strict();
@@ -27,6 +29,8 @@ export interface BackupResult {
   dir: string;
   tenants: number;
   files: number;
+  /** Tenants whose file is damaged (TENANT_CORRUPT): copied as they are, named, the others backed up. */
+  damaged: { tenantId: string; code: string }[];
 }
 
 /**
@@ -48,7 +52,8 @@ export async function backupVault(core: VaultCore, outDir: string): Promise<Back
       fs.renameSync(staging, out);
       fsyncDir(path.dirname(out));
       core.log.info('vault.backup', { tenants: manifest.tenants.length, ms: Date.now() - started });
-      return { dir: out, tenants: manifest.tenants.length, files: Object.keys(manifest.files).length };
+      const damaged = (manifest.damaged ?? []).map((tenantId) => ({ tenantId, code: 'TENANT_CORRUPT' }));
+      return { dir: out, tenants: manifest.tenants.length, files: Object.keys(manifest.files).length, damaged };
     } catch (err) {
       fs.rmSync(staging, { recursive: true, force: true });
       // A key rotated between the registry's snapshot and the tenant's: take it again.
@@ -74,6 +79,7 @@ async function snapshotVault(core: VaultCore, staging: string): Promise<BackupMa
     registryKey.fill(0);
   }
   const tenants: string[] = [];
+  const damaged: string[] = [];
   try {
     for (const rec of snapshot.list()) {
       const key = core.keyring.unwrapTenantKey(rec.id, rec.keyVersion, rec.wrappedKey);
@@ -84,6 +90,13 @@ async function snapshotVault(core: VaultCore, staging: string): Promise<BackupMa
         } finally {
           db.close();
         }
+      } catch (err) {
+        // One damaged tenant is named and carried over as it is; it never stops the others' backup.
+        if (err instanceof KeyMovedError || !isBulkheadError(mapSqliteError(err, tenantLabel(rec)), 'TENANT_CORRUPT')) throw err;
+        removeDatabaseFiles(paths.tenantFile(rec.id));
+        if (fs.existsSync(core.paths.tenantFile(rec.id))) fs.copyFileSync(core.paths.tenantFile(rec.id), paths.tenantFile(rec.id), fs.constants.COPYFILE_EXCL);
+        damaged.push(rec.id);
+        core.log.warn('vault.backup.damaged', { tenant: rec.id });
       } finally {
         key.fill(0);
       }
@@ -96,8 +109,8 @@ async function snapshotVault(core: VaultCore, staging: string): Promise<BackupMa
   const files: Record<string, string> = {};
   files['keyring.json'] = await sha256File(paths.keyring);
   files['registry.bulkhead'] = await sha256File(paths.registry);
-  for (const id of tenants) files[`tenants/${id}${TENANT_FILE_SUFFIX}`] = await sha256File(paths.tenantFile(id));
-  const manifest: BackupManifest = { format: 'bulkhead-backup', version: 1, createdAt: new Date().toISOString(), tenants, files };
+  for (const id of tenants) if (fs.existsSync(paths.tenantFile(id))) files[`tenants/${id}${TENANT_FILE_SUFFIX}`] = await sha256File(paths.tenantFile(id));
+  const manifest: BackupManifest = { format: 'bulkhead-backup', version: 1, createdAt: new Date().toISOString(), tenants, ...(damaged.length ? { damaged } : {}), files };
   writeFileAtomic(path.join(staging, BACKUP_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const rel of Object.keys(files)) fsyncFile(path.join(staging, rel));
   fsyncDir(paths.tenants);

@@ -6,6 +6,7 @@ import { DEFAULT_KDF, Keyring, type KdfParams } from './keyring.js';
 import { listTenantFiles, parseInput } from './input.js';
 import type { VaultPaths } from './paths.js';
 import { Registry, type TenantRecord } from './registry.js';
+import { sweepStagedUploads } from './staging.js';
 
 export type VaultState = 'uninitialized' | 'locked' | 'unlocked';
 
@@ -96,6 +97,8 @@ export class VaultLock {
     try {
       this.#registry = this.#openRegistry(keyring);
       this.#keyring = keyring;
+      // What a killed console left staged (sealed, its key gone with it) goes at any unlock.
+      sweepStagedUploads(this.paths.dataDir);
     } catch (err) {
       keyring.destroy();
       throw err;

@@ -49,6 +49,11 @@ export class Registry {
     if (fresh) createOwnerOnlyFile(file);
     const db = openEncryptedDatabase(file, key, { mustExist: !fresh, label: LABEL, corruptCode: 'REGISTRY_CORRUPT' });
     try {
+      // The registry is small: checking every page at unlock names a damaged one REGISTRY_CORRUPT
+      // here, instead of an unnamed failure in whatever command reads it first.
+      if (!fresh && db.pragma('quick_check', { simple: true }) !== 'ok') {
+        throw new BulkheadError('REGISTRY_CORRUPT', `${LABEL} is damaged; restore it from a backup`);
+      }
       migrate(db, registryMigrations, LABEL);
     } catch (err) {
       db.close();
@@ -58,18 +63,27 @@ export class Registry {
   }
 
   list(): TenantRecord[] {
-    const rows = this.db.prepare('SELECT * FROM tenants ORDER BY display_name COLLATE NOCASE, id').all() as Row[];
+    const rows = this.#read(() => this.db.prepare('SELECT * FROM tenants ORDER BY display_name COLLATE NOCASE, id').all() as Row[]);
     return rows.map(toRecord);
   }
 
   get(id: string): TenantRecord | undefined {
-    const row = this.#byId.get(id) as Row | undefined;
+    const row = this.#read(() => this.#byId.get(id) as Row | undefined);
     return row && toRecord(row);
   }
 
   findByNameKey(nameKey: string): TenantRecord | undefined {
-    const row = this.#byNameKey.get(nameKey) as Row | undefined;
+    const row = this.#read(() => this.#byNameKey.get(nameKey) as Row | undefined);
     return row && toRecord(row);
+  }
+
+  /** A damaged page met after unlock is the registry's damage, named as such. */
+  #read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw mapSqliteError(err, LABEL, 'REGISTRY_CORRUPT');
+    }
   }
 
   /** The tenant's row and its audit slot, together or not at all. */

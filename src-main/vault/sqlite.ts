@@ -112,6 +112,15 @@ export function openEncryptedDatabase(file: string, key: Buffer, opts: OpenOptio
   }
 }
 
+/** An unencrypted in-memory database with sqlite-vec, for building a reference schema. */
+export function openMemoryDatabase(): Db {
+  if (nativeBinding === null) nativeBinding = electronNativeBinding();
+  const db = new Database(':memory:', nativeBinding ? { nativeBinding } : {});
+  sqliteVec.load(db);
+  db.pragma('trusted_schema=OFF');
+  return db;
+}
+
 /**
  * Re-encrypts every page under a new key. SQLite3MultipleCiphers refuses rekey in WAL mode, so
  * the caller must have checkpointed and switched the file to journal_mode=DELETE first.

@@ -11,7 +11,9 @@ import { BundleKeys, encodeHeader, openBundle, type BundleManifest, type OpenedB
 import { tenantLabel, type VaultCore } from './core.js';
 import { closeTenantHandle, mintTenantHandle } from './handle.js';
 import { newKdfParams, randomKey, type KdfParams } from './keyring.js';
+import { migrate } from './migrations/migrate.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
+import { checkExactSchema, checkKnownVersion, checkOwner, checkSettings } from './import-checks.js';
 import type { TenantRecord } from './registry.js';
 import { besideTarget, checkIntegrity, removeLeftovers, openRaw, publish, rekeyCopy, removeDatabaseFiles, sha256File, tableDigests, vacuumInto, type TableDigest } from './snapshot.js';
 import { mapSqliteError, openEncryptedDatabase, rekeyDatabase, type Db } from './sqlite.js';
@@ -127,9 +129,10 @@ async function writeBundle(target: string, header: Buffer, dbFile: string): Prom
 
 /**
  * Brings a bundle's tenant into this vault. Everything is checked on a private copy first (the
- * passphrase, the manifest's seal, the database's hash, every table's rows and hash, the audit
- * chain against the manifest's head); only then does the file move into place and the registry
- * learn of it. A refusal leaves the vault as it was.
+ * passphrase, the manifest's seal, the database's hash, the tenant id, the exact schema of its
+ * version, every setting, every table's rows and hash, the audit chain against the manifest's
+ * head, then a first open that migrates it); only then does the file move into place and the
+ * registry learn of it. A refusal leaves the vault as it was, byte for byte.
  */
 export async function importTenant(core: VaultCore, bundleFile: string, passphrase: string, opts: { rename?: string } = {}): Promise<ImportResult> {
   const opened = await openBundle(path.resolve(bundleFile), passphrase);
@@ -160,7 +163,7 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
     core.registry.insert(rec, nameKey(name), { wrappedKey: wrappedAudit, head: manifest.audit.head });
   } catch (err) {
     if (published) removeDatabaseFiles(published);
-    const mapped = mapSqliteError(err, 'the imported tenant');
+    const mapped = importError(err);
     core.log.warn('tenant.import.refused', { code: errorCode(mapped) });
     throw mapped;
   } finally {
@@ -171,7 +174,18 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
   }
   const id = rec.id;
   const name = rec.name;
-  core.audit(id, 'import', { bundleSha256: manifest.db.sha256, auditSeq: manifest.audit.head?.seq ?? 0, newId });
+  try {
+    core.audit(id, 'import', { bundleSha256: manifest.db.sha256, auditSeq: manifest.audit.head?.seq ?? 0, newId });
+  } catch (err) {
+    // The copy opened before it was published, so this is not expected; if it happens, the
+    // tenant leaves again rather than stay in the registry with a file nobody can open.
+    core.closeTenant(id);
+    core.registry.destroy(id);
+    removeDatabaseFiles(core.paths.tenantFile(id));
+    const mapped = importError(err);
+    core.log.warn('tenant.import.refused', { code: errorCode(mapped) });
+    throw mapped;
+  }
   core.log.info('tenant.import', { tenant: id, newId });
   return { tenantId: id, name, newId, tables: Object.keys(manifest.tables).length };
 }
@@ -210,6 +224,8 @@ function checkAndRekeyCopy(tmp: string, opened: OpenedBundle, auditKey: Buffer, 
     throw err;
   }
   try {
+    // Nothing is written to the copy before its schema is known to be exactly ours: a trigger
+    // of the bundle's author must never fire here.
     checkContent(db, opened.manifest);
     verifyBundledChain(tmp, opened.keys.db, opened.manifest, auditKey, rec);
     if (newId) db.prepare("UPDATE tenant_meta SET value = ? WHERE key = 'tenant_id'").run(rec.id);
@@ -217,15 +233,44 @@ function checkAndRekeyCopy(tmp: string, opened: OpenedBundle, auditKey: Buffer, 
   } finally {
     if (db.open) db.close();
   }
+  firstOpen(tmp, dataKey, rec);
   checkIntegrity(tmp, dataKey, label);
+}
+
+/** The copy opened as the vault will open it: migrated to this build's schema, still exactly ours. */
+function firstOpen(tmp: string, dataKey: Buffer, rec: TenantRecord): void {
+  const label = tenantLabel(rec);
+  const db = openRaw(tmp, dataKey, label);
+  try {
+    migrate(db, tenantMigrations, label);
+    checkExactSchema(db, Number(db.pragma('user_version', { simple: true })));
+    checkOwner(db, rec.id);
+    checkSettings(db);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * What a refused import says: our own typed errors as they are; a damaged copy is the bundle's
+ * fault; SQLite's raw text (chosen, in a crafted bundle, by its author) never reaches the user.
+ */
+function importError(err: unknown): unknown {
+  const mapped = mapSqliteError(err, 'the imported tenant');
+  if (isBulkheadError(mapped, 'TENANT_CORRUPT')) return new BulkheadError('BUNDLE_INVALID', 'the database in the bundle is damaged or is not a Bulkhead tenant');
+  if (mapped instanceof BulkheadError) return mapped;
+  if ((err as NodeJS.ErrnoException | null)?.syscall) return new BulkheadError('IO_ERROR', `cannot write the imported tenant (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  return new BulkheadError('BUNDLE_INVALID', 'the database in the bundle could not be read as a Bulkhead tenant');
 }
 
 function checkContent(db: Db, manifest: BundleManifest): void {
   if (db.pragma('integrity_check', { simple: true }) !== 'ok') throw new BulkheadError('BUNDLE_INVALID', 'the database in the bundle fails its integrity check');
   const version = Number(db.pragma('user_version', { simple: true }));
-  const latest = tenantMigrations.at(-1)?.version ?? 0;
-  if (version > latest) throw new BulkheadError('VERSION_UNSUPPORTED', `the bundle was written by a newer Bulkhead (schema ${version}, this build knows ${latest})`);
+  checkKnownVersion(version);
   if (version !== manifest.schemaVersion) throw new BulkheadError('BUNDLE_INVALID', 'the bundle does not match its manifest (schema version)');
+  checkExactSchema(db, version);
+  checkOwner(db, manifest.tenant.id);
+  checkSettings(db);
   const actual = tableDigests(db);
   const names = new Set([...Object.keys(actual), ...Object.keys(manifest.tables)]);
   for (const table of names) {

@@ -10,7 +10,7 @@ import { summary, TenantLifecycle, type DeletionReceipt } from './lifecycle.js';
 import { VaultLock, type InitOptions, type VaultState } from './lock.js';
 import { VaultPaths } from './paths.js';
 import { rekeyTenant, type RekeyResult } from './rekey.js';
-import { openEncryptedDatabase } from './sqlite.js';
+import { mapSqliteError, openEncryptedDatabase } from './sqlite.js';
 import type { TenantSession } from './tenant-session.js';
 import { exportTenant, importTenant, type ExportOptions, type ExportResult, type ImportResult } from './transfer.js';
 
@@ -171,7 +171,8 @@ export class Vault {
       const ok = rows.length === 1 && rows[0]?.integrity_check === 'ok';
       return { ok, detail: ok ? 'ok' : rows.map((r) => r.integrity_check).join('; ') };
     } catch (err) {
-      if (err instanceof BulkheadError) return { ok: false, detail: `${err.code}: ${err.message}` };
+      const mapped = mapSqliteError(err, 'the tenant');
+      if (mapped instanceof BulkheadError) return { ok: false, detail: `${mapped.code}: ${mapped.message}` };
       throw err;
     } finally {
       session.dispose();

@@ -62,7 +62,7 @@ describe('bulkhead verify', () => {
 
     expect(report.passed).toBe(true);
     expect(report.tenants).toBe(3);
-    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'files', 'keys', 'retrieval', 'tools']);
+    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'files', 'integrity', 'keys', 'retrieval', 'tools']);
     for (const c of report.controls) expect(c.attempts, c.id).toBeGreaterThan(0);
     expect(report.controls.find((c) => c.id === 'keys')!.attempts).toBe(4); // 3 tenants + the scratch one
     expect(contentOf(vault)).toEqual(before); // the scratch tenant is gone again, nothing else changed
@@ -114,7 +114,7 @@ describe('bulkhead verify', () => {
     const bad = run(['verify', '--out', out]);
     expect(bad.status).toBe(5);
     expect(bad.stdout).toMatch(new RegExp(`FAIL  Every audit chain verifies[\\s\\S]*tenant ${tenant.id}: record 1`));
-    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 6 isolation controls failed/);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 7 isolation controls failed/);
     expect(bad.stdout + bad.stderr).not.toContain(tenant.name);
   });
 

@@ -24,6 +24,8 @@ export interface ParseOptions {
   timeoutMs?: number;
   /** A .docx whose parts would expand beyond this is refused as ZIP_BOMB. Default: 4 × maxBytes. */
   maxExpandedBytes?: number;
+  /** The content, when it is held in memory rather than read from `path` (the console's sealed uploads). */
+  bytes?: Buffer;
 }
 
 /** What a format parser receives once the bytes are in memory and bounded. */

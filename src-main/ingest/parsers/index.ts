@@ -53,7 +53,8 @@ export async function parseFile(path: string, opts: ParseOptions): Promise<Parse
   };
 
   throwIfStopped(signal);
-  const bytes = await readBounded(path, opts.maxBytes, signal);
+  if (opts.bytes && opts.bytes.length > opts.maxBytes) throw new ParseError('TOO_LARGE', 'This file is larger than the limit for one file.');
+  const bytes = opts.bytes ?? (await readBounded(path, opts.maxBytes, signal));
   let doc: ParsedDocument;
   try {
     doc = await parseBytes(format, bytes, ctx);

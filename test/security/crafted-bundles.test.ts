@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import '../../src-main/embed/settings.js';
+import '../../src-main/egress/policy.js';
+import { BUNDLE_MAGIC, encodeHeader, openBundle } from '../../src-main/vault/bundle.js';
+import { newTenantId } from '../../src-main/vault/ids.js';
+import type { KdfParams } from '../../src-main/vault/keyring.js';
+import { openRaw, tableDigests } from '../../src-main/vault/snapshot.js';
+import type { Db } from '../../src-main/vault/sqlite.js';
+import { sha256File } from '../../src-main/vault/snapshot.js';
+import { populateTenant } from '../helpers/lifecycle.js';
+import { freshVault, hashTree, TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
+
+const EXPORT_PASS = 'the client knows this export passphrase';
+
+/** A real export, then a crafter that edits its database and re-seals it as its author could. */
+async function craftable(): Promise<{ craft: (edit: Craft) => Promise<string>; bundle: string }> {
+  const vault = await freshVault();
+  const { id } = vault.createTenant('Acme Corp');
+  await populateTenant(vault, id, 'canary-crafted-7741', 2);
+  const bundle = path.join(tempDir(), 'acme.bulkhead-export');
+  await vault.exportTenant(id, bundle, EXPORT_PASS, { kdf: TEST_KDF });
+  vault.lock();
+  const bytes = fs.readFileSync(bundle);
+  const headerLen = bytes.readUInt32BE(BUNDLE_MAGIC.length);
+  const header = JSON.parse(bytes.subarray(BUNDLE_MAGIC.length + 4, BUNDLE_MAGIC.length + 4 + headerLen).toString('utf8')) as { kdf: KdfParams };
+  const dbBytes = bytes.subarray(BUNDLE_MAGIC.length + 4 + headerLen);
+  const craft = async (edit: Craft): Promise<string> => {
+    const opened = await openBundle(bundle, EXPORT_PASS);
+    const dir = tempDir('bulkhead-craft-');
+    const dbFile = path.join(dir, 'db');
+    fs.writeFileSync(dbFile, dbBytes, { mode: 0o600 });
+    const db = openRaw(dbFile, opened.keys.db, 'crafted');
+    try {
+      edit.db?.(db);
+      opened.manifest.tables = tableDigests(db);
+      opened.manifest.schemaVersion = Number(db.pragma('user_version', { simple: true }));
+    } finally {
+      db.close();
+    }
+    opened.manifest.db = { bytes: fs.statSync(dbFile).size, sha256: await sha256File(dbFile) };
+    edit.manifest?.(opened.manifest);
+    const out = path.join(dir, 'crafted.bulkhead-export');
+    fs.writeFileSync(out, Buffer.concat([encodeHeader(opened.keys, header.kdf, opened.manifest), fs.readFileSync(dbFile)]));
+    opened.keys.destroy();
+    return out;
+  };
+  return { craft, bundle };
+}
+
+interface Craft {
+  db?: (db: Db) => void;
+  manifest?: (m: Awaited<ReturnType<typeof openBundle>>['manifest']) => void;
+}
+
+const CASES: [string, Craft, string][] = [
+  ['a RAISE(ABORT) trigger on the audit log', { db: (db) => db.exec("CREATE TRIGGER boom BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'chosen by the bundle author'); END") }, 'BUNDLE_INVALID'],
+  ['a load_extension trigger', { db: (db) => db.exec("CREATE TRIGGER ext AFTER INSERT ON notes BEGIN SELECT load_extension('/tmp/evil.so'); END") }, 'BUNDLE_INVALID'],
+  ['a tenant id that differs from the manifest', { manifest: (m) => (m.tenant.id = newTenantId()) }, 'BUNDLE_INVALID'],
+  ['a lower user_version than its schema', { db: (db) => db.pragma('user_version = 5') }, 'BUNDLE_INVALID'],
+  ['an unknown, newer user_version', { db: (db) => db.pragma('user_version = 99') }, 'VERSION_UNSUPPORTED'],
+  ['the audit append-only triggers dropped', { db: (db) => db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete') }, 'BUNDLE_INVALID'],
+  ['a harmless-looking extra trigger', { db: (db) => db.exec('CREATE TRIGGER mine AFTER INSERT ON notes BEGIN SELECT 1; END') }, 'BUNDLE_INVALID'],
+  ['an extra view', { db: (db) => db.exec('CREATE VIEW v AS SELECT * FROM notes') }, 'BUNDLE_INVALID'],
+  ['an extra index', { db: (db) => db.exec('CREATE INDEX notes_extra ON notes (title)') }, 'BUNDLE_INVALID'],
+  ['an extra table', { db: (db) => db.exec('CREATE TABLE extra (x TEXT)') }, 'BUNDLE_INVALID'],
+  ['a missing index', { db: (db) => { const n = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL LIMIT 1").pluck().get() as string; db.exec(`DROP INDEX "${n}"`); } }, 'BUNDLE_INVALID'],
+  ['an embedder setting that is not JSON', { db: (db) => db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('knowledge.embedder', '{not json') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run() }, 'BUNDLE_INVALID'],
+  ['an agent policy of the wrong shape', { db: (db) => db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('agent.policy', '{\"localModelsOnly\":\"no\"}') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run() }, 'BUNDLE_INVALID'],
+];
+
+describe('crafted import bundles (re-sealed by someone who knows the export passphrase)', () => {
+  it('are each refused with a typed code, no raw SQLite text, and no byte of the vault changes', async () => {
+    const { craft, bundle } = await craftable();
+    const target = await freshVault();
+    target.createTenant('Someone else');
+    target.lock();
+    const before = hashTree(target.paths.dataDir);
+    await target.unlock(TEST_PASSPHRASE);
+    for (const [what, edit, code] of CASES) {
+      const file = await craft(edit);
+      const err = await target.importTenant(file, EXPORT_PASS).then(
+        () => null,
+        (e: unknown) => e as { code?: string; message?: string },
+      );
+      expect(err, what).not.toBeNull();
+      expect({ what, code: err!.code }).toEqual({ what, code });
+      expect(err!.message).not.toMatch(/chosen by the bundle author|load_extension|SQLITE_|malformed|not authorized/);
+      expect(target.listTenants().map((t) => t.name), what).toEqual(['Someone else']);
+    }
+    target.lock();
+    expect(hashTree(target.paths.dataDir)).toEqual(before);
+    // The untouched bundle and an unchanged re-seal still import: the checks refuse only what was crafted.
+    await target.unlock(TEST_PASSPHRASE);
+    await expect(target.importTenant(bundle, EXPORT_PASS)).resolves.toMatchObject({ name: 'Acme Corp' });
+    await expect(target.importTenant(await craft({}), EXPORT_PASS, { rename: 'Acme again' })).resolves.toMatchObject({ newId: true });
+    for (const t of target.listTenants()) target.openSession().open(t.id);
+    target.lock();
+  });
+});
