@@ -13,7 +13,7 @@ import { mapSqliteError } from '../vault/sqlite.js';
 import { chunkDocument } from './chunker.js';
 import { findDocumentByPath, storeDocument, type NewChunk } from './documents.js';
 import type { Embedder } from '../embed/embedder.js';
-import { ParseError, parseFile } from './parsers/index.js';
+import { ParseError, parseFileIsolated } from './parsers/index.js';
 import { readChunkerSettings } from '../embed/settings.js';
 import { walkInputs } from './walk.js';
 
@@ -131,7 +131,7 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     const existing = findDocumentByPath(tenant, source);
     if (existing && existing.sha256 === sha256) return { path: source, status: 'unchanged', documentId: existing.id, chunks: 0 };
 
-    const parsed = await parseFile(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const parsed = await parseFileIsolated(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
     const pieces = chunkDocument(parsed, settings);
     if (pieces.length === 0) return { path: source, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
     const chunks: NewChunk[] = pieces.map((c) => ({

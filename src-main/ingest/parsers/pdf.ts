@@ -4,6 +4,7 @@ import { dirname, join, sep } from 'node:path';
 // "worker" on this thread, which is why we check the abort signal between pages.
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { ParseContext, ParsedDocument, ParsedSection } from './document.js';
+import { MAX_PDF_PAGES, tooMany } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
 
 const PDF_MAGIC = Buffer.from('%PDF-');
@@ -37,6 +38,7 @@ export async function parsePdf(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
   ctx.signal?.addEventListener('abort', stop, { once: true });
   try {
     const pdf = await task.promise;
+    if (pdf.numPages > MAX_PDF_PAGES) throw tooMany('pages');
     const sections: ParsedSection[] = [];
     for (let page = 1; page <= pdf.numPages; page++) {
       throwIfStopped(ctx.signal);
@@ -44,7 +46,9 @@ export async function parsePdf(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
       const content = await handle.getTextContent();
       let text = '';
       for (const item of content.items) {
-        if ('str' in item) text += item.str + (item.hasEOL ? '\n' : '');
+        if (!('str' in item)) continue;
+        ctx.textBudget.spend(item.str.length + 1);
+        text += item.str + (item.hasEOL ? '\n' : '');
       }
       handle.cleanup();
       text = text.replace(/[ \t]+\n/g, '\n').trim();
