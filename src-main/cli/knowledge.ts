@@ -66,16 +66,17 @@ export function registerKnowledgeCommands(program: Command): void {
     .description("add files and folders (recursively) to a tenant's knowledge base")
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--tag <tag...>', 'tags to put on every document of this run')
+    .option('--follow-links', 'follow symbolic links that lead out of the folders given (refused by default)')
     .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json)')
     .action(
       wrap(async (vault, opts, ...paths) => {
-        const o = opts as { tenant?: string; tag?: string[] };
+        const o = opts as { tenant?: string; tag?: string[]; followLinks?: boolean };
         const tenant = await openTenant(vault, o.tenant);
         const embedder = createEmbedder(readEmbedderConfig(tenant));
         const cancel = cancelOnInterrupt();
         const progress = ingestProgress();
         try {
-          const summary = await ingestPaths(tenant, paths, { embedder, tags: o.tag ?? [], signal: cancel.signal, onEvent: progress.onEvent });
+          const summary = await ingestPaths(tenant, paths, { embedder, tags: o.tag ?? [], followLinks: o.followLinks === true, signal: cancel.signal, onEvent: progress.onEvent });
           progress.stop();
           if (summary.cancelled) process.exitCode = 130;
           return { json: summary, text: summaryText(summary) };

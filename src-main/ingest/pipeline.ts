@@ -59,6 +59,8 @@ export interface IngestOptions {
   onEvent?: (e: IngestEvent) => void;
   /** The path a document is recorded under, when the file read is a temporary copy (console uploads). */
   sourcePathOf?: (file: string) => string;
+  /** Follow symbolic links out of the folders given (the walk refuses them as OUTSIDE_FOLDER otherwise). */
+  followLinks?: boolean;
   /** New chunks after which the run merges the term index (MERGE_EVERY_CHUNKS; tests lower it). */
   mergeEveryChunks?: number;
 }
@@ -75,10 +77,10 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   const index = vectorIndexFor(tenant, opts.embedder.id, opts.embedder.dimension);
   const summary: IngestSummary = { added: 0, unchanged: 0, replaced: 0, failed: 0, chunks: 0, bytes: 0, cancelled: false, files: [] };
 
-  const entries = [...walkInputs(inputs, opts.signal)];
+  const entries = [...walkInputs(inputs, { ...(opts.signal ? { signal: opts.signal } : {}), followLinks: opts.followLinks ?? false })];
   const files = entries.filter((e) => e.kind === 'file');
   opts.onEvent?.({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0) });
-  for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: 'UNREADABLE', reason: e.reason });
+  for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: e.code, reason: e.reason });
 
   let index_ = 0;
   let mergedAt = 0;
@@ -91,13 +93,13 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     opts.onEvent?.({ type: 'file-start', index: i, path: file.path, bytes: file.bytes });
     let result: FileResult;
     try {
-      result = await ingestOne(file.path, file.bytes, i);
+      result = await ingestOne(file.path, file.realPath, file.bytes, i);
     } catch (err) {
       if (opts.signal?.aborted) {
         summary.cancelled = true;
         break;
       }
-      result = { path: opts.sourcePathOf?.(file.path) ?? file.path, status: 'failed', ...describeFailure(err) };
+      result = { path: opts.sourcePathOf?.(file.path) ?? file.realPath, status: 'failed', ...describeFailure(err) };
     }
     summary.bytes += file.bytes;
     record(result, i);
@@ -122,16 +124,17 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     opts.onEvent?.({ type: 'file-done', index: i, result, filesDone: summary.files.length, bytesDone: summary.bytes, chunksDone: summary.chunks, errors: summary.failed });
   }
 
-  async function ingestOne(file: string, bytes: number, i: number): Promise<FileResult> {
-    const source = opts.sourcePathOf?.(file) ?? file;
+  /** `file` as the walk found it, `real` its real path: what is read, and what a document records. */
+  async function ingestOne(file: string, real: string, bytes: number, i: number): Promise<FileResult> {
+    const source = opts.sourcePathOf?.(file) ?? real;
     if (bytes > maxBytes) {
       return { path: source, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
     }
-    const sha256 = await hashFile(file, opts.signal);
+    const sha256 = await hashFile(real, opts.signal);
     const existing = findDocumentByPath(tenant, source);
     if (existing && existing.sha256 === sha256) return { path: source, status: 'unchanged', documentId: existing.id, chunks: 0 };
 
-    const parsed = await parseFileIsolated(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const parsed = await parseFileIsolated(real, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
     const pieces = chunkDocument(parsed, settings);
     if (pieces.length === 0) return { path: source, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
     const chunks: NewChunk[] = pieces.map((c) => ({

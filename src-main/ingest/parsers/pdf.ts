@@ -6,6 +6,7 @@ import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { ParseContext, ParsedDocument, ParsedSection } from './document.js';
 import { MAX_PDF_PAGES, tooMany } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
+import { refusePdfCompressionBomb } from './pdf-streams.js';
 
 const PDF_MAGIC = Buffer.from('%PDF-');
 
@@ -20,6 +21,8 @@ export async function parsePdf(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
   if (!PDF_MAGIC.equals(bytes.subarray(0, PDF_MAGIC.length))) {
     throw new ParseError('CORRUPT', 'This file is not a PDF (it does not start with %PDF).');
   }
+  refusePdfCompressionBomb(bytes, ctx.maxExpandedBytes);
+  throwIfStopped(ctx.signal);
   const task = getDocument({
     // pdf.js may detach the buffer it is given; hand it a copy so the caller's stays usable.
     data: new Uint8Array(bytes),
