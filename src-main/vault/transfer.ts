@@ -10,7 +10,7 @@ import { errorCode } from '../log/logger.js';
 import { BundleKeys, encodeHeader, openBundle, type BundleManifest, type OpenedBundle } from './bundle.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { closeTenantHandle, mintTenantHandle } from './handle.js';
-import { newKdfParams, randomKey, type KdfParams } from './keyring.js';
+import { Keyring, newKdfParams, randomKey, type KdfParams } from './keyring.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
 import type { TenantRecord } from './registry.js';
 import { besideTarget, checkIntegrity, removeLeftovers, openRaw, publish, rekeyCopy, removeDatabaseFiles, sha256File, tableDigests, vacuumInto, type TableDigest } from './snapshot.js';
@@ -132,7 +132,7 @@ async function writeBundle(target: string, header: Buffer, dbFile: string): Prom
  * learn of it. A refusal leaves the vault as it was.
  */
 export async function importTenant(core: VaultCore, bundleFile: string, passphrase: string, opts: { rename?: string } = {}): Promise<ImportResult> {
-  const opened = await openBundle(path.resolve(bundleFile), passphrase);
+  const opened = await openBundle(path.resolve(bundleFile), passphrase, Keyring.readParams(core.paths.keyring));
   const { manifest } = opened;
   const dataKey = randomKey();
   const auditKey = Buffer.from(manifest.audit.key, 'base64');

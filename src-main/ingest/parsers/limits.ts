@@ -23,7 +23,7 @@ export const MAX_PDF_PAGES = 20_000;
  * value (CSV, JSON) can otherwise turn a small file into gigabytes of text.
  */
 export function textBudgetFor(inputBytes: number): number {
-  return Math.max(16 * 1024 * 1024, 8 * inputBytes);
+  return Math.max(16 * 1024 * 1024, 4 * inputBytes);
 }
 
 /** Counts the characters a parser produces, and refuses the document once it passes its budget. */
