@@ -13,6 +13,7 @@ import type { ConfirmFn } from '../agent/tools.js';
 import type { TenantHandle } from '../vault/handle.js';
 import type { Vault } from '../vault/vault.js';
 import { openTenant, unlock, wrap } from './context.js';
+import { ROW_ID, wholeNumber } from './options.js';
 
 interface AskOpts {
   tenant?: string;
@@ -32,9 +33,7 @@ export function printable(text: string): string {
 
 function positiveInt(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new BulkheadError('INPUT_INVALID', `${what} is a positive whole number`);
-  return n;
+  return wholeNumber(what, what === '--limit' ? { min: 1, max: 100 } : ROW_ID)(value);
 }
 
 /** Ctrl-C stops the answer (nothing is saved); a second Ctrl-C exits at once. */

@@ -17,6 +17,15 @@ export interface GlobalOptions {
 export interface Output {
   json: unknown;
   text: string;
+  /** A non-zero exit for a command that printed its result but did not fully succeed. */
+  exitCode?: number;
+}
+
+/** Thrown after the output is printed, to end the command with `exitCode` (see main's report). */
+export class CommandExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
 }
 
 export type Action = (vault: Vault, opts: GlobalOptions, ...args: string[]) => Promise<Output>;
@@ -39,7 +48,9 @@ export const wrap =
       const result = await action(vault, { ...opts, ...cmd.opts() }, ...args);
       process.stdout.write(opts.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
       log.info('cli.done', { command });
+      if (result.exitCode) throw new CommandExit(result.exitCode);
     } catch (err) {
+      if (err instanceof CommandExit) throw err;
       log.warn('cli.failed', { command, code: errorCode(err) });
       throw err;
     } finally {

@@ -10,6 +10,10 @@ export const EXIT = {
   damaged: 5,
   conflict: 6,
   unavailable: 7,
+  /** `ingest`: some files failed, the others are in (each failure is listed with its reason). */
+  someFailed: 8,
+  /** `ingest`: nothing was ingested (every path failed, or none held a file of a supported type). */
+  nothingIngested: 9,
   cancelled: 130,
 } as const;
 

@@ -9,6 +9,8 @@ import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/k
 import { reembedTenant } from '../retrieval/reembed.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import { openTenant, wrap } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { ANY_COUNT, ROW_ID, wholeNumber } from './options.js';
 
 /** SIGINT cancels long work cleanly (between documents or batches) instead of killing it. */
 function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
@@ -45,6 +47,13 @@ function summaryText(s: IngestSummary): string {
   return lines.join('\n');
 }
 
+/** Scripts can tell a full run (0) from a partial one (8), from one that brought nothing in (9). */
+function ingestExitCode(s: IngestSummary): number | undefined {
+  if (s.cancelled) return EXIT.cancelled;
+  if (s.added + s.replaced + s.unchanged === 0) return EXIT.nothingIngested;
+  return s.failed > 0 ? EXIT.someFailed : undefined;
+}
+
 function searchText(r: SearchResult): string {
   const lines: string[] = [];
   if (r.mode !== 'hybrid') lines.push(`(full-text only: ${r.note ?? 'vectors unavailable'})`);
@@ -66,19 +75,19 @@ export function registerKnowledgeCommands(program: Command): void {
     .description("add files and folders (recursively) to a tenant's knowledge base")
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--tag <tag...>', 'tags to put on every document of this run')
+    .option('--follow-links', 'follow symbolic links that lead out of the folders given (refused by default)')
     .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json)')
     .action(
       wrap(async (vault, opts, ...paths) => {
-        const o = opts as { tenant?: string; tag?: string[] };
+        const o = opts as { tenant?: string; tag?: string[]; followLinks?: boolean };
         const tenant = await openTenant(vault, o.tenant);
         const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
         const cancel = cancelOnInterrupt();
         const progress = ingestProgress();
         try {
-          const summary = await ingestPaths(tenant, paths, { embedder, tags: o.tag ?? [], signal: cancel.signal, onEvent: progress.onEvent });
+          const summary = await ingestPaths(tenant, paths, { embedder, tags: o.tag ?? [], followLinks: o.followLinks === true, signal: cancel.signal, onEvent: progress.onEvent });
           progress.stop();
-          if (summary.cancelled) process.exitCode = 130;
-          return { json: summary, text: summaryText(summary) };
+          return { json: summary, text: summaryText(summary), exitCode: ingestExitCode(summary) };
         } finally {
           progress.stop();
           cancel.dispose();
@@ -90,13 +99,14 @@ export function registerKnowledgeCommands(program: Command): void {
     .command('search')
     .description("search a tenant's knowledge base (full-text and vectors, fused)")
     .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .option('-k, --limit <k>', 'passages to return', '10')
+    .option('-k, --limit <k>', 'passages to return (1-100)', wholeNumber('--limit', { min: 1, max: 100 }), 10)
     .argument('<query>', 'what to look for')
     .action(
       wrap(async (vault, opts, query) => {
-        const o = opts as { tenant?: string; limit: string };
+        const o = opts as { tenant?: string; limit: number };
+        if (query!.trim() === '') throw new BulkheadError('INPUT_INVALID', 'say what to look for');
         const tenant = await openTenant(vault, o.tenant);
-        const result = await searchKnowledge(tenant, query!, { k: Number(o.limit) });
+        const result = await searchKnowledge(tenant, query!, { k: o.limit });
         return { json: result, text: searchText(result) };
       }),
     );
@@ -107,13 +117,13 @@ export function registerKnowledgeCommands(program: Command): void {
     .description('list documents')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--filter <text>', 'only titles or paths containing this')
-    .option('--limit <n>', 'at most this many', '100')
-    .option('--offset <n>', 'skip this many', '0')
+    .option('--limit <n>', 'at most this many (1-10000)', wholeNumber('--limit', { min: 1, max: 10_000 }), 100)
+    .option('--offset <n>', 'skip this many', wholeNumber('--offset', ANY_COUNT), 0)
     .action(
       wrap(async (vault, opts) => {
-        const o = opts as { tenant?: string; filter?: string; limit: string; offset: string };
+        const o = opts as { tenant?: string; filter?: string; limit: number; offset: number };
         const tenant = await openTenant(vault, o.tenant);
-        const list = listDocuments(tenant, { limit: Number(o.limit), offset: Number(o.offset), ...(o.filter ? { filter: o.filter } : {}) });
+        const list = listDocuments(tenant, { limit: o.limit, offset: o.offset, ...(o.filter ? { filter: o.filter } : {}) });
         const totals = countDocuments(tenant);
         const text =
           list.length === 0
@@ -126,12 +136,11 @@ export function registerKnowledgeCommands(program: Command): void {
     .command('delete')
     .description('delete a document with its chunks, vectors and full-text entries')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .argument('<id>', 'document id (from docs list)')
+    .argument('<id>', 'document id (from docs list)', wholeNumber('a document id', ROW_ID))
     .action(
       wrap(async (vault, opts, id) => {
         const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
         const docId = Number(id);
-        if (!Number.isSafeInteger(docId) || docId < 1) throw new BulkheadError('INPUT_INVALID', 'a document id is a positive whole number');
         const doc = deleteDocument(tenant, docId);
         return { json: doc, text: `Deleted document ${doc.id} "${doc.title}" (${doc.chunkCount} chunks)` };
       }),

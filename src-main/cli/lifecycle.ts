@@ -4,16 +4,11 @@ import { listAudit, verifyAudit, type AuditRecord } from '../vault/audit-chain.j
 import { restoreBackup } from '../vault/backup.js';
 import { holdImportedEndpoints } from './endpoints.js';
 import { openTenant, unlock, wrap } from './context.js';
+import { ANY_COUNT, existingFile, existingFolder, pathToCreate, wholeNumber } from './options.js';
 import { readSecret } from './passphrase.js';
 
 const EXPORT_PASSPHRASE_ENV = 'BULKHEAD_EXPORT_PASSPHRASE';
 const NEW_PASSPHRASE_ENV = 'BULKHEAD_NEW_PASSPHRASE';
-
-function positiveInt(value: string, what: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new BulkheadError('INPUT_INVALID', `${what} is a whole number`);
-  return n;
-}
 
 function auditLine(r: AuditRecord): string {
   const data = Object.entries(r.data).map(([k, v]) => `${k}=${String(v)}`).join(' ');
@@ -41,13 +36,13 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
     .command('list')
     .description('list audit records (ids, hashes and counts; never text)')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .option('--after <seq>', 'only records after this sequence number', '0')
-    .option('--limit <n>', 'at most this many', '1000')
+    .option('--after <seq>', 'only records after this sequence number', wholeNumber('--after', ANY_COUNT), 0)
+    .option('--limit <n>', 'at most this many (1-100000)', wholeNumber('--limit', { min: 1, max: 100_000 }), 1000)
     .action(
       wrap(async (vault, opts) => {
-        const o = opts as { tenant?: string; after: string; limit: string };
+        const o = opts as { tenant?: string; after: number; limit: number };
         const t = await openTenant(vault, o.tenant);
-        const records = listAudit(t, { afterSeq: positiveInt(o.after, '--after'), limit: positiveInt(o.limit, '--limit') });
+        const records = listAudit(t, { afterSeq: o.after, limit: o.limit });
         return { json: records, text: records.length === 0 ? 'No audit records.' : records.map(auditLine).join('\n') };
       }),
     );
@@ -56,7 +51,7 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
     .command('export')
     .description(`write one encrypted bundle of a tenant (export passphrase from ${EXPORT_PASSPHRASE_ENV} or a prompt)`)
     .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .requiredOption('--out <file>', 'bundle file to create (must not exist)')
+    .requiredOption('--out <file>', 'bundle file to create (must not exist)', pathToCreate('--out', 'file'))
     .action(
       wrap(async (vault, opts) => {
         const o = opts as { tenant?: string; out: string };
@@ -71,7 +66,7 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
   program
     .command('import')
     .description(`bring a tenant in from an export bundle (export passphrase from ${EXPORT_PASSPHRASE_ENV} or a prompt)`)
-    .argument('<file>', 'bundle written by `bulkhead export`')
+    .argument('<file>', 'bundle written by `bulkhead export`', existingFile('import'))
     .option('--rename <name>', 'import under this name (when the name is taken here)')
     .action(
       wrap(async (vault, opts, file) => {
@@ -116,7 +111,7 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
   program
     .command('backup')
     .description('snapshot every tenant, the registry and the keyring into a new folder, while in use')
-    .requiredOption('--out <dir>', 'folder to create (must not exist or be empty)')
+    .requiredOption('--out <dir>', 'folder to create (must not exist or be empty)', pathToCreate('--out', 'folder'))
     .action(
       wrap(async (vault, opts) => {
         await unlock(vault);
@@ -134,7 +129,7 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
 
   program
     .command('restore')
-    .argument('<dir>', 'a folder written by `bulkhead backup`')
+    .argument('<dir>', 'a folder written by `bulkhead backup`', existingFolder('restore'))
     .option('--force', 'if the data folder holds a vault, move it aside (never deleted) and restore anyway')
     .description('restore a backup as the data folder')
     .action(

@@ -6,7 +6,7 @@ import { engineVersions } from '../vault/sqlite.js';
 import type { Vault } from '../vault/vault.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { readPassphrase } from './passphrase.js';
-import { unlock, wrap, type Action } from './context.js';
+import { CommandExit, unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerAgentCommands } from './agent.js';
@@ -176,6 +176,7 @@ function table(list: TenantSummary[]): string {
 
 /** One line on stderr (and a JSON error on stdout with --json); returns the exit code. */
 function report(err: unknown, json: boolean): number {
+  if (err instanceof CommandExit) return err.exitCode;
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INPUT_INVALID', message: err.message } })}\n`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { pathToCreate } from './options.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { runIsolationCheck, writeIsolationReport } from '../verify/isolation.js';
 import { unlock, wrap, type Action } from './context.js';
@@ -26,6 +27,6 @@ export function registerVerifyCommand(program: Command, appVersion: string): voi
   program
     .command('verify')
     .description('isolation self-test of this data folder: a canary planted in a scratch tenant must not reach any other')
-    .option('--out <dir>', 'where to write the report (JSON and HTML); default: the data folder\'s reports/')
+    .option('--out <dir>', 'where to write the report (JSON and HTML); default: the data folder\'s reports/', pathToCreate('--out', 'folder'))
     .action(wrap(verify(appVersion)));
 }

@@ -13,7 +13,7 @@ import { mapSqliteError } from '../vault/sqlite.js';
 import { chunkDocument } from './chunker.js';
 import { findDocumentByPath, storeDocument, type NewChunk } from './documents.js';
 import type { Embedder } from '../embed/embedder.js';
-import { ParseError, parseFile } from './parsers/index.js';
+import { ParseError, parseFileIsolated } from './parsers/index.js';
 import { readChunkerSettings } from '../embed/settings.js';
 import { walkInputs, type WalkEntry } from './walk.js';
 
@@ -64,6 +64,8 @@ export interface IngestOptions {
    * and read through it, so their plaintext is never written to disk.
    */
   staged?: { bytes(input: string): number; read(input: string): Promise<Buffer> };
+  /** Follow symbolic links out of the folders given (the walk refuses them as OUTSIDE_FOLDER otherwise). */
+  followLinks?: boolean;
   /** New chunks after which the run merges the term index (MERGE_EVERY_CHUNKS; tests lower it). */
   mergeEveryChunks?: number;
 }
@@ -81,10 +83,12 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   const summary: IngestSummary = { added: 0, unchanged: 0, replaced: 0, failed: 0, chunks: 0, bytes: 0, cancelled: false, files: [] };
 
   const staged = opts.staged;
-  const entries: WalkEntry[] = staged ? inputs.map((p) => ({ kind: 'file' as const, path: p, bytes: staged.bytes(p) })) : [...walkInputs(inputs, opts.signal)];
+  const entries: WalkEntry[] = staged
+    ? inputs.map((p) => ({ kind: 'file' as const, path: p, realPath: p, bytes: staged.bytes(p) }))
+    : [...walkInputs(inputs, { ...(opts.signal ? { signal: opts.signal } : {}), followLinks: opts.followLinks ?? false })];
   const files = entries.filter((e) => e.kind === 'file');
   opts.onEvent?.({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0) });
-  for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: 'UNREADABLE', reason: e.reason });
+  for (const e of entries) if (e.kind === 'problem') record({ path: e.path, status: 'failed', code: e.code, reason: e.reason });
 
   let index_ = 0;
   let mergedAt = 0;
@@ -97,13 +101,13 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     opts.onEvent?.({ type: 'file-start', index: i, path: file.path, bytes: file.bytes });
     let result: FileResult;
     try {
-      result = await ingestOne(file.path, file.bytes, i);
+      result = await ingestOne(file.path, file.realPath, file.bytes, i);
     } catch (err) {
       if (opts.signal?.aborted) {
         summary.cancelled = true;
         break;
       }
-      result = { path: opts.sourcePathOf?.(file.path) ?? file.path, status: 'failed', ...describeFailure(err) };
+      result = { path: opts.sourcePathOf?.(file.path) ?? file.realPath, status: 'failed', ...describeFailure(err) };
     }
     summary.bytes += file.bytes;
     record(result, i);
@@ -128,17 +132,18 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     opts.onEvent?.({ type: 'file-done', index: i, result, filesDone: summary.files.length, bytesDone: summary.bytes, chunksDone: summary.chunks, errors: summary.failed });
   }
 
-  async function ingestOne(file: string, bytes: number, i: number): Promise<FileResult> {
-    const source = opts.sourcePathOf?.(file) ?? file;
+  /** `file` as the walk found it, `real` its real path: what is read, and what a document records. */
+  async function ingestOne(file: string, real: string, bytes: number, i: number): Promise<FileResult> {
+    const source = opts.sourcePathOf?.(file) ?? real;
     if (bytes > maxBytes) {
       return { path: source, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
     }
     const content = opts.staged ? await opts.staged.read(file) : undefined;
-    const sha256 = content ? crypto.createHash('sha256').update(content).digest('hex') : await hashFile(file, opts.signal);
+    const sha256 = content ? crypto.createHash('sha256').update(content).digest('hex') : await hashFile(real, opts.signal);
     const existing = findDocumentByPath(tenant, source);
     if (existing && existing.sha256 === sha256) return { path: source, status: 'unchanged', documentId: existing.id, chunks: 0 };
 
-    const parsed = await parseFile(file, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(content ? { bytes: content } : {}) });
+    const parsed = await parseFileIsolated(real, { maxBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(content ? { bytes: content } : {}) });
     const pieces = chunkDocument(parsed, settings);
     if (pieces.length === 0) return { path: source, status: 'failed', code: 'EMPTY', reason: 'no text to index' };
     const chunks: NewChunk[] = pieces.map((c) => ({

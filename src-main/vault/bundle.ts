@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { TenantId } from '../../src-shared/tenant.js';
-import { derivePassphraseKey, KdfParams, KEY_BYTES } from './keyring.js';
+import { DEFAULT_KDF, derivePassphraseKey, KdfParams, KEY_BYTES } from './keyring.js';
 
 /**
  * An export bundle is one file:
@@ -111,9 +111,31 @@ export interface OpenedBundle {
   dbOffset: number;
 }
 
-/** Reads and authenticates a bundle's header; touches nothing else. */
-export async function openBundle(file: string, passphrase: string): Promise<OpenedBundle> {
+/** How far above this vault's own key-derivation cost (or the default, if higher) a bundle may ask. */
+export const BUNDLE_KDF_FACTOR = 4;
+
+export type KdfCost = Pick<KdfParams, 'memoryKiB' | 'iterations' | 'parallelism'>;
+
+/**
+ * A bundle's header names its own key-derivation cost, and it is read before the passphrase can
+ * be checked: unbounded, a crafted header (4 GiB, 64 passes) holds gigabytes for minutes. The
+ * most a bundle may ask is BUNDLE_KDF_FACTOR times the larger of this vault's cost and the
+ * default one bundles are written with; above that it is refused before anything is derived.
+ */
+export function refuseCostlyKdf(kdf: KdfCost, vaultKdf: KdfCost | undefined): void {
+  const own = vaultKdf ?? DEFAULT_KDF;
+  const cap = (key: keyof KdfCost): number => BUNDLE_KDF_FACTOR * Math.max(own[key], DEFAULT_KDF[key]);
+  for (const key of ['memoryKiB', 'iterations', 'parallelism'] as const) {
+    if (kdf[key] > cap(key)) {
+      throw new BulkheadError('BUNDLE_INVALID', `the bundle asks for a key-derivation cost above what this vault accepts (${key} ${kdf[key]} > ${cap(key)})`);
+    }
+  }
+}
+
+/** Reads and authenticates a bundle's header; touches nothing else. `vaultKdf` bounds what the header may ask. */
+export async function openBundle(file: string, passphrase: string, vaultKdf?: KdfCost): Promise<OpenedBundle> {
   const { header, dbOffset } = readHeader(file);
+  refuseCostlyKdf(header.kdf, vaultKdf);
   const keys = await BundleKeys.derive(passphrase, header.kdf);
   if (!crypto.timingSafeEqual(Buffer.from(keys.check, 'hex'), Buffer.from(header.check, 'hex'))) {
     keys.destroy();

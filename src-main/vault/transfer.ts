@@ -10,7 +10,7 @@ import { errorCode } from '../log/logger.js';
 import { BundleKeys, encodeHeader, openBundle, type BundleManifest, type OpenedBundle } from './bundle.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { closeTenantHandle, mintTenantHandle } from './handle.js';
-import { newKdfParams, randomKey, type KdfParams } from './keyring.js';
+import { Keyring, newKdfParams, randomKey, type KdfParams } from './keyring.js';
 import { migrate } from './migrations/migrate.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
 import { checkExactSchema, checkKnownVersion, checkOwner, checkSettings } from './import-checks.js';
@@ -135,7 +135,7 @@ async function writeBundle(target: string, header: Buffer, dbFile: string): Prom
  * registry learn of it. A refusal leaves the vault as it was, byte for byte.
  */
 export async function importTenant(core: VaultCore, bundleFile: string, passphrase: string, opts: { rename?: string } = {}): Promise<ImportResult> {
-  const opened = await openBundle(path.resolve(bundleFile), passphrase);
+  const opened = await openBundle(path.resolve(bundleFile), passphrase, Keyring.readParams(core.paths.keyring));
   const { manifest } = opened;
   const dataKey = randomKey();
   const auditKey = Buffer.from(manifest.audit.key, 'base64');

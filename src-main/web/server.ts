@@ -57,6 +57,15 @@ function loadStaticFiles(dir: string): Map<string, { body: Buffer; type: string 
   return files;
 }
 
+/** The call named in an API path; a malformed percent-escape (`/api/call/%`) is the caller's error. */
+function callName(pathname: string, prefix: string): string {
+  try {
+    return decodeURIComponent(pathname.slice(prefix.length));
+  } catch {
+    throw new Refusal(400, { code: 'INPUT_INVALID', message: 'the call name in the path is not valid percent-encoding' });
+  }
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
@@ -90,12 +99,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (url.pathname === TRANSPORT.http.upload) return upload(req, res);
     if (url.pathname.startsWith(TRANSPORT.http.call)) {
       requireContentType(req, 'application/json');
-      const result = await invokeCall(session, decodeURIComponent(url.pathname.slice(TRANSPORT.http.call.length)), await readJsonBody(req));
+      const result = await invokeCall(session, callName(url.pathname, TRANSPORT.http.call), await readJsonBody(req));
       return send(res, statusOf(result), result);
     }
     if (url.pathname.startsWith(TRANSPORT.http.stream)) {
       requireContentType(req, 'application/json');
-      return stream(req, res, decodeURIComponent(url.pathname.slice(TRANSPORT.http.stream.length)), await readJsonBody(req));
+      return stream(req, res, callName(url.pathname, TRANSPORT.http.stream), await readJsonBody(req));
     }
     throw new Refusal(404, { code: 'INPUT_INVALID', message: 'no such API path' });
   }

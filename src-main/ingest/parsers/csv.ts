@@ -37,7 +37,10 @@ export async function parseCsv(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
         const value = cell.trim();
         if (value !== '') lines.push(`${header?.[i] ?? `column ${i + 1}`}: ${value}`);
       });
-      if (lines.length > 0) rows.push(lines.join('\n'));
+      if (lines.length === 0) continue;
+      const row = lines.join('\n');
+      ctx.textBudget.spend(row.length + 2);
+      rows.push(row);
     }
   } catch (err) {
     if (err instanceof CsvError) throw new ParseError('CORRUPT', 'This file is not valid CSV.', { cause: err });

@@ -1,4 +1,5 @@
 // What every parser hands to the chunker: plain text in sections that carry their provenance.
+import type { TextBudget } from './limits.js';
 
 export type DocumentFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx' | 'csv' | 'json';
 
@@ -34,4 +35,6 @@ export interface ParseContext {
   fallbackTitle: string;
   maxExpandedBytes: number;
   signal: AbortSignal | undefined;
+  /** What the parser may produce; spent as text is emitted (see limits.ts). */
+  textBudget: TextBudget;
 }

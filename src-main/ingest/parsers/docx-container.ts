@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { MAX_XML_DEPTH, tooDeep } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
 
 /** A Word document has a few dozen parts; tens of thousands is a zip built to exhaust us. */
@@ -92,10 +93,13 @@ async function inflatedSize(zip: ZipFile, entry: Entry, budget: number, signal: 
     });
   });
   let size = 0;
+  // mammoth builds each XML part as a tree and walks it recursively: its depth is measured here.
+  const gauge = /\.(xml|rels)$/i.test(entry.fileName) ? new XmlDepthGauge(MAX_XML_DEPTH) : null;
   try {
     for await (const chunk of stream) {
       size += (chunk as Buffer).length;
       if (size > budget) throw bomb('it expands beyond the size limit');
+      gauge?.feed(chunk as Buffer);
       if (signal?.aborted) throw stoppedError(signal);
     }
   } catch (err) {
@@ -116,4 +120,57 @@ function bomb(why: string): ParseError {
 
 function corrupt(): ParseError {
   return new ParseError('CORRUPT', 'This file is not a Word document (.docx files are zip archives).');
+}
+
+const LT = 0x3c;
+const GT = 0x3e;
+const SLASH = 0x2f;
+
+/**
+ * Element depth of an XML stream fed in pieces, without building anything: a tag opens a level,
+ * a closing tag or `/>` ends one; comments, declarations and processing instructions do not count.
+ */
+export class XmlDepthGauge {
+  #depth = 0;
+  #state: 'text' | 'open' | 'tag' | 'skip' = 'text';
+  #quote = 0;
+  #prev = 0;
+
+  constructor(private readonly max: number) {}
+
+  feed(chunk: Uint8Array): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      switch (this.#state) {
+        case 'text':
+          if (c === LT) this.#state = 'open';
+          break;
+        case 'open':
+          if (c === SLASH) {
+            this.#depth--;
+            this.#state = 'skip';
+          } else if (c === 0x21 || c === 0x3f) {
+            this.#state = 'skip';
+          } else {
+            if (++this.#depth > this.max) throw tooDeep('Word document parts');
+            this.#state = 'tag';
+          }
+          break;
+        case 'tag':
+          if (this.#quote !== 0) {
+            if (c === this.#quote) this.#quote = 0;
+          } else if (c === 0x22 || c === 0x27) {
+            this.#quote = c;
+          } else if (c === GT) {
+            if (this.#prev === SLASH) this.#depth--;
+            this.#state = 'text';
+          }
+          break;
+        case 'skip':
+          if (c === GT) this.#state = 'text';
+          break;
+      }
+      this.#prev = c;
+    }
+  }
 }

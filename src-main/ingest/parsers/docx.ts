@@ -28,6 +28,6 @@ export async function parseDocx(bytes: Buffer, ctx: ParseContext): Promise<Parse
   } catch (err) {
     throw new ParseError('CORRUPT', 'This Word document is damaged and could not be read.', { cause: err });
   }
-  const { firstHeading, sections } = await htmlToSections(html, ctx.signal);
+  const { firstHeading, sections } = await htmlToSections(html, ctx.signal, ctx.textBudget);
   return { title: firstHeading ?? ctx.fallbackTitle, format: 'docx', sections };
 }

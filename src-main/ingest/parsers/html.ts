@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Parser } from 'htmlparser2';
 import type { ParseContext, ParsedDocument, ParsedSection } from './document.js';
+import { MAX_HTML_ELEMENTS, tooMany, type TextBudget } from './limits.js';
 import { ParseError, throwIfStopped } from './parse-error.js';
 import { decodeText } from './text-decoding.js';
 
@@ -42,7 +43,7 @@ export interface HtmlSections {
 }
 
 export async function parseHtml(bytes: Uint8Array, ctx: ParseContext): Promise<ParsedDocument> {
-  const { title, firstHeading, sections } = await htmlToSections(decodeText(bytes), ctx.signal);
+  const { title, firstHeading, sections } = await htmlToSections(decodeText(bytes), ctx.signal, ctx.textBudget);
   return { title: title ?? firstHeading ?? ctx.fallbackTitle, format: 'html', sections };
 }
 
@@ -51,20 +52,22 @@ export async function parseHtml(bytes: Uint8Array, ctx: ParseContext): Promise<P
  * Also the common back end of markdown (rendered by marked) and docx (rendered by mammoth), so
  * the three formats agree on what a heading path is.
  */
-export async function htmlToSections(html: string, signal: AbortSignal | undefined): Promise<HtmlSections> {
-  const builder = new SectionBuilder();
+export async function htmlToSections(html: string, signal: AbortSignal | undefined, budget?: TextBudget): Promise<HtmlSections> {
+  const builder = new SectionBuilder(budget);
   let skipDepth = 0;
   let preDepth = 0;
   let inTitle = false;
   const titleParts: string[] = [];
   const cellsInRow: number[] = [];
   let depth = 0;
+  let elements = 0;
 
   const parser = new Parser(
     {
       onopentag(name) {
         // Thrown from inside the callback, this stops htmlparser2 before the deep stack gets costly.
         if (++depth > MAX_HTML_DEPTH) throw new ParseError('TOO_DEEP', 'This page is nested too deeply to read.');
+        if (++elements > MAX_HTML_ELEMENTS) throw tooMany('elements');
         if (SKIPPED.has(name)) skipDepth++;
         if (skipDepth > 0) return;
         if (name === 'title') inTitle = true;
@@ -138,8 +141,11 @@ class SectionBuilder {
   private headingLevel = 0;
   private headingParts: string[] = [];
 
+  constructor(private readonly budget: TextBudget | undefined) {}
+
   text(raw: string): void {
     if (this.headingLevel > 0) {
+      this.budget?.spend(raw.length);
       this.headingParts.push(raw);
       return;
     }
@@ -216,6 +222,7 @@ class SectionBuilder {
   }
 
   private emit(text: string): void {
+    this.budget?.spend(text.length + 1);
     const parts = this.current.parts;
     if (parts.length > 0 && this.pending !== Break.None) {
       parts.push(this.pending === Break.Space ? ' ' : this.pending === Break.Line ? '\n' : '\n\n');

@@ -6,11 +6,13 @@ import { parseDocx } from './docx.js';
 import { parseHtml } from './html.js';
 import { parseJson } from './json.js';
 import { parseMarkdown } from './markdown.js';
+import { TextBudget, textBudgetFor } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
 import { parsePdf } from './pdf.js';
 import { parseText } from './txt.js';
 
 export type { DocumentFormat, ParsedDocument, ParsedSection, ParseOptions } from './document.js';
+export { DEFAULT_PARSE_TIMEOUT_MS, PARSE_MEMORY_MB, parseFileIsolated, stopParseWorker } from './isolated.js';
 export { isParseError, PARSE_ERROR_CODES, ParseError, type ParseErrorCode } from './parse-error.js';
 
 /**
@@ -19,7 +21,13 @@ export { isParseError, PARSE_ERROR_CODES, ParseError, type ParseErrorCode } from
  */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
-const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
+/**
+ * The formats we read, by extension. To add one: a parser `(bytes, ctx) => ParsedDocument` in its
+ * own file that spends `ctx.textBudget` as it emits text and refuses hostile structure before any
+ * expensive step (see limits.ts), one line here, one in PARSERS below. Every parser then runs in
+ * the parse worker (isolated.ts) under its memory cap and deadline, with nothing else to wire.
+ */
+export const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.txt': 'txt',
   '.md': 'md',
   '.markdown': 'md',
@@ -46,18 +54,21 @@ export async function parseFile(path: string, opts: ParseOptions): Promise<Parse
     throw new RangeError('maxBytes must be a positive integer');
   }
   const signal = withDeadline(opts.signal, opts.timeoutMs);
+  throwIfStopped(signal);
+  // Bytes the caller holds itself (a sealed console upload, never written out in plaintext); they
+  // cross into the parse worker as a Uint8Array.
+  if (opts.bytes && opts.bytes.length > opts.maxBytes) throw new ParseError('TOO_LARGE', 'This file is larger than the limit for one file.');
+  const given = opts.bytes ? Buffer.from(opts.bytes.buffer, opts.bytes.byteOffset, opts.bytes.byteLength) : undefined;
+  const bytes = given ?? (await readBounded(path, opts.maxBytes, signal));
   const ctx: ParseContext = {
     fallbackTitle: basename(path, extname(path)),
     maxExpandedBytes: opts.maxExpandedBytes ?? 4 * opts.maxBytes,
     signal,
+    textBudget: new TextBudget(textBudgetFor(bytes.length)),
   };
-
-  throwIfStopped(signal);
-  if (opts.bytes && opts.bytes.length > opts.maxBytes) throw new ParseError('TOO_LARGE', 'This file is larger than the limit for one file.');
-  const bytes = opts.bytes ?? (await readBounded(path, opts.maxBytes, signal));
   let doc: ParsedDocument;
   try {
-    doc = await parseBytes(format, bytes, ctx);
+    doc = await PARSERS[format](bytes, ctx);
   } catch (err) {
     throw asParseError(err, signal);
   }
@@ -69,24 +80,20 @@ export async function parseFile(path: string, opts: ParseOptions): Promise<Parse
   return doc;
 }
 
-function parseBytes(format: DocumentFormat, bytes: Buffer, ctx: ParseContext): Promise<ParsedDocument> | ParsedDocument {
-  switch (format) {
-    case 'txt':
-      return parseText(bytes, ctx);
-    case 'md':
-      return parseMarkdown(bytes, ctx);
-    case 'html':
-      return parseHtml(bytes, ctx);
-    case 'pdf':
-      return parsePdf(bytes, ctx);
-    case 'docx':
-      return parseDocx(bytes, ctx);
-    case 'csv':
-      return parseCsv(bytes, ctx);
-    case 'json':
-      return parseJson(bytes, ctx);
-  }
-}
+type Parser = (bytes: Buffer, ctx: ParseContext) => Promise<ParsedDocument> | ParsedDocument;
+
+const PARSERS: Readonly<Record<DocumentFormat, Parser>> = {
+  txt: parseText,
+  md: parseMarkdown,
+  html: parseHtml,
+  pdf: parsePdf,
+  docx: parseDocx,
+  csv: parseCsv,
+  json: parseJson,
+};
+
+/** Extensions a folder walk picks up: the ones a parser is registered for. */
+export const SUPPORTED_EXTENSIONS: readonly string[] = Object.keys(FORMAT_BY_EXTENSION);
 
 function asParseError(err: unknown, signal: AbortSignal | undefined): ParseError {
   if (err instanceof ParseError) return err;

@@ -1,4 +1,5 @@
 import type { ParseContext, ParsedDocument } from './document.js';
+import { MAX_JSON_VALUES, tooMany, type TextBudget } from './limits.js';
 import { ParseError, throwIfStopped } from './parse-error.js';
 import { decodeText } from './text-decoding.js';
 
@@ -25,7 +26,7 @@ export function parseJson(bytes: Uint8Array, ctx: ParseContext): ParsedDocument 
 
   const groups: string[] = [];
   const lines: string[] = [];
-  const renderer = { lines, leaves: 0, signal: ctx.signal };
+  const renderer: Renderer = { lines, leaves: 0, signal: ctx.signal, budget: ctx.textBudget };
   if (Array.isArray(value) && value.length > 0) {
     value.forEach((item, i) => {
       render(item, `[${i}]`, renderer);
@@ -45,11 +46,12 @@ export function parseJson(bytes: Uint8Array, ctx: ParseContext): ParsedDocument 
 }
 
 /**
- * Counts bracket depth outside strings. Exact for valid JSON, which is all that matters: anything
- * it misjudges in invalid input is then rejected by JSON.parse.
+ * Counts bracket depth and values (commas, colons, brackets) outside strings. Exact for valid JSON,
+ * which is all that matters: anything it misjudges in invalid input is then rejected by JSON.parse.
  */
-export function refuseDeepNesting(source: string, maxDepth: number): void {
+export function refuseDeepNesting(source: string, maxDepth: number, maxValues = MAX_JSON_VALUES): void {
   let depth = 0;
+  let values = 0;
   let inString = false;
   for (let i = 0; i < source.length; i++) {
     const c = source.charCodeAt(i);
@@ -64,6 +66,8 @@ export function refuseDeepNesting(source: string, maxDepth: number): void {
       }
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
+    } else if (c === 0x2c && ++values > maxValues) {
+      throw tooMany('values');
     }
   }
 }
@@ -72,19 +76,20 @@ interface Renderer {
   lines: string[];
   leaves: number;
   signal: AbortSignal | undefined;
+  budget: TextBudget;
 }
 
 function render(value: Json, path: string, out: Renderer): void {
   if (++out.leaves % 65536 === 0) throwIfStopped(out.signal);
   if (Array.isArray(value)) {
-    if (value.length === 0) out.lines.push(line(path, '[]'));
+    if (value.length === 0) push(out, line(path, '[]'));
     value.forEach((item, i) => render(item, `${path}[${i}]`, out));
   } else if (isObject(value)) {
     const entries = Object.entries(value);
-    if (entries.length === 0) out.lines.push(line(path, '{}'));
+    if (entries.length === 0) push(out, line(path, '{}'));
     for (const [key, item] of entries) render(item, keySegment(key, path), out);
   } else {
-    out.lines.push(line(path, value === null ? 'null' : String(value)));
+    push(out, line(path, value === null ? 'null' : String(value)));
   }
 }
 
@@ -96,6 +101,11 @@ function isObject(value: Json): value is { [key: string]: Json } {
 function keySegment(key: string, parent: string): string {
   if (/^[\p{L}_$][\p{L}\p{N}_$-]*$/u.test(key)) return parent === '' ? key : `${parent}.${key}`;
   return `${parent}[${JSON.stringify(key)}]`;
+}
+
+function push(out: Renderer, text: string): void {
+  out.budget.spend(text.length + 1);
+  out.lines.push(text);
 }
 
 function line(path: string, value: string): string {

@@ -1,6 +1,7 @@
 import { Marked } from 'marked';
 import type { ParseContext, ParsedDocument, ParsedSection } from './document.js';
 import { htmlToSections } from './html.js';
+import { refuseHostileMarkdown } from './markdown-scan.js';
 import { throwIfStopped } from './parse-error.js';
 import { decodeText, normalizeNewlines } from './text-decoding.js';
 
@@ -21,9 +22,10 @@ export async function parseMarkdown(bytes: Uint8Array, ctx: ParseContext): Promi
     if (metadata !== '') leading.push({ text: metadata });
     source = source.slice(frontMatter[0].length);
   }
+  refuseHostileMarkdown(source);
   throwIfStopped(ctx.signal);
   // A fresh instance: marked's global options are shared by every importer in the process.
   const html = new Marked({ gfm: true, async: false }).parse(source, { async: false });
-  const { firstHeading, sections } = await htmlToSections(html, ctx.signal);
+  const { firstHeading, sections } = await htmlToSections(html, ctx.signal, ctx.textBudget);
   return { title: firstHeading ?? ctx.fallbackTitle, format: 'md', sections: [...leading, ...sections] };
 }

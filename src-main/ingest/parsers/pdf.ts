@@ -4,7 +4,9 @@ import { dirname, join, sep } from 'node:path';
 // "worker" on this thread, which is why we check the abort signal between pages.
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { ParseContext, ParsedDocument, ParsedSection } from './document.js';
+import { MAX_PDF_PAGES, tooMany } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
+import { refusePdfCompressionBomb } from './pdf-streams.js';
 
 const PDF_MAGIC = Buffer.from('%PDF-');
 
@@ -19,6 +21,8 @@ export async function parsePdf(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
   if (!PDF_MAGIC.equals(bytes.subarray(0, PDF_MAGIC.length))) {
     throw new ParseError('CORRUPT', 'This file is not a PDF (it does not start with %PDF).');
   }
+  refusePdfCompressionBomb(bytes, ctx.maxExpandedBytes);
+  throwIfStopped(ctx.signal);
   const task = getDocument({
     // pdf.js may detach the buffer it is given; hand it a copy so the caller's stays usable.
     data: new Uint8Array(bytes),
@@ -37,6 +41,7 @@ export async function parsePdf(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
   ctx.signal?.addEventListener('abort', stop, { once: true });
   try {
     const pdf = await task.promise;
+    if (pdf.numPages > MAX_PDF_PAGES) throw tooMany('pages');
     const sections: ParsedSection[] = [];
     for (let page = 1; page <= pdf.numPages; page++) {
       throwIfStopped(ctx.signal);
@@ -44,7 +49,9 @@ export async function parsePdf(bytes: Uint8Array, ctx: ParseContext): Promise<Pa
       const content = await handle.getTextContent();
       let text = '';
       for (const item of content.items) {
-        if ('str' in item) text += item.str + (item.hasEOL ? '\n' : '');
+        if (!('str' in item)) continue;
+        ctx.textBudget.spend(item.str.length + 1);
+        text += item.str + (item.hasEOL ? '\n' : '');
       }
       handle.cleanup();
       text = text.replace(/[ \t]+\n/g, '\n').trim();

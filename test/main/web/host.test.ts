@@ -78,6 +78,8 @@ describe('the web host', () => {
       ['/api/call/vault.initialize', JSON.stringify([1, 2]), {}, 400, 'INPUT'],
       ['/api/call/vault.initialize', initBody, { 'content-type': 'text/plain' }, 415, 'application/json'],
       ['/api/call/no.such.call', '{}', {}, 400, 'no such call'],
+      ['/api/call/%', '{}', {}, 400, 'percent-encoding'],
+      ['/api/stream/%E0%A4%A', '{}', {}, 400, 'percent-encoding'],
       ['/api/call/vault.initialize', JSON.stringify({ passphrase: 'x'.repeat(2_000_000) }), {}, 413, 'too large'],
     ];
     for (const [p, body, headers, status, mention] of bad) {
