@@ -27,6 +27,14 @@ export interface ChatCallOptions {
   onToken?: (text: string) => void;
 }
 
+/** A chat model run by the built-in runtime for one open tenant (agent/builtin-provider.ts). */
+export interface BuiltinBinding {
+  readonly modelName: string;
+  streamChat(messages: ChatMessage[], tools: ToolSpec[] | undefined, opts: ChatCallOptions): Promise<ModelTurn>;
+  /** Ids, hashes and counts for the ledger: runtime, model file hash, the context used. */
+  ledgerData(): Record<string, string | number>;
+}
+
 function client(config: ModelConfig, localOnly: boolean): OpenAI {
   return new OpenAI({
     baseURL: config.baseUrl,
@@ -93,6 +101,7 @@ function addToolDelta(calls: Map<number, PartialCall>, delta: NonNullable<ChatCo
  * stream starts.
  */
 export async function streamChat(config: ModelConfig, messages: ChatMessage[], tools: ToolSpec[] | undefined, opts: ChatCallOptions): Promise<ModelTurn> {
+  if (config.builtin) return config.builtin.streamChat(messages, tools, opts);
   if (opts.localOnly) await assertLoopbackEndpoint(config.baseUrl);
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
