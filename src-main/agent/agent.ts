@@ -86,6 +86,11 @@ class CitationBook {
   }
 }
 
+/** Where the model runs: the endpoint's host, or 'builtin' for the in-process runtime. */
+function modelHost(model: ModelConfig): string {
+  return model.builtin ? 'builtin' : endpointHost(model.baseUrl);
+}
+
 function parseInput(input: unknown): AskInput {
   const r = AskInput.safeParse(input);
   if (!r.success) throw new BulkheadError('INPUT_INVALID', r.error.issues[0]?.message ?? 'invalid question');
@@ -129,8 +134,8 @@ async function generate(
   streamed: { value: boolean },
 ): Promise<Generated> {
   // Refused before the ledger records a call that is never made (streamChat and the egress check again).
-  await tenantEgress(tenant, 'chat').check(model.baseUrl);
-  const host = endpointHost(model.baseUrl);
+  if (!model.builtin) await tenantEgress(tenant, 'chat').check(model.baseUrl);
+  const host = modelHost(model);
   const maxSteps = opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS;
   const messages: ChatMessage[] = [...ctx.messages];
   const controller = new AbortController();
@@ -158,7 +163,7 @@ async function generate(
       const toolsAllowed = toolSteps < maxSteps;
       hash = messages.length === ctx.messages.length ? ctx.manifest.hash : manifestHash(messages, ctx.manifest.chunks);
       if (!tenant.isOpen) throw closed();
-      recordLedger(tenant, 'model.call', { manifestHash: hash, model: model.name, endpointHost: host, at: new Date().toISOString(), step: toolSteps });
+      recordLedger(tenant, 'model.call', { manifestHash: hash, model: model.name, endpointHost: host, at: new Date().toISOString(), step: toolSteps, ...model.builtin?.ledgerData() });
       const turn: ModelTurn = await streamChat(tenant, model, messages, toolsAllowed ? TOOL_SPECS : undefined, {
         signal: controller.signal,
         onToken,
@@ -275,7 +280,7 @@ export async function askAgent(tenant: TenantHandle, input: unknown, opts: AskOp
     answer: answer.text,
     citations,
     manifest: ctx.manifest,
-    model: opts.model && answer.mode === 'generated' ? { name: opts.model.name, host: endpointHost(opts.model.baseUrl) } : null,
+    model: opts.model && answer.mode === 'generated' ? { name: opts.model.name, host: modelHost(opts.model) } : null,
     ...(answer.modelError ? { modelError: answer.modelError } : {}),
     toolSteps: answer.generated?.toolSteps ?? 0,
     toolRefusals: answer.generated?.toolRefusals ?? 0,

@@ -43,6 +43,8 @@ export interface ModelConfig {
   /** Time allowed for the response to start, and between two streamed chunks. */
   timeoutMs: number;
   maxRetries: number;
+  /** Set when the tenant chose a built-in model: the calls stay in this process (models/). */
+  builtin?: import('./provider.js').BuiltinBinding;
 }
 
 export const DEFAULT_CONTEXT_TOKENS = 8192;

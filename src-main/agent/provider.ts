@@ -28,6 +28,14 @@ export interface ChatCallOptions {
   onToken?: (text: string) => void;
 }
 
+/** A chat model run by the built-in runtime for one open tenant (agent/builtin-provider.ts). */
+export interface BuiltinBinding {
+  readonly modelName: string;
+  streamChat(messages: ChatMessage[], tools: ToolSpec[] | undefined, opts: ChatCallOptions): Promise<ModelTurn>;
+  /** Ids, hashes and counts for the ledger: runtime, model file hash, the context used. */
+  ledgerData(): Record<string, string | number>;
+}
+
 /** Turns whatever the SDK or the network threw into an error that names the endpoint, never the prompt. */
 function modelError(err: unknown, config: ModelConfig, signal: AbortSignal | undefined, idle: boolean): unknown {
   if (isBulkheadError(err)) return err;
@@ -86,6 +94,8 @@ export async function streamChat(
   tools: ToolSpec[] | undefined,
   opts: ChatCallOptions = {},
 ): Promise<ModelTurn> {
+  // The built-in runtime runs in this process: nothing leaves it, so there is no egress to pass.
+  if (config.builtin) return config.builtin.streamChat(messages, tools, opts);
   await tenantEgress(tenant, 'chat').check(config.baseUrl);
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();

@@ -31,6 +31,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'TENANT_NOT_FOUND':
     case 'DOCUMENT_NOT_FOUND':
     case 'CONVERSATION_NOT_FOUND':
+    case 'MODEL_NOT_FOUND':
       return EXIT.notFound;
     case 'TENANT_CORRUPT':
     case 'REGISTRY_CORRUPT':
@@ -40,6 +41,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ISOLATION_FAILED':
     case 'BUNDLE_INVALID':
     case 'AUDIT_BROKEN':
+    case 'MODEL_INVALID':
+    case 'CHECKSUM_MISMATCH':
       return EXIT.damaged;
     case 'NAME_TAKEN':
     case 'FILE_EXISTS':
@@ -52,6 +55,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNAVAILABLE':
     case 'MODEL_UNAVAILABLE':
     case 'MODEL_NOT_CONFIGURED':
+    case 'MODEL_TOO_LARGE':
+    case 'DOWNLOAD_FAILED':
       return EXIT.unavailable;
     case 'MODEL_NOT_ALLOWED':
       return EXIT.auth;

@@ -13,6 +13,7 @@ import { registerAgentCommands } from './agent.js';
 import { registerSamplesCommand } from './samples.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerEndpointCommands } from './endpoints.js';
+import { registerModelsCommands } from './models.js';
 
 const VERSION = '0.1.0';
 
@@ -104,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSamplesCommand(program);
   registerVerifyCommand(program, VERSION);
   registerEndpointCommands(program);
+  registerModelsCommands(program);
 
   program
     .command('doctor')

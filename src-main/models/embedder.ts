@@ -1,0 +1,51 @@
+// A library GGUF embedding model as a tenant's embedder: vectors are computed in this process on
+// an embedding context that belongs to the open tenant (disposed with it, like every context).
+import { EmbedderError, type Embedder } from '../embed/embedder.js';
+import type { TenantHandle } from '../vault/handle.js';
+import type { LocalRuntime } from './runtime.js';
+
+export class BuiltinEmbedder implements Embedder {
+  /** 'builtin:<name>@<sha256 prefix>': other weights under the same name are another feature space. */
+  readonly id: string;
+
+  private constructor(
+    private readonly runtime: LocalRuntime,
+    private readonly tenant: TenantHandle,
+    readonly modelName: string,
+    readonly dimension: number,
+    sha256: string,
+  ) {
+    this.id = `builtin:${modelName}@${sha256.slice(0, 12)}`;
+  }
+
+  /** Loads the model and reads its vector length. */
+  static async create(runtime: LocalRuntime, tenant: TenantHandle, modelName: string): Promise<BuiltinEmbedder> {
+    const loaded = await runtime.loadModel(modelName);
+    return new BuiltinEmbedder(runtime, tenant, modelName, loaded.model.embeddingVectorSize, loaded.sha256);
+  }
+
+  async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const loaded = await this.runtime.loadModel(this.modelName);
+    return this.runtime.run(this.tenant, async (state) => {
+      const context = await this.runtime.embeddingContext(state, loaded);
+      const out: Float32Array[] = [];
+      for (const text of texts) {
+        if (signal?.aborted) throw new EmbedderError('ABORTED', 'embedding was cancelled');
+        // A passage longer than the context is cut to what fits (tokens, not characters).
+        const tokens = loaded.model.tokenize(text).slice(0, Math.min(2048, loaded.model.trainContextSize) - 8);
+        const v = (await context.getEmbeddingFor(tokens)).vector;
+        if (v.length !== this.dimension) throw new EmbedderError('DIMENSION_MISMATCH', `the built-in model gave ${v.length} numbers, not ${this.dimension}`);
+        out.push(normalise(Float32Array.from(v)));
+      }
+      return out;
+    });
+  }
+}
+
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n);
+  if (n > 0) for (let i = 0; i < v.length; i++) v[i] = v[i]! / n;
+  return v;
+}
