@@ -27,6 +27,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'TENANT_NOT_FOUND':
     case 'DOCUMENT_NOT_FOUND':
     case 'CONVERSATION_NOT_FOUND':
+    case 'CONNECTOR_NOT_FOUND':
       return EXIT.notFound;
     case 'TENANT_CORRUPT':
     case 'REGISTRY_CORRUPT':
@@ -48,7 +49,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'UNAVAILABLE':
     case 'MODEL_UNAVAILABLE':
     case 'MODEL_NOT_CONFIGURED':
+    case 'CONNECTOR_UNAVAILABLE':
+    case 'SANDBOX_UNAVAILABLE':
       return EXIT.unavailable;
+    case 'TOOLS_LOCKED':
+      return EXIT.auth;
     case 'MODEL_NOT_ALLOWED':
       return EXIT.auth;
     case 'CANCELLED':
