@@ -96,6 +96,11 @@ function refuse(ctx: ConnectorCallContext, name: string, args: string, reason: C
   return { ok: false, reason, content: JSON.stringify({ error: reason, message }) };
 }
 
+/** The declared schema, with keys it does not name refused at the top level (unless it says otherwise). */
+function closedSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  return schema.additionalProperties === undefined ? { ...schema, additionalProperties: false } : schema;
+}
+
 /** Neutralises our own fence inside the data it holds. */
 function fence(text: string): string {
   return text.replace(/<(\/?)(tool_result|passage|profile|source)/gi, '‹$1$2');
@@ -143,7 +148,7 @@ export async function runConnectorTool(ctx: ConnectorCallContext, call: { name: 
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return refuse(ctx, call.name, call.arguments, 'invalid_arguments', 'the arguments must be a JSON object', connector.id);
   let check;
   try {
-    check = validator.getValidator(tool.inputSchema as never)(args);
+    check = validator.getValidator(closedSchema(tool.inputSchema) as never)(args);
   } catch {
     return refuse(ctx, call.name, call.arguments, 'invalid_arguments', 'the tool declares an input schema that cannot be checked; it is not called', connector.id);
   }
