@@ -130,6 +130,10 @@ export class ConnectorHost {
     }
   }
 
+  idOf(ref: string): string {
+    return getConnector(this.#tenant, ref).id;
+  }
+
   running(connectorId: string): boolean {
     return this.#live.has(connectorId);
   }
