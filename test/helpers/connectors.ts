@@ -49,3 +49,36 @@ export async function until(check: () => boolean, ms = 3000): Promise<boolean> {
   }
   return check();
 }
+
+export interface HttpMcpServer {
+  url: string;
+  /** The Authorization header of every request, in order. */
+  authorizations: (string | undefined)[];
+  close(): Promise<void>;
+}
+
+/** A Streamable HTTP MCP server (official SDK, stateless) on 127.0.0.1 with one read-only tool. */
+export async function startHttpMcpServer(secret: string): Promise<HttpMcpServer> {
+  const http = await import('node:http');
+  const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
+  const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
+  const { z } = await import('zod');
+  const authorizations: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    authorizations.push(req.headers.authorization);
+    const mcp = new McpServer({ name: 'http-fixture', version: '1.0.0' });
+    mcp.registerTool('lookup', { description: 'Look up a ticket.', inputSchema: { ticket: z.string() }, annotations: { readOnlyHint: true } }, async ({ ticket }) => ({
+      content: [{ type: 'text', text: `ticket ${ticket}: open (${secret})` }],
+    }));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => void transport.close().then(() => mcp.close()));
+    void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    authorizations,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
