@@ -12,6 +12,8 @@ import { registerLifecycleCommands } from './lifecycle.js';
 import { registerAgentCommands } from './agent.js';
 import { registerSamplesCommand } from './samples.js';
 import { registerVerifyCommand } from './verify.js';
+import { registerConnectorCommands } from './connectors.js';
+import { registerMcpCommand } from './mcp.js';
 
 const VERSION = '0.1.0';
 
@@ -102,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
   registerAgentCommands(program);
   registerSamplesCommand(program);
   registerVerifyCommand(program, VERSION);
+  registerConnectorCommands(program);
+  registerMcpCommand(program);
 
   program
     .command('doctor')
