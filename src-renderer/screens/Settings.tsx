@@ -3,6 +3,7 @@ import { call, messageOf } from '../client.js';
 import { Dialog } from '../components/Dialog.js';
 import { loadSettings, useSettings } from '../state/panels.js';
 import { applyStatus, useSession } from '../state/session.js';
+import { ConnectorsSection } from './ConnectorsPanel.js';
 
 function ClientSection() {
   const tenant = useSession((s) => s.status?.tenant);
@@ -283,6 +284,7 @@ export function SettingsScreen() {
         <ModelSection />
         <EmbedderSection />
         <SecuritySection />
+        <ConnectorsSection />
       </div>
     </div>
   );
