@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import type { Result } from './transport.js';
 import { DisplayName, Passphrase, TenantId } from './tenant.js';
+import { connectorCalls } from './connectors.js';
 
 export const ApiError = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
@@ -232,6 +233,7 @@ export const calls = {
     output: z.array(AuditRecord),
   },
   'audit.verify': { input: NoInput, output: AuditVerification },
+  ...connectorCalls,
 } as const;
 
 export const IsolationControl = z.object({

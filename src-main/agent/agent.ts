@@ -12,7 +12,7 @@ import { endpointHost } from '../egress/endpoint.js';
 import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
 import { streamChat, type ChatMessage, type ModelTurn } from './provider.js';
-import { MAX_TOOL_CALLS_PER_STEP, refuseToolCall, runToolCall, TOOL_SPECS, type ConfirmFn } from './tools.js';
+import { MAX_TOOL_CALLS_PER_STEP, refuseToolCall, runToolCall, toolSpecsFor, type ConfirmFn } from './tools.js';
 
 export const AskInput = z
   .object({
@@ -164,7 +164,7 @@ async function generate(
       hash = messages.length === ctx.messages.length ? ctx.manifest.hash : manifestHash(messages, ctx.manifest.chunks);
       if (!tenant.isOpen) throw closed();
       recordLedger(tenant, 'model.call', { manifestHash: hash, model: model.name, endpointHost: host, at: new Date().toISOString(), step: toolSteps, ...model.builtin?.ledgerData() });
-      const turn: ModelTurn = await streamChat(tenant, model, messages, toolsAllowed ? TOOL_SPECS : undefined, {
+      const turn: ModelTurn = await streamChat(tenant, model, messages, toolsAllowed ? toolSpecsFor(tenant) : undefined, {
         signal: controller.signal,
         onToken,
       });

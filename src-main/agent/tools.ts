@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { isBulkheadError } from '../../src-shared/errors.js';
+import { connectorToolSpecs, isConnectorToolName, runConnectorTool, type ConnectorConfirmation, type ConnectorRefusal } from '../connectors/calls.js';
 import { getDocument, listDocuments } from '../ingest/documents.js';
 import { searchKnowledge, type Passage } from '../retrieval/knowledge.js';
 import type { TenantHandle } from '../vault/handle.js';
@@ -58,6 +59,11 @@ export const TOOL_SPECS: ToolSpec[] = TOOL_NAMES.map((name) => ({
   function: { name, description: DESCRIPTIONS[name], parameters: z.toJSONSchema(TOOL_ARGS[name]) as Record<string, unknown> },
 }));
 
+/** The built-ins and the open tenant's allowed connector tools (names `mcp__…`, which no built-in has). */
+export function toolSpecsFor(tenant: TenantHandle): ToolSpec[] {
+  return [...TOOL_SPECS, ...connectorToolSpecs(tenant)];
+}
+
 /** Longer arguments are refused before they are parsed. */
 export const MAX_TOOL_ARGUMENT_BYTES = 8 * 1024;
 
@@ -68,7 +74,7 @@ export interface NoteConfirmation {
 }
 
 /** Asks the user; resolves true to allow. Absent means every write is declined. */
-export type ConfirmFn = (request: NoteConfirmation) => Promise<boolean>;
+export type ConfirmFn = (request: NoteConfirmation | ConnectorConfirmation) => Promise<boolean>;
 
 export interface ToolContext {
   tenant: TenantHandle;
@@ -78,7 +84,7 @@ export interface ToolContext {
   cite: (passages: readonly Passage[]) => string[];
 }
 
-export type RefusalReason = 'unknown_tool' | 'oversized_arguments' | 'invalid_json' | 'invalid_arguments' | 'not_found' | 'declined' | 'step_limit' | 'too_many_calls' | 'context_full';
+export type RefusalReason = ConnectorRefusal | 'unknown_tool' | 'oversized_arguments' | 'invalid_json' | 'invalid_arguments' | 'not_found' | 'declined' | 'step_limit' | 'too_many_calls' | 'context_full';
 
 /** Tool calls run per model turn; the rest of that turn's calls are refused. */
 export const MAX_TOOL_CALLS_PER_STEP = 32;
@@ -180,6 +186,9 @@ class DeclinedError extends Error {}
 
 /** Validates and runs one tool call against the open tenant; anything wrong is refused, never thrown. */
 export async function runToolCall(ctx: ToolContext, call: ToolCallRequest): Promise<ToolOutcome> {
+  if (isConnectorToolName(call.name)) {
+    return runConnectorTool({ tenant: ctx.tenant, ...(ctx.confirm ? { confirm: ctx.confirm } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }, call);
+  }
   if (!isToolName(call.name)) return refuseToolCall(ctx.tenant, call, 'unknown_tool', `there is no tool of that name; the tools are ${TOOL_NAMES.join(', ')}`);
   const named = { ...call, name: call.name };
   const parsed = parseArguments(named);

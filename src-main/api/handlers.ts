@@ -16,6 +16,7 @@ import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
 import { runIngest } from './ingest.js';
 import { runVerify } from './verify.js';
+import { connectorHandlers } from './connectors.js';
 
 type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
 export type CallHandlers = { [K in CallName]: CallHandler<K> };
@@ -183,6 +184,7 @@ export const callHandlers: CallHandlers = {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => verifyAudit(handle));
   },
+  ...connectorHandlers,
 };
 
 export const streamHandlers: StreamHandlers = {

@@ -32,6 +32,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DOCUMENT_NOT_FOUND':
     case 'CONVERSATION_NOT_FOUND':
     case 'MODEL_NOT_FOUND':
+    case 'CONNECTOR_NOT_FOUND':
       return EXIT.notFound;
     case 'TENANT_CORRUPT':
     case 'REGISTRY_CORRUPT':
@@ -57,7 +58,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'MODEL_NOT_CONFIGURED':
     case 'MODEL_TOO_LARGE':
     case 'DOWNLOAD_FAILED':
+    case 'CONNECTOR_UNAVAILABLE':
+    case 'SANDBOX_UNAVAILABLE':
       return EXIT.unavailable;
+    case 'TOOLS_LOCKED':
+      return EXIT.auth;
     case 'MODEL_NOT_ALLOWED':
       return EXIT.auth;
     case 'CANCELLED':

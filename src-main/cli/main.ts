@@ -14,6 +14,8 @@ import { registerSamplesCommand } from './samples.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerEndpointCommands } from './endpoints.js';
 import { registerModelsCommands } from './models.js';
+import { registerConnectorCommands } from './connectors.js';
+import { registerMcpCommand } from './mcp.js';
 
 const VERSION = '0.1.0';
 
@@ -106,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
   registerVerifyCommand(program, VERSION);
   registerEndpointCommands(program);
   registerModelsCommands(program);
+  registerConnectorCommands(program);
+  registerMcpCommand(program);
 
   program
     .command('doctor')

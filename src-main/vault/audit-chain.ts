@@ -14,11 +14,23 @@ export type AuditKind =
   | 'conversation.create'
   | 'export'
   | 'import'
-  | 'key.rotate';
+  | 'key.rotate'
+  | 'connector.add'
+  | 'connector.remove'
+  | 'connector.allow'
+  | 'connector.call'
+  | 'connector.refused'
+  | 'connector.confirm'
+  | 'connector.lock'
+  | 'connector.unlock'
+  | 'mcp.serve'
+  | 'mcp.call';
 
 export const AUDIT_KINDS: readonly AuditKind[] = [
   'tenant.open', 'ingest', 'document.delete', 'search', 'model.call', 'tool.call', 'tool.refused',
   'note.save', 'conversation.create', 'export', 'import', 'key.rotate',
+  'connector.add', 'connector.remove', 'connector.allow', 'connector.call', 'connector.refused', 'connector.confirm',
+  'connector.lock', 'connector.unlock', 'mcp.serve', 'mcp.call',
 ];
 
 /** Ids, hashes, counts: never document text, prompts or answers. */

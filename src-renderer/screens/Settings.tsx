@@ -4,6 +4,7 @@ import { Dialog } from '../components/Dialog.js';
 import { loadSettings, useSettings } from '../state/panels.js';
 import { applyStatus, useSession } from '../state/session.js';
 import { HeldEndpointsSection } from './HeldEndpoints.js';
+import { ConnectorsSection } from './ConnectorsPanel.js';
 
 function ClientSection() {
   const tenant = useSession((s) => s.status?.tenant);
@@ -285,6 +286,7 @@ export function SettingsScreen() {
         <ModelSection />
         <EmbedderSection />
         <SecuritySection />
+        <ConnectorsSection />
       </div>
     </div>
   );
