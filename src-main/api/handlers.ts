@@ -7,7 +7,6 @@ import { countDocuments, deleteDocument, listDocuments } from '../ingest/documen
 import { createEmbedder, probeDimension } from '../embed/index.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import { reembedTenant } from '../retrieval/reembed.js';
-import { searchKnowledge } from '../retrieval/knowledge.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
 import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
 import { readPassage } from './passages.js';
@@ -15,6 +14,8 @@ import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
 import { runIngest } from './ingest.js';
 import { runVerify } from './verify.js';
+import { searchForView } from './search-view.js';
+import { documentFacets, documentSegments, filterDocuments, retagDocument } from '../ingest/document-filters.js';
 
 type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
 export type CallHandlers = { [K in CallName]: CallHandler<K> };
@@ -115,9 +116,10 @@ export const callHandlers: CallHandlers = {
     s.requireNotPresenting();
     return (await createSampleTenants(s)).map(tenantItem);
   },
-  'documents.list': (s, { offset, limit, filter }) => {
+  'documents.list': (s, { offset, limit, filter, tags, formats }) => {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => {
+      if (tags.length || formats.length) return { offset, ...filterDocuments(handle, { text: filter, tags, formats }, offset, limit) };
       const items = listDocuments(handle, { offset, limit, ...(filter ? { filter } : {}) });
       const total = filter ? countFiltered(handle, filter) : countDocuments(handle).documents;
       return { total, offset, items };
@@ -132,9 +134,21 @@ export const callHandlers: CallHandlers = {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => readPassage(handle, chunkId));
   },
-  'knowledge.search': async (s, { query, k }) => {
+  'knowledge.search': async (s, { query, k, filters }) => {
     const { handle, signal } = s.scope();
-    return searchKnowledge(handle, query, { k, signal });
+    return searchForView(handle, query, { k, filters, signal });
+  },
+  'documents.open': (s, { documentId }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => documentSegments(handle, documentId));
+  },
+  'documents.setTags': (s, { documentId, tags }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => retagDocument(handle, documentId, tags));
+  },
+  'documents.facets': (s) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => documentFacets(handle));
   },
   'chat.confirm': (s, { confirmId, allow }) => ({ found: s.answerConfirmation(confirmId, allow) }),
   'uploads.discard': (s, { uploadIds }) => ({ discarded: s.uploads.discard(uploadIds) }),

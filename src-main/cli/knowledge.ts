@@ -9,6 +9,9 @@ import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/k
 import { reembedTenant } from '../retrieval/reembed.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import { openTenant, wrap } from './context.js';
+import { registerDocumentCommands } from './documents.js';
+import { filterDocuments } from '../ingest/document-filters.js';
+import { searchForView } from '../api/search-view.js';
 
 /** SIGINT cancels long work cleanly (between documents or batches) instead of killing it. */
 function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
@@ -91,12 +94,19 @@ export function registerKnowledgeCommands(program: Command): void {
     .description("search a tenant's knowledge base (full-text and vectors, fused)")
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('-k, --limit <k>', 'passages to return', '10')
+    .option('--kind <format...>', 'only documents of these kinds (md, pdf, …)')
+    .option('--tag <tag...>', 'only documents with all these tags')
+    .option('--from <YYYY-MM-DD>', 'only documents added on or after this day')
+    .option('--to <YYYY-MM-DD>', 'only documents added on or before this day')
     .argument('<query>', 'what to look for')
     .action(
       wrap(async (vault, opts, query) => {
-        const o = opts as { tenant?: string; limit: string };
+        const o = opts as { tenant?: string; limit: string; kind?: string[]; tag?: string[]; from?: string; to?: string };
         const tenant = await openTenant(vault, o.tenant);
-        const result = await searchKnowledge(tenant, query!, { k: Number(o.limit) });
+        for (const d of [o.from, o.to]) if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new BulkheadError('INPUT_INVALID', '--from and --to are dates written YYYY-MM-DD');
+        const filtered = Boolean(o.kind?.length || o.tag?.length || o.from || o.to);
+        const filters = { formats: o.kind ?? [], tags: o.tag ?? [], from: o.from ?? null, to: o.to ?? null };
+        const result = filtered ? await searchForView(tenant, query!, { k: Number(o.limit), filters }) : await searchKnowledge(tenant, query!, { k: Number(o.limit) });
         return { json: result, text: searchText(result) };
       }),
     );
@@ -107,13 +117,18 @@ export function registerKnowledgeCommands(program: Command): void {
     .description('list documents')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--filter <text>', 'only titles or paths containing this')
+    .option('--tag <tag...>', 'only documents with all these tags')
+    .option('--kind <format...>', 'only documents of these kinds (md, pdf, …)')
     .option('--limit <n>', 'at most this many', '100')
     .option('--offset <n>', 'skip this many', '0')
     .action(
       wrap(async (vault, opts) => {
-        const o = opts as { tenant?: string; filter?: string; limit: string; offset: string };
+        const o = opts as { tenant?: string; filter?: string; tag?: string[]; kind?: string[]; limit: string; offset: string };
         const tenant = await openTenant(vault, o.tenant);
-        const list = listDocuments(tenant, { limit: Number(o.limit), offset: Number(o.offset), ...(o.filter ? { filter: o.filter } : {}) });
+        const list =
+          o.tag?.length || o.kind?.length
+            ? filterDocuments(tenant, { text: o.filter ?? '', tags: o.tag ?? [], formats: o.kind ?? [] }, Number(o.offset), Number(o.limit)).items
+            : listDocuments(tenant, { limit: Number(o.limit), offset: Number(o.offset), ...(o.filter ? { filter: o.filter } : {}) });
         const totals = countDocuments(tenant);
         const text =
           list.length === 0
@@ -136,6 +151,8 @@ export function registerKnowledgeCommands(program: Command): void {
         return { json: doc, text: `Deleted document ${doc.id} "${doc.title}" (${doc.chunkCount} chunks)` };
       }),
     );
+
+  registerDocumentCommands(docs);
 
   const emb = program.command('embedder').description("show or change the embedder of a tenant's vectors");
   emb
