@@ -33,7 +33,7 @@ export async function searchForView(
   tenant: TenantHandle,
   query: string,
   opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal },
-): Promise<SearchResult & { passages: (SearchResult['passages'][number] & { highlights: [number, number][]; format?: string })[] }> {
+): Promise<Omit<SearchResult, 'passages'> & { passages: (SearchResult['passages'][number] & { highlights: [number, number][]; format?: string })[] }> {
   const f = opts.filters ? { tags: opts.filters.tags, formats: opts.filters.formats, from: opts.filters.from, to: opts.filters.to } : {};
   const filtered = !isEmptyFilter(f);
   // With filters, rank the widest list the search allows, then keep the allowed documents' passages.

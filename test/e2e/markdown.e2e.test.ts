@@ -75,7 +75,7 @@ describe('answers as Markdown', () => {
     expect(await answer.locator('table td').allInnerTexts()).toEqual(['Renewal', 'March', 'Notice', '30 days']);
     const code = answer.locator('pre code');
     expect(await code.innerText()).toBe('const renewal = "March";');
-    expect(await code.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/mono/i);
+    expect(await code.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fontFamily: string } }).getComputedStyle(el).fontFamily)).toMatch(/mono/i);
     // Nothing remote and nothing raw: no <img>, no <script>, no handler; the raw HTML shows as text.
     expect(await answer.locator('img, script, iframe, [onerror], [href], [src], [style]').count()).toBe(0);
     expect(await answer.innerText()).toContain('<script>');
@@ -112,7 +112,7 @@ describe('answers as Markdown', () => {
     await expect.poll(() => remote.hits.get('/report') ?? 0).toBe(1);
     expect(opened.url()).toBe(`${remote.base}/report`);
     // No opener: the opened page cannot reach back into the console.
-    expect(await opened.evaluate(() => window.opener === null)).toBe(true);
+    expect(await opened.evaluate(() => (globalThis as unknown as { opener: unknown }).opener === null)).toBe(true);
     await opened.close();
 
     // The image link, too, only asks; the picture itself was never fetched, nor the raw <img>.
