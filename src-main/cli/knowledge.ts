@@ -69,7 +69,7 @@ export function registerKnowledgeCommands(program: Command): void {
     .description("add files and folders (recursively) to a tenant's knowledge base")
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--tag <tag...>', 'tags to put on every document of this run')
-    .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json)')
+    .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json .pptx .xlsx .odt .eml)')
     .action(
       wrap(async (vault, opts, ...paths) => {
         const o = opts as { tenant?: string; tag?: string[] };

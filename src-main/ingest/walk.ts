@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const SUPPORTED_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf', '.docx', '.csv', '.json'] as const;
+export const SUPPORTED_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf', '.docx', '.csv', '.json', '.pptx', '.xlsx', '.odt', '.eml'] as const;
 
 export type WalkEntry = { kind: 'file'; path: string; bytes: number } | { kind: 'problem'; path: string; reason: string };
 

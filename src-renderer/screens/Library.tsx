@@ -7,7 +7,7 @@ import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest
 import { loadFacets, useSearchView } from '../state/search.js';
 import { deleteDocument, loadPage, PAGE_SIZE, setTags, useLibrary } from '../state/library.js';
 
-const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json';
+const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json,.pptx,.xlsx,.odt,.eml';
 
 function TagCell({ doc }: { doc: DocumentItem }) {
   const [draft, setDraft] = useState('');
@@ -213,7 +213,7 @@ export function LibraryScreen() {
       {total === 0 && !loading && !filter && tags.length === 0 && formats.length === 0 ? (
         <div className="empty big-empty">
           <h2>No documents yet</h2>
-          <p className="muted">Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV and JSON.</p>
+          <p className="muted">Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV, JSON, PowerPoint, Excel, OpenDocument text and e-mail (.eml).</p>
         </div>
       ) : (
         <div className="table-wrap">

@@ -1,6 +1,6 @@
 // What every parser hands to the chunker: plain text in sections that carry their provenance.
 
-export type DocumentFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx' | 'csv' | 'json';
+export type DocumentFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx' | 'csv' | 'json' | 'pptx' | 'xlsx' | 'odt' | 'eml';
 
 export interface ParsedSection {
   text: string;

@@ -9,6 +9,10 @@ import { parseMarkdown } from './markdown.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
 import { parsePdf } from './pdf.js';
 import { parseText } from './txt.js';
+import { parseEml } from './eml.js';
+import { parseOdt } from './odt.js';
+import { parsePptx } from './pptx.js';
+import { parseXlsx } from './xlsx.js';
 
 export type { DocumentFormat, ParsedDocument, ParsedSection, ParseOptions } from './document.js';
 export { isParseError, PARSE_ERROR_CODES, ParseError, type ParseErrorCode } from './parse-error.js';
@@ -29,6 +33,10 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.docx': 'docx',
   '.csv': 'csv',
   '.json': 'json',
+  '.pptx': 'pptx',
+  '.xlsx': 'xlsx',
+  '.odt': 'odt',
+  '.eml': 'eml',
 };
 
 /**
@@ -84,6 +92,14 @@ function parseBytes(format: DocumentFormat, bytes: Buffer, ctx: ParseContext): P
       return parseCsv(bytes, ctx);
     case 'json':
       return parseJson(bytes, ctx);
+    case 'pptx':
+      return parsePptx(bytes, ctx);
+    case 'xlsx':
+      return parseXlsx(bytes, ctx);
+    case 'odt':
+      return parseOdt(bytes, ctx);
+    case 'eml':
+      return parseEml(bytes, ctx);
   }
 }
 
