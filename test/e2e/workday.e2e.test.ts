@@ -3,6 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { TEST_PASSPHRASE } from '../helpers/vault.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MAIL, odtParts, pptxParts, writeParts, xlsxParts } from '../helpers/office.js';
+import { tempDir } from '../helpers/vault.js';
 import { fileInput, openConsole, screenshot, storeSnapshot, type Console } from './harness.js';
 
 let c: Console | null = null;
@@ -133,5 +137,29 @@ describe('a working day in the console', () => {
     expect(await page.getByRole('listbox').count()).toBe(0);
     expect(await page.content()).not.toContain('Lark Studio');
     expect(await storeSnapshot(page)).not.toContain('Lark Studio');
+  });
+
+  it('adds a slide deck, a workbook, an OpenDocument text and an e-mail, and finds their text', async () => {
+    c = await openConsole();
+    const { page } = c;
+    await newVaultWithClient(page, 'Osprey Media');
+    const dir = tempDir('bulkhead-e2e-office-');
+    const files: { name: string; mimeType: string; buffer: Buffer }[] = [];
+    for (const [name, parts] of [['deck.pptx', pptxParts()], ['book.xlsx', xlsxParts()], ['charter.odt', odtParts()]] as const) {
+      await writeParts(path.join(dir, name), parts);
+      files.push({ name, mimeType: 'application/octet-stream', buffer: fs.readFileSync(path.join(dir, name)) });
+    }
+    files.push(fileInput('budget.eml', MAIL));
+    await page.getByTestId('file-picker').setInputFiles(files);
+    await expect.poll(() => page.getByTestId('ingest-summary').innerText()).toContain('4 added');
+    await expect.poll(() => page.getByTestId('doc-row').count()).toBe(4);
+    const badges = await page.locator('[data-testid=doc-row] .format-badge').allInnerTexts();
+    expect(badges.map((b) => b.toLowerCase()).sort()).toEqual(['eml', 'odt', 'pptx', 'xlsx']);
+    await screenshot(page, '26-office-formats');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByLabel('Search query').fill('Heron');
+    await page.getByLabel('Search query').press('Enter');
+    await expect.poll(async () => (await page.locator('[data-testid=search-hit] .hit-where').allInnerTexts()).join('\n')).toContain('Slide 1: Quarterly review › Notes');
+    await expect.poll(async () => (await page.locator('[data-testid=search-hit] .hit-title').allInnerTexts()).join('\n')).toContain('Heron budget – final');
   });
 });
