@@ -140,6 +140,19 @@ export const Facets = z.object({
 });
 export type Facets = z.infer<typeof Facets>;
 
+/** A tenant's watched folders and the background job keeping them in sync. */
+export const WatchStatus = z.object({
+  folders: z.array(z.object({ path: z.string(), addedAt: z.string(), present: z.boolean() })),
+  running: z.boolean(),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
+  lastRun: z.object({ at: z.string(), added: z.number().int(), replaced: z.number().int(), unchanged: z.number().int(), failed: z.number().int() }).nullable(),
+  error: z.string().nullable(),
+  /** Documents whose file left a watched folder: deleted only after watch.confirmRemoved. */
+  removed: z.array(z.object({ documentId: z.number().int(), title: z.string(), sourcePath: z.string() })),
+});
+export type WatchStatus = z.infer<typeof WatchStatus>;
+const FolderPath = z.strictObject({ path: z.string().trim().min(1, 'give a folder path').max(4096) });
+
 /** A source an answer cites as [S1], [S2]…: opening it shows the passage. */
 export const Citation = z.object({
   id: z.string().regex(/^S\d{1,4}$/),
@@ -259,6 +272,11 @@ export const calls = {
   /** The whole document around a passage. */
   'documents.open': { input: z.strictObject({ documentId: z.number().int().positive() }), output: DocumentView },
   'documents.setTags': { input: z.strictObject({ documentId: z.number().int().positive(), tags: z.array(Tag).max(32) }), output: DocumentItem },
+  'watch.status': { input: NoInput, output: WatchStatus },
+  'watch.add': { input: FolderPath, output: WatchStatus },
+  'watch.remove': { input: FolderPath, output: WatchStatus },
+  'watch.sync': { input: NoInput, output: WatchStatus },
+  'watch.confirmRemoved': { input: z.strictObject({ documentIds: z.array(z.number().int().positive()).min(1).max(10_000) }), output: WatchStatus },
   /** The tags and kinds of document in the open tenant, with counts: what the filters offer. */
   'documents.facets': { input: NoInput, output: Facets },
   'uploads.discard': { input: z.strictObject({ uploadIds: z.array(UploadId).max(10_000) }), output: z.object({ discarded: z.number().int() }) },

@@ -15,6 +15,8 @@ import { tenantColour, type ConsoleSession } from './session.js';
 import { runIngest } from './ingest.js';
 import { runVerify } from './verify.js';
 import { searchForView } from './search-view.js';
+import { confirmRemoved, watchJob, watchStatus } from './watch-job.js';
+import { addWatchedFolder, removeWatchedFolder } from '../ingest/watch.js';
 import { documentFacets, documentSegments, filterDocuments, retagDocument } from '../ingest/document-filters.js';
 
 type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
@@ -145,6 +147,42 @@ export const callHandlers: CallHandlers = {
   'documents.setTags': (s, { documentId, tags }) => {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => retagDocument(handle, documentId, tags));
+  },
+  'watch.status': (s) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => watchStatus(handle, signal));
+  },
+  'watch.add': (s, { path }) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      addWatchedFolder(handle, path);
+      const job = watchJob(handle, signal);
+      job?.rewatch();
+      job?.trigger();
+      return watchStatus(handle, signal);
+    });
+  },
+  'watch.remove': (s, { path }) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      removeWatchedFolder(handle, path);
+      watchJob(handle, signal)?.rewatch();
+      return watchStatus(handle, signal);
+    });
+  },
+  'watch.sync': (s) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      watchJob(handle, signal)?.trigger();
+      return watchStatus(handle, signal);
+    });
+  },
+  'watch.confirmRemoved': (s, { documentIds }) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      confirmRemoved(handle, documentIds);
+      return watchStatus(handle, signal);
+    });
   },
   'documents.facets': (s) => {
     const { handle } = s.scope();

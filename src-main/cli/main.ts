@@ -12,6 +12,7 @@ import { registerLifecycleCommands } from './lifecycle.js';
 import { registerAgentCommands } from './agent.js';
 import { registerSamplesCommand } from './samples.js';
 import { registerVerifyCommand } from './verify.js';
+import { registerWatchCommand } from './watch.js';
 
 const VERSION = '0.1.0';
 
@@ -102,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAgentCommands(program);
   registerSamplesCommand(program);
   registerVerifyCommand(program, VERSION);
+  registerWatchCommand(program);
 
   program
     .command('doctor')

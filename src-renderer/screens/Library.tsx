@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import type { DocumentItem } from '../../src-shared/contract.js';
 import { messageOf } from '../client.js';
 import { Dialog } from '../components/Dialog.js';
+import { WatchPanel } from '../components/WatchPanel.js';
 import { formatBytes, formatDate, plural } from '../components/format.js';
 import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest.js';
 import { loadFacets, useSearchView } from '../state/search.js';
@@ -208,6 +209,7 @@ export function LibraryScreen() {
         </div>
       </header>
       <IngestPanel />
+      <WatchPanel />
       {dragging && <div className="drop-overlay">Drop files to add them to this client</div>}
       {error && <p className="error-text">{error}</p>}
       {total === 0 && !loading && !filter && tags.length === 0 && formats.length === 0 ? (
