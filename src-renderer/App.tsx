@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import { messageOf } from './client.js';
 import { Icon, type IconName } from './components/Icon.js';
+import { DocumentReader } from './components/DocumentReader.js';
 import { PassageDrawer } from './components/PassageDrawer.js';
+import { Shortcuts } from './components/Shortcuts.js';
 import { PresentButton } from './components/Presentation.js';
 import { TenantSwitcher } from './components/TenantSwitcher.js';
 import { useIdleLock } from './components/useIdleLock.js';
@@ -80,6 +82,8 @@ function Shell() {
         <CurrentScreen key={`${generation}-${screen}`} screen={screen} />
       </main>
       <PassageDrawer key={generation} />
+      <DocumentReader key={`reader-${generation}`} />
+      <Shortcuts />
     </div>
   );
 }

@@ -62,7 +62,29 @@ export const Passage = z.object({
 });
 export type Passage = z.infer<typeof Passage>;
 
-export const SearchHit = Passage.extend({ score: z.number() });
+/** A tag on a document: a short label, no control or direction-override characters. */
+export const Tag = z
+  .string()
+  .trim()
+  .min(1, 'a tag needs some text')
+  .max(64, 'a tag can be at most 64 characters')
+  .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'a tag cannot contain control or formatting characters');
+const IsoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD');
+/** Narrows a search or the library: kinds of document (format), tags (all of them), date added (inclusive). */
+export const SearchFilters = z.strictObject({
+  formats: z.array(z.string().trim().min(1).max(16)).max(20).default([]),
+  tags: z.array(Tag).max(20).default([]),
+  from: IsoDay.nullable().default(null),
+  to: IsoDay.nullable().default(null),
+});
+export type SearchFilters = z.infer<typeof SearchFilters>;
+
+export const SearchHit = Passage.extend({
+  score: z.number(),
+  /** [start, end) offsets in `text` of the words that matched the query. */
+  highlights: z.array(z.tuple([z.number().int(), z.number().int()])).optional(),
+  format: z.string().optional(),
+});
 export const SearchResult = z.object({
   query: z.string(),
   mode: z.enum(['hybrid', 'full-text']),
@@ -103,6 +125,34 @@ export type IngestEvent = z.infer<typeof IngestEvent>;
 export const UploadId = z.string().regex(/^u_[0-9a-f]{32}$/, 'not an upload id');
 export const Upload = z.object({ uploadId: UploadId, name: z.string(), bytes: z.number().int() });
 export type Upload = z.infer<typeof Upload>;
+
+/** A whole document as its passages in order (overlaps removed), for reading a passage in place. */
+export const DocumentView = z.object({
+  document: DocumentItem,
+  segments: z.array(z.object({ chunkId: z.number().int(), text: z.string(), page: z.number().int().nullable(), headingPath: z.array(z.string()) })),
+  /** True when the document was longer than the console shows at once. */
+  truncated: z.boolean(),
+});
+export type DocumentView = z.infer<typeof DocumentView>;
+
+export const Facets = z.object({
+  tags: z.array(z.object({ name: z.string(), count: z.number().int() })),
+  formats: z.array(z.object({ name: z.string(), count: z.number().int() })),
+});
+export type Facets = z.infer<typeof Facets>;
+
+/** A tenant's watched folders and the background job keeping them in sync. */
+export const WatchStatus = z.object({
+  folders: z.array(z.object({ path: z.string(), addedAt: z.string(), present: z.boolean() })),
+  running: z.boolean(),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
+  lastRun: z.object({ at: z.string(), added: z.number().int(), replaced: z.number().int(), unchanged: z.number().int(), failed: z.number().int() }).nullable(),
+  error: z.string().nullable(),
+  /** Documents whose file left a watched folder: deleted only after watch.confirmRemoved. */
+  removed: z.array(z.object({ documentId: z.number().int(), title: z.string(), sourcePath: z.string() })),
+});
+export type WatchStatus = z.infer<typeof WatchStatus>;
+const FolderPath = z.strictObject({ path: z.string().trim().min(1, 'give a folder path').max(4096) });
 
 /** A source an answer cites as [S1], [S2]…: opening it shows the passage. */
 export const Citation = z.object({
@@ -209,15 +259,31 @@ export const calls = {
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(100),
       filter: z.string().max(200).default(''),
+      tags: z.array(Tag).max(20).default([]),
+      formats: z.array(z.string().trim().min(1).max(16)).max(20).default([]),
     }),
     output: DocumentPage,
   },
   'documents.delete': { input: z.strictObject({ documentId: z.number().int().positive() }), output: z.object({ documentId: z.number().int() }) },
   'documents.passage': { input: z.strictObject({ chunkId: z.number().int().positive() }), output: Passage },
   'knowledge.search': {
-    input: z.strictObject({ query: z.string().trim().min(1, 'a search needs some text').max(2000), k: z.number().int().min(1).max(100).default(10) }),
+    input: z.strictObject({
+      query: z.string().trim().min(1, 'a search needs some text').max(2000),
+      k: z.number().int().min(1).max(100).default(10),
+      filters: SearchFilters.optional(),
+    }),
     output: SearchResult,
   },
+  /** The whole document around a passage. */
+  'documents.open': { input: z.strictObject({ documentId: z.number().int().positive() }), output: DocumentView },
+  'documents.setTags': { input: z.strictObject({ documentId: z.number().int().positive(), tags: z.array(Tag).max(32) }), output: DocumentItem },
+  'watch.status': { input: NoInput, output: WatchStatus },
+  'watch.add': { input: FolderPath, output: WatchStatus },
+  'watch.remove': { input: FolderPath, output: WatchStatus },
+  'watch.sync': { input: NoInput, output: WatchStatus },
+  'watch.confirmRemoved': { input: z.strictObject({ documentIds: z.array(z.number().int().positive()).min(1).max(10_000) }), output: WatchStatus },
+  /** The tags and kinds of document in the open tenant, with counts: what the filters offer. */
+  'documents.facets': { input: NoInput, output: Facets },
   'uploads.discard': { input: z.strictObject({ uploadIds: z.array(UploadId).max(10_000) }), output: z.object({ discarded: z.number().int() }) },
   'chat.confirm': { input: z.strictObject({ confirmId: z.string().max(64), allow: z.boolean() }), output: z.object({ found: z.boolean() }) },
   'settings.get': { input: NoInput, output: Settings },

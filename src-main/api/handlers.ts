@@ -7,7 +7,6 @@ import { countDocuments, deleteDocument, listDocuments } from '../ingest/documen
 import { assertEmbedderAllowed, createEmbedder, probeDimension } from '../embed/index.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import { reembedTenant } from '../retrieval/reembed.js';
-import { searchKnowledge } from '../retrieval/knowledge.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
 import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
 import { confirmStoredEndpoints, reviewStoredEndpoints } from '../agent/endpoints.js';
@@ -17,6 +16,10 @@ import { tenantColour, type ConsoleSession } from './session.js';
 import { runIngest } from './ingest.js';
 import { runVerify } from './verify.js';
 import { connectorHandlers } from './connectors.js';
+import { searchForView } from './search-view.js';
+import { confirmRemoved, watchJob, watchStatus } from './watch-job.js';
+import { addWatchedFolder, removeWatchedFolder } from '../ingest/watch.js';
+import { documentFacets, documentSegments, filterDocuments, retagDocument } from '../ingest/document-filters.js';
 
 type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
 export type CallHandlers = { [K in CallName]: CallHandler<K> };
@@ -122,9 +125,10 @@ export const callHandlers: CallHandlers = {
     s.requireNotPresenting();
     return (await createSampleTenants(s)).map(tenantItem);
   },
-  'documents.list': (s, { offset, limit, filter }) => {
+  'documents.list': (s, { offset, limit, filter, tags, formats }) => {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => {
+      if (tags.length || formats.length) return { offset, ...filterDocuments(handle, { text: filter, tags, formats }, offset, limit) };
       const items = listDocuments(handle, { offset, limit, ...(filter ? { filter } : {}) });
       const total = filter ? countFiltered(handle, filter) : countDocuments(handle).documents;
       return { total, offset, items };
@@ -139,9 +143,57 @@ export const callHandlers: CallHandlers = {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => readPassage(handle, chunkId));
   },
-  'knowledge.search': async (s, { query, k }) => {
+  'knowledge.search': async (s, { query, k, filters }) => {
     const { handle, signal } = s.scope();
-    return searchKnowledge(handle, query, { k, signal });
+    return searchForView(handle, query, { k, filters, signal });
+  },
+  'documents.open': (s, { documentId }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => documentSegments(handle, documentId));
+  },
+  'documents.setTags': (s, { documentId, tags }) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => retagDocument(handle, documentId, tags));
+  },
+  'watch.status': (s) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => watchStatus(handle, signal));
+  },
+  'watch.add': (s, { path }) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      addWatchedFolder(handle, path);
+      const job = watchJob(handle, signal);
+      job?.rewatch();
+      job?.trigger();
+      return watchStatus(handle, signal);
+    });
+  },
+  'watch.remove': (s, { path }) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      removeWatchedFolder(handle, path);
+      watchJob(handle, signal)?.rewatch();
+      return watchStatus(handle, signal);
+    });
+  },
+  'watch.sync': (s) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      watchJob(handle, signal)?.trigger();
+      return watchStatus(handle, signal);
+    });
+  },
+  'watch.confirmRemoved': (s, { documentIds }) => {
+    const { handle, signal } = s.scope();
+    return guardTenantErrors(handle, () => {
+      confirmRemoved(handle, documentIds);
+      return watchStatus(handle, signal);
+    });
+  },
+  'documents.facets': (s) => {
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => documentFacets(handle));
   },
   'chat.confirm': (s, { confirmId, allow }) => ({ found: s.answerConfirmation(confirmId, allow) }),
   'uploads.discard': (s, { uploadIds }) => ({ discarded: s.uploads.discard(uploadIds) }),

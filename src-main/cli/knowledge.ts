@@ -11,6 +11,9 @@ import { activeVectorIndex } from '../index/vectors.js';
 import { openTenant, wrap } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { ANY_COUNT, ROW_ID, wholeNumber } from './options.js';
+import { registerDocumentCommands } from './documents.js';
+import { filterDocuments } from '../ingest/document-filters.js';
+import { searchForView } from '../api/search-view.js';
 
 /** SIGINT cancels long work cleanly (between documents or batches) instead of killing it. */
 function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
@@ -76,7 +79,7 @@ export function registerKnowledgeCommands(program: Command): void {
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--tag <tag...>', 'tags to put on every document of this run')
     .option('--follow-links', 'follow symbolic links that lead out of the folders given (refused by default)')
-    .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json)')
+    .argument('<path...>', 'files or folders (.txt .md .html .pdf .docx .csv .json .pptx .xlsx .odt .eml)')
     .action(
       wrap(async (vault, opts, ...paths) => {
         const o = opts as { tenant?: string; tag?: string[]; followLinks?: boolean };
@@ -100,13 +103,20 @@ export function registerKnowledgeCommands(program: Command): void {
     .description("search a tenant's knowledge base (full-text and vectors, fused)")
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('-k, --limit <k>', 'passages to return (1-100)', wholeNumber('--limit', { min: 1, max: 100 }), 10)
+    .option('--kind <format...>', 'only documents of these kinds (md, pdf, …)')
+    .option('--tag <tag...>', 'only documents with all these tags')
+    .option('--from <YYYY-MM-DD>', 'only documents added on or after this day')
+    .option('--to <YYYY-MM-DD>', 'only documents added on or before this day')
     .argument('<query>', 'what to look for')
     .action(
       wrap(async (vault, opts, query) => {
-        const o = opts as { tenant?: string; limit: number };
+        const o = opts as { tenant?: string; limit: number; kind?: string[]; tag?: string[]; from?: string; to?: string };
         if (query!.trim() === '') throw new BulkheadError('INPUT_INVALID', 'say what to look for');
+        for (const d of [o.from, o.to]) if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new BulkheadError('INPUT_INVALID', '--from and --to are dates written YYYY-MM-DD');
         const tenant = await openTenant(vault, o.tenant);
-        const result = await searchKnowledge(tenant, query!, { k: o.limit });
+        const filtered = Boolean(o.kind?.length || o.tag?.length || o.from || o.to);
+        const filters = { formats: o.kind ?? [], tags: o.tag ?? [], from: o.from ?? null, to: o.to ?? null };
+        const result = filtered ? await searchForView(tenant, query!, { k: o.limit, filters }) : await searchKnowledge(tenant, query!, { k: o.limit });
         return { json: result, text: searchText(result) };
       }),
     );
@@ -117,13 +127,18 @@ export function registerKnowledgeCommands(program: Command): void {
     .description('list documents')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
     .option('--filter <text>', 'only titles or paths containing this')
+    .option('--tag <tag...>', 'only documents with all these tags')
+    .option('--kind <format...>', 'only documents of these kinds (md, pdf, …)')
     .option('--limit <n>', 'at most this many (1-10000)', wholeNumber('--limit', { min: 1, max: 10_000 }), 100)
     .option('--offset <n>', 'skip this many', wholeNumber('--offset', ANY_COUNT), 0)
     .action(
       wrap(async (vault, opts) => {
-        const o = opts as { tenant?: string; filter?: string; limit: number; offset: number };
+        const o = opts as { tenant?: string; filter?: string; tag?: string[]; kind?: string[]; limit: number; offset: number };
         const tenant = await openTenant(vault, o.tenant);
-        const list = listDocuments(tenant, { limit: o.limit, offset: o.offset, ...(o.filter ? { filter: o.filter } : {}) });
+        const list =
+          o.tag?.length || o.kind?.length
+            ? filterDocuments(tenant, { text: o.filter ?? '', tags: o.tag ?? [], formats: o.kind ?? [] }, o.offset, o.limit).items
+            : listDocuments(tenant, { limit: o.limit, offset: o.offset, ...(o.filter ? { filter: o.filter } : {}) });
         const totals = countDocuments(tenant);
         const text =
           list.length === 0
@@ -145,6 +160,8 @@ export function registerKnowledgeCommands(program: Command): void {
         return { json: doc, text: `Deleted document ${doc.id} "${doc.title}" (${doc.chunkCount} chunks)` };
       }),
     );
+
+  registerDocumentCommands(docs);
 
   const emb = program.command('embedder').description("show or change the embedder of a tenant's vectors");
   emb

@@ -16,6 +16,7 @@ import { registerEndpointCommands } from './endpoints.js';
 import { registerModelsCommands } from './models.js';
 import { registerConnectorCommands } from './connectors.js';
 import { registerMcpCommand } from './mcp.js';
+import { registerWatchCommand } from './watch.js';
 
 const VERSION = '0.1.0';
 
@@ -110,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   registerModelsCommands(program);
   registerConnectorCommands(program);
   registerMcpCommand(program);
+  registerWatchCommand(program);
 
   program
     .command('doctor')

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBrowserConsole } from './browser-fallback.js';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,19 +27,22 @@ function fail(message: string): never {
 
 if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
   let bin = electronBinary();
-  if (!bin) {
+  if (!bin && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
     // npm install skips Electron's download script (allowScripts); fetch the binary on first start.
     process.stderr.write('bulkhead: first start: downloading the Electron binary (once)\n');
-    spawnSync(process.execPath, [require.resolve('electron/install.js')], { stdio: 'inherit' });
+    // Quiet: where it cannot be had, the one line below says so (no download stack trace).
+    spawnSync(process.execPath, [require.resolve('electron/install.js')], { stdio: 'ignore', timeout: 120_000 });
     bin = electronBinary();
   }
   if (!bin) {
-    fail(
-      'the Electron binary is not installed, so the desktop app cannot start.\n' +
-        '  Install it with `node node_modules/electron/install.js` (needs network access),\n' +
-        '  or use the same console in a browser: `npm run web`.',
-    );
+    process.stderr.write('bulkhead: the Electron binary cannot be had here, so the console opens in your browser instead.\n');
+    startBrowserConsole(path.join(root, 'dist'), process.argv.slice(2));
+  } else {
+    startDesktop(bin);
   }
+}
+
+function startDesktop(bin: string): void {
   if (!fs.existsSync(path.join(root, 'build', 'electron', 'better_sqlite3.node'))) {
     // First start: build the Electron copy of the SQLite driver beside Node's (which stays as it is).
     process.stderr.write('bulkhead: first start: building the SQLite driver for Electron (once; Node\'s build stays as it is)\n');

@@ -24,13 +24,15 @@ export type AuditKind =
   | 'connector.lock'
   | 'connector.unlock'
   | 'mcp.serve'
-  | 'mcp.call';
+  | 'mcp.call'
+  | 'document.tags';
 
 export const AUDIT_KINDS: readonly AuditKind[] = [
   'tenant.open', 'ingest', 'document.delete', 'search', 'model.call', 'tool.call', 'tool.refused',
   'note.save', 'conversation.create', 'export', 'import', 'key.rotate',
   'connector.add', 'connector.remove', 'connector.allow', 'connector.call', 'connector.refused', 'connector.confirm',
   'connector.lock', 'connector.unlock', 'mcp.serve', 'mcp.call',
+  'document.tags',
 ];
 
 /** Ids, hashes, counts: never document text, prompts or answers. */

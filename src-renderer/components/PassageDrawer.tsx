@@ -1,4 +1,5 @@
 import { closePassage, usePassage } from '../state/panels.js';
+import { openDocument } from '../state/search.js';
 
 /** The passage a citation or search hit points to, with where it sits in its document. */
 export function PassageDrawer() {
@@ -39,6 +40,9 @@ export function PassageDrawer() {
             </dd>
           </dl>
           <blockquote className="passage-text">{passage.text}</blockquote>
+          <button className="button small drawer-open-doc" onClick={() => void openDocument(passage.documentId, passage.chunkId)} data-testid="drawer-open-document">
+            Open document
+          </button>
         </>
       )}
     </aside>

@@ -1,14 +1,19 @@
 import { useEffect, useRef, useState } from 'react';
+import { create } from 'zustand';
 import { messageOf } from '../client.js';
 import { NewTenantForm } from '../screens/TenantPicker.js';
 import { openTenant, refreshTenants, useSession } from '../state/session.js';
+
+/** Whether the client menu is open: the switcher's button and Ctrl/Cmd-K both set it. */
+export const useSwitcherMenu = create<{ open: boolean }>()(() => ({ open: false }));
+const setOpen = (open: boolean): void => useSwitcherMenu.setState({ open });
 
 /** The open client, always visible; in presentation mode it is a label and nothing else exists. */
 export function TenantSwitcher() {
   const tenant = useSession((s) => s.status?.tenant);
   const presenting = useSession((s) => s.status?.presentation ?? false);
   const tenants = useSession((s) => s.tenants);
-  const [open, setOpen] = useState(false);
+  const open = useSwitcherMenu((s) => s.open);
   const [error, setError] = useState<string | null>(null);
   const box = useRef<HTMLDivElement>(null);
 

@@ -2,11 +2,48 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import type { DocumentItem } from '../../src-shared/contract.js';
 import { messageOf } from '../client.js';
 import { Dialog } from '../components/Dialog.js';
+import { WatchPanel } from '../components/WatchPanel.js';
 import { formatBytes, formatDate, plural } from '../components/format.js';
 import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest.js';
-import { deleteDocument, loadPage, PAGE_SIZE, useLibrary } from '../state/library.js';
+import { loadFacets, useSearchView } from '../state/search.js';
+import { deleteDocument, loadPage, PAGE_SIZE, setTags, useLibrary } from '../state/library.js';
 
-const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json';
+const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json,.pptx,.xlsx,.odt,.eml';
+
+function TagCell({ doc }: { doc: DocumentItem }) {
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const save = (tags: string[]): void => {
+    setError(null);
+    setTags(doc.id, tags).catch((err: unknown) => setError(messageOf(err)));
+  };
+  return (
+    <td className="tags-cell" data-testid="doc-tags">
+      {doc.tags.map((t) => (
+        <span key={t} className="tag-chip">
+          <button className="tag-filter" onClick={() => void loadPage(0, undefined, { tags: [t] })} title={`Show documents tagged ${t}`}>
+            {t}
+          </button>
+          <button onClick={() => save(doc.tags.filter((x) => x !== t))} aria-label={`Remove tag ${t} from ${doc.title}`}>
+            ×
+          </button>
+        </span>
+      ))}
+      <form
+        className="tag-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const t = draft.trim();
+          if (t) save([...doc.tags, t]);
+          setDraft('');
+        }}
+      >
+        <input className="tag-add" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="+ tag" aria-label={`Add a tag to ${doc.title}`} maxLength={64} />
+      </form>
+      {error && <span className="error-text small-print">{error}</span>}
+    </td>
+  );
+}
 
 function IngestPanel() {
   const { jobs, running, summary, error } = useIngest();
@@ -64,8 +101,9 @@ function IngestPanel() {
 }
 
 export function LibraryScreen() {
-  const { items, total, offset, filter, loading, error } = useLibrary();
+  const { items, total, offset, filter, tags, formats, loading, error } = useLibrary();
   const running = useIngest((s) => s.running);
+  const facets = useSearchView((s) => s.facets);
   const [draft, setDraft] = useState(filter);
   const [dragging, setDragging] = useState(false);
   const [confirm, setConfirm] = useState<DocumentItem | null>(null);
@@ -75,6 +113,9 @@ export function LibraryScreen() {
   useEffect(() => {
     void loadPage(0, '');
   }, []);
+  useEffect(() => {
+    void loadFacets();
+  }, [total]);
 
   useEffect(() => {
     const t = window.setTimeout(() => {
@@ -120,8 +161,35 @@ export function LibraryScreen() {
             {total.toLocaleString()} document{total === 1 ? '' : 's'}
             {filter ? ` matching “${filter}”` : ''}
           </p>
+          {(tags.length > 0 || formats.length > 0) && (
+            <p className="filters" data-testid="library-narrowed">
+              {tags.map((t) => (
+                <button key={t} className="chip on" onClick={() => void loadPage(0, undefined, { tags: tags.filter((x) => x !== t) })} aria-label={`Stop filtering by tag ${t}`}>
+                  tag: {t} ×
+                </button>
+              ))}
+              {formats.map((f) => (
+                <button key={f} className="chip on" onClick={() => void loadPage(0, undefined, { formats: formats.filter((x) => x !== f) })}>
+                  kind: {f} ×
+                </button>
+              ))}
+            </p>
+          )}
         </div>
         <div className="toolbar">
+          <select
+            className="kind-select"
+            aria-label="Kind of document"
+            value={formats[0] ?? ''}
+            onChange={(e) => void loadPage(0, undefined, { formats: e.target.value ? [e.target.value] : [] })}
+          >
+            <option value="">All kinds</option>
+            {(facets?.formats ?? []).map((k) => (
+              <option key={k.name} value={k.name}>
+                {k.name} ({k.count})
+              </option>
+            ))}
+          </select>
           <input className="search-input" type="search" placeholder="Filter by title or file" value={draft} onChange={(e) => setDraft(e.target.value)} aria-label="Filter documents" />
           <button className="button primary" onClick={() => picker.current?.click()} disabled={running}>
             Add files
@@ -141,12 +209,13 @@ export function LibraryScreen() {
         </div>
       </header>
       <IngestPanel />
+      <WatchPanel />
       {dragging && <div className="drop-overlay">Drop files to add them to this client</div>}
       {error && <p className="error-text">{error}</p>}
-      {total === 0 && !loading && !filter ? (
+      {total === 0 && !loading && !filter && tags.length === 0 && formats.length === 0 ? (
         <div className="empty big-empty">
           <h2>No documents yet</h2>
-          <p className="muted">Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV and JSON.</p>
+          <p className="muted">Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV, JSON, PowerPoint, Excel, OpenDocument text and e-mail (.eml).</p>
         </div>
       ) : (
         <div className="table-wrap">
@@ -157,6 +226,7 @@ export function LibraryScreen() {
                 <th>File</th>
                 <th className="num">Size</th>
                 <th className="num">Passages</th>
+                <th>Tags</th>
                 <th>Added</th>
                 <th aria-label="Actions" />
               </tr>
@@ -171,6 +241,7 @@ export function LibraryScreen() {
                   <td className="muted ellipsis">{d.sourcePath}</td>
                   <td className="num">{formatBytes(d.bytes)}</td>
                   <td className="num">{d.chunkCount}</td>
+                  <TagCell doc={d} />
                   <td className="muted">{formatDate(d.ingestedAt)}</td>
                   <td className="actions">
                     <button className="button ghost small danger" onClick={() => (setDeleteError(null), setConfirm(d))} aria-label={`Delete ${d.title}`}>

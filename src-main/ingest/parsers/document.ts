@@ -1,7 +1,7 @@
 // What every parser hands to the chunker: plain text in sections that carry their provenance.
 import type { TextBudget } from './limits.js';
 
-export type DocumentFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx' | 'csv' | 'json';
+export type DocumentFormat = 'txt' | 'md' | 'html' | 'pdf' | 'docx' | 'csv' | 'json' | 'pptx' | 'xlsx' | 'odt' | 'eml';
 
 export interface ParsedSection {
   text: string;

@@ -10,6 +10,10 @@ import { TextBudget, textBudgetFor } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
 import { parsePdf } from './pdf.js';
 import { parseText } from './txt.js';
+import { parseEml } from './eml.js';
+import { parseOdt } from './odt.js';
+import { parsePptx } from './pptx.js';
+import { parseXlsx } from './xlsx.js';
 
 export type { DocumentFormat, ParsedDocument, ParsedSection, ParseOptions } from './document.js';
 export { DEFAULT_PARSE_TIMEOUT_MS, PARSE_MEMORY_MB, parseFileIsolated, stopParseWorker } from './isolated.js';
@@ -37,6 +41,10 @@ export const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   '.docx': 'docx',
   '.csv': 'csv',
   '.json': 'json',
+  '.pptx': 'pptx',
+  '.xlsx': 'xlsx',
+  '.odt': 'odt',
+  '.eml': 'eml',
 };
 
 /**
@@ -90,6 +98,10 @@ const PARSERS: Readonly<Record<DocumentFormat, Parser>> = {
   docx: parseDocx,
   csv: parseCsv,
   json: parseJson,
+  pptx: parsePptx,
+  xlsx: parseXlsx,
+  odt: parseOdt,
+  eml: parseEml,
 };
 
 /** Extensions a folder walk picks up: the ones a parser is registered for. */
