@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BuiltinChat } from '../src-main/agent/builtin-provider.js';
 import type { ChatMessage } from '../src-main/agent/provider.js';
-import { BuiltinEmbedder } from '../src-main/models/embedder.js';
+import { BuiltinEmbedder } from '../src-main/embed/builtin.js';
 import { ModelLibrary } from '../src-main/models/library.js';
 import { rerank } from '../src-main/models/reranker.js';
 import { LocalRuntime } from '../src-main/models/runtime.js';

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
 import { tenantEgress } from '../egress/egress.js';
+import { tenantMcpHttpTransport } from '../egress/mcp-http.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { cacheKey } from '../vault/tenant-cache.js';
 import type { Connector, ToolRecord } from './config.js';
@@ -57,9 +57,7 @@ export class ConnectorHost {
   #transport(connector: Connector): { transport: Transport; sandbox: SandboxKind | 'egress' } {
     const t = connector.target;
     if (t.kind === 'http') {
-      const egress = tenantEgress(this.#tenant, 'connector');
-      const transport = new StreamableHTTPClientTransport(new URL(t.url), { fetch: egress.fetch, requestInit: { headers: t.headers, redirect: 'error' } });
-      return { transport, sandbox: 'egress' };
+      return { transport: tenantMcpHttpTransport(this.#tenant, t.url, t.headers), sandbox: 'egress' };
     }
     const spec = planLaunch(t, connector.limits, this.workDir(connector), this.#dataDir());
     return { transport: new GroupTransport(spec, connector.limits), sandbox: spec.sandbox };

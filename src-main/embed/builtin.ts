@@ -1,8 +1,8 @@
 // A library GGUF embedding model as a tenant's embedder: vectors are computed in this process on
 // an embedding context that belongs to the open tenant (disposed with it, like every context).
-import { EmbedderError, type Embedder } from '../embed/embedder.js';
+import { EmbedderError, type Embedder } from './embedder.js';
 import type { TenantHandle } from '../vault/handle.js';
-import type { LocalRuntime } from './runtime.js';
+import type { LocalRuntime } from '../models/runtime.js';
 
 export class BuiltinEmbedder implements Embedder {
   /** 'builtin:<name>@<sha256 prefix>': other weights under the same name are another feature space. */
