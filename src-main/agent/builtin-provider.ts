@@ -150,7 +150,7 @@ export class BuiltinChat implements BuiltinBinding {
       this.#fresh = false;
     }
     const seq = this.#slot.sequence;
-    const { LlamaChat } = await import('node-llama-cpp');
+    const { LlamaChat } = await import('../models/llama.js');
     const chat = new LlamaChat({ contextSequence: seq, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
     const timeoutMs = this.opts.timeoutMs ?? 120_000;
     const controller = new AbortController();

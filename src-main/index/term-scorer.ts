@@ -66,11 +66,11 @@ export class TermScorer {
   add(stems: readonly WeightedStem[]): void {
     const wanted = new Map<string, number>();
     for (const s of stems) if (s.weight > 0) wanted.set(s.stem, (wanted.get(s.stem) ?? 0) + s.weight);
-    const db = this.#tenant.db;
-    db.transaction(() => this.#add(db, wanted))();
+    this.#tenant.db.transaction(() => this.#add(wanted))();
   }
 
-  #add(db: TenantHandle['db'], wanted: ReadonlyMap<string, number>): void {
+  #add(wanted: ReadonlyMap<string, number>): void {
+    const db = this.#tenant.db;
     const totals = db.prepare('SELECT chunks, tokens FROM term_index_totals WHERE id = 1').get() as { chunks: number; tokens: number };
     const pendingRows = db.prepare('SELECT chunk_id FROM term_index_pending ORDER BY chunk_id').pluck().all() as number[];
     const text = db.prepare('SELECT text FROM chunks WHERE id = ?').pluck();

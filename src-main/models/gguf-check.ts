@@ -83,7 +83,7 @@ export async function checkModelFile(file: string, opts: CheckOptions = {}): Pro
   const version = start.readUInt32LE(4);
   if (version < 2 || version > 3) throw new BulkheadError('MODEL_INVALID', `${file} is GGUF version ${version}; versions 2 and 3 are supported`);
   // Loaded on first use: every other CLI command starts without the native runtime.
-  const { GgufFileType, GgufInsights, readGgufFileInfo } = await import('node-llama-cpp');
+  const { GgufFileType, GgufInsights, readGgufFileInfo } = await import('./llama.js');
   let info: GgufFileInfo;
   let insights: GgufInsights;
   try {

@@ -92,7 +92,7 @@ export class LocalRuntime {
   }
 
   llama(): Promise<Llama> {
-    this.#llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
+    this.#llama ??= import('./llama.js').then(({ getLlama, LlamaLogLevel }) =>
       getLlama({ gpu: this.#opts.gpu, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: this.#opts.threads }),
     );
     return this.#llama;
@@ -124,7 +124,7 @@ export class LocalRuntime {
       throw new BulkheadError('MODEL_INVALID', `the built-in runtime cannot load ${name}: ${(err as Error).message.slice(0, 200)}`, { cause: err });
     }
     const loadMs = performance.now() - t0;
-    const { resolveChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
+    const { resolveChatWrapper, GeneralChatWrapper } = await import('./llama.js');
     const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
     this.#opts.onEvent?.({ type: 'loaded', model: name, loadMs });
     return { name, path: file, sha256, model, chatWrapper, loadMs };

@@ -85,7 +85,7 @@ export function referenceVectorTopK(tenant: TenantHandle, index: VectorIndex, ve
   if (!vector.some((x) => x !== 0)) return [];
   const { ids, codes } = readCodeRows(tenant, index);
   const candidates = coarseStage(CodeSet.from(ids, codes, { simd: false }), vector, k);
-  return int8Rerank(tenant.db.prepare(int8RerankSql(int8Table(index))), quantizeInt8(vector), candidates, k);
+  return int8Rerank(tenant, index, quantizeInt8(vector), candidates, k);
 }
 
 /** Ids bound per re-rank statement: one prepared statement of this many parameters, reused. */
@@ -103,8 +103,9 @@ export function int8RerankSql(table: string): string {
   return `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM ${table} WHERE chunk_id IN (${slots})`;
 }
 
-/** Runs an int8RerankSql statement over `candidates` in batches: the top k by cosine, ties by chunk id. */
-export function int8Rerank(statement: Statement, query: Buffer, candidates: readonly number[], k: number): RankedHit[] {
+/** The int8 re-rank by sqlite-vec over `candidates`, in batches: the top k by cosine, ties by chunk id. */
+export function int8Rerank(tenant: TenantHandle, index: VectorIndex, query: Buffer, candidates: readonly number[], k: number): RankedHit[] {
+  const statement = rerankStatement(tenant, index);
   const scored: { chunkId: number; distance: number }[] = [];
   for (let i = 0; i < candidates.length; i += RERANK_BATCH) {
     const batch: (number | null)[] = candidates.slice(i, i + RERANK_BATCH);
@@ -139,7 +140,7 @@ export function vectorTopK(tenant: TenantHandle, index: VectorIndex, vector: Flo
   const codes = codeSetOf(tenant, index);
   const copies = int8CopiesOf(tenant, index, codes.ids.length, opts.loadInt8 ?? true);
   if (copies) return rankInMemory(codes, copies, vector, k);
-  return int8Rerank(rerankStatement(tenant, index), quantizeInt8(vector), coarseStage(codes, vector, k), k);
+  return int8Rerank(tenant, index, quantizeInt8(vector), coarseStage(codes, vector, k), k);
 }
 
 /**

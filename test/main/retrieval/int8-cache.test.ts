@@ -37,7 +37,7 @@ describe('int8 copies in memory', () => {
       const sql = statement.raw().all(query, ...all.slice(0, 800), ...Array(800 - all.length).fill(null)) as [number, number][];
       // Bit for bit: the same float for every chunk.
       expect(new Map(memory.map((m) => [m.chunkId, m.distance]))).toEqual(new Map(sql.map(([id, d]) => [id, d])));
-      expect(int8Rerank(statement, query, all, 50)).toHaveLength(50);
+      expect(int8Rerank(tenant, index, query, all, 50)).toHaveLength(50);
     }
   });
 
