@@ -61,6 +61,10 @@ export class ConnectorHost {
       const transport = new StreamableHTTPClientTransport(new URL(t.url), { fetch: egress.fetch, requestInit: { headers: t.headers, redirect: 'error' } });
       return { transport, sandbox: 'egress' };
     }
+    if (t.network && tenantEgress(this.#tenant, 'connector').localOnly) {
+      // Its own network namespace would be a way out around the tenant's egress policy.
+      throw new BulkheadError('MODEL_NOT_ALLOWED', `connector "${connector.name}" has network access, and this tenant allows local endpoints only`);
+    }
     const spec = planLaunch(t, connector.limits, this.workDir(connector), this.#dataDir());
     return { transport: new GroupTransport(spec, connector.limits), sandbox: spec.sandbox };
   }
