@@ -38,7 +38,8 @@ describe('Settings › Tool connectors', () => {
     await card.waitFor();
     await expect.poll(() => card.textContent()).toContain('Credentials: CONNECTOR_TOKEN');
     await card.getByRole('button', { name: 'Test' }).click();
-    await section.getByText(/answered in \d+ ms \(sandbox: bwrap\); 3 tools, 3 off/).waitFor();
+    // Starting a sandboxed server on a loaded machine can take longer than a click.
+    await section.getByText(/answered in \d+ ms \(sandbox: bwrap\); 3 tools, 3 off/).waitFor({ timeout: 45_000 });
     const whoami = card.getByRole('checkbox', { name: /whoami/ });
     await whoami.waitFor();
     expect(await whoami.isChecked()).toBe(false);
