@@ -66,11 +66,12 @@ function resultFooter(r: AgentResult): string {
 function confirmer(yes: boolean | undefined, rl: readline.Interface | null): ConfirmFn {
   return async (req) => {
     if (yes) return true;
+    const what = req.tool === 'save_note' ? `save a note titled "${req.title}" (${req.body.length} characters)` : `${req.title.replace(/^Run/, 'run')} with ${req.body}`;
     if (!rl) {
-      process.stderr.write(printable(`bulkhead: the agent wanted to save a note "${req.title}"; declined (not a terminal; pass --yes to allow)`) + '\n');
+      process.stderr.write(printable(`bulkhead: the agent wanted to ${what}; declined (not a terminal; pass --yes to allow)`) + '\n');
       return false;
     }
-    const answer = await rl.question(printable(`The agent wants to save a note titled "${req.title}" (${req.body.length} characters). Allow? [y/N] `));
+    const answer = await rl.question(printable(`The agent wants to ${what}. Allow? [y/N] `));
     return /^y(es)?$/i.test(answer.trim());
   };
 }

@@ -59,6 +59,10 @@ export class ConnectorHost {
     if (t.kind === 'http') {
       return { transport: tenantMcpHttpTransport(this.#tenant, t.url, t.headers), sandbox: 'egress' };
     }
+    if (t.network && tenantEgress(this.#tenant, 'connector').localOnly) {
+      // Its own network namespace would be a way out around the tenant's egress policy.
+      throw new BulkheadError('MODEL_NOT_ALLOWED', `connector "${connector.name}" has network access, and this tenant allows local endpoints only`);
+    }
     const spec = planLaunch(t, connector.limits, this.workDir(connector), this.#dataDir());
     return { transport: new GroupTransport(spec, connector.limits), sandbox: spec.sandbox };
   }

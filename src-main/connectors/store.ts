@@ -13,6 +13,7 @@ import { Connector, ConnectorInput, ToolRecord } from './config.js';
 const LIST_KEY = 'connectors.list';
 const toolsKey = (id: string): string => `connectors.tools.${id}`;
 const MAX_CONNECTORS = 32;
+const MAX_SCHEMA_CHARS = 16 * 1024;
 
 export const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 
@@ -83,12 +84,14 @@ export interface DeclaredTool {
  */
 export function recordDeclaredTools(tenant: TenantHandle, connectorId: string, declared: readonly DeclaredTool[]): ToolRecord[] {
   const before = new Map(readTools(tenant, connectorId).map((t) => [t.name, t]));
-  const out: ToolRecord[] = declared.slice(0, 256).map((d) => {
+  // A schema this large is not one a model should be handed (nor a tenant file hold): such a tool is not offered.
+  const sane = declared.filter((d) => JSON.stringify(d.inputSchema ?? {}).length <= MAX_SCHEMA_CHARS && d.name.length <= 128);
+  const out: ToolRecord[] = sane.slice(0, 256).map((d) => {
     const readOnly = d.annotations?.readOnlyHint === true;
     const description = (d.description ?? '').slice(0, 4000);
     const hash = sha256(canonicalJson({ name: d.name, description, inputSchema: d.inputSchema as never, readOnly }));
     const old = before.get(d.name);
-    if (!old) return { name: d.name.slice(0, 128), description, inputSchema: d.inputSchema, readOnly, sha256: hash, allowed: false, changed: false };
+    if (!old) return { name: d.name, description, inputSchema: d.inputSchema, readOnly, sha256: hash, allowed: false, changed: false };
     if (old.sha256 === hash) return old;
     return { name: old.name, description, inputSchema: d.inputSchema, readOnly, sha256: hash, allowed: false, changed: old.allowed || old.changed };
   });

@@ -25,7 +25,7 @@ function ConnectorCard({ c, onChange, onMessage }: { c: ConnectorViewData; onCha
     }
   }
   return (
-    <li className="connector" aria-label={`Connector ${c.name}`}>
+    <li className="connector" aria-label={`Connector ${c.name}`} style={{ marginBottom: 12 }}>
       <div className="inline-form">
         <strong>{c.name}</strong>
         <span className="muted small-print">
@@ -43,7 +43,7 @@ function ConnectorCard({ c, onChange, onMessage }: { c: ConnectorViewData; onCha
       {c.tools.length === 0 ? (
         <p className="muted small-print">No tools known yet: Test lists them (each starts off).</p>
       ) : (
-        <ul className="connector-tools">
+        <ul className="connector-tools" style={{ listStyle: 'none', paddingLeft: 0 }}>
           {c.tools.map((t) => (
             <li key={t.name}>
               <label>
@@ -163,7 +163,7 @@ export function ConnectorsSection() {
       <p className="muted small-print">
         This client&apos;s MCP servers. Their credentials stay in its encrypted file; new tools are off until you allow them; tools that change anything ask you first. More than {overview.guard.maxCalls} calls or {overview.guard.maxRefusals} refusals in five minutes lock the tools.
       </p>
-      <ul className="connector-list">
+      <ul className="connector-list" style={{ listStyle: 'none', paddingLeft: 0 }}>
         {overview.connectors.map((c) => (
           <ConnectorCard key={c.id} c={c} onChange={load} onMessage={setMessage} />
         ))}

@@ -11,8 +11,8 @@ import { FIXTURES, NODE_MODULES } from '../../helpers/connectors.js';
 import { storeChunks } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 
-// The CLI in a child process, run from source (tsx) so this file needs no build.
-const BIN = path.resolve('src-main/cli/bin.ts');
+// The CLI in a child process (dist, built by npm test, like the other CLI tests).
+const BIN = path.resolve('bin/bulkhead.js');
 const CANARY = 'cli-canary-7f3a91';
 
 interface Run {
@@ -23,7 +23,7 @@ interface Run {
 
 function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, '--data-dir', dataDir, ...args], {
+    const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME!, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -91,7 +91,7 @@ describe('bulkhead mcp', () => {
   it("serves one tenant's search and documents to an SDK client over stdio: read-only, audited in that tenant", async () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', BIN, '--data-dir', dir, 'mcp', '--tenant', 'Acme'],
+      args: [BIN, '--data-dir', dir, 'mcp', '--tenant', 'Acme'],
       env: { PATH: process.env.PATH!, HOME: process.env.HOME!, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
       stderr: 'pipe',
     });

@@ -4,7 +4,7 @@ import { connectorHost } from '../../../src-main/connectors/host.js';
 import { addConnector, setToolAllowed } from '../../../src-main/connectors/store.js';
 import { writeAgentPolicy } from '../../../src-main/egress/policy.js';
 import { agentFixture, type AgentFixture } from '../../helpers/agent.js';
-import { startHttpMcpServer, type HttpMcpServer } from '../../helpers/connectors.js';
+import { startHttpMcpServer, stdioConnector, type HttpMcpServer } from '../../helpers/connectors.js';
 
 let fx: AgentFixture;
 let mcp: HttpMcpServer;
@@ -38,5 +38,13 @@ describe('HTTP connectors', () => {
     const a = fx.open('A');
     addConnector(a, { name: 'remote', target: { kind: 'http', url: 'http://10.255.255.1:9/mcp', headers: {} } });
     await expect(connectorHost(a).discover('remote')).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
+  }, 30_000);
+
+  it('a local-only tenant cannot give a stdio connector network access around its egress', async () => {
+    const a = fx.open('A');
+    addConnector(a, stdioConnector('netty', 'benign.mjs', {}, { network: true }));
+    await expect(connectorHost(a).discover('netty')).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
+    writeAgentPolicy(a, { localModelsOnly: false });
+    expect((await connectorHost(a).discover('netty')).tools.length).toBe(3);
   }, 30_000);
 });
