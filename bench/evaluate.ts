@@ -45,8 +45,15 @@ export async function ingestCranfield(
 ): Promise<{ docsPerS: number; docToCranfield: Map<number, string>; chunks: number; empty: number }> {
   const folder = path.join(workDir, 'collection-docs');
   fs.mkdirSync(folder, { recursive: true });
-  // Files named by position (a collection's ids may hold any characters), mapped back below.
-  c.docs.forEach((d, i) => fs.writeFileSync(path.join(folder, `${i}.txt`), d.title ? `${d.title}\n${d.text}\n` : `${d.text}\n`));
+  // Files named by id when every id makes a plain file name (Cranfield's: the ingestion order, and
+  // so the chunk ids that break ties, stay as they were), else by position; mapped back below.
+  const byId = c.docs.every((d) => /^[A-Za-z0-9_-]{1,100}$/.test(d.id)) && new Set(c.docs.map((d) => d.id.toLowerCase())).size === c.docs.length;
+  const fileOf = new Map<string, string>();
+  c.docs.forEach((d, i) => {
+    const base = byId ? d.id : String(i);
+    fileOf.set(base, d.id);
+    fs.writeFileSync(path.join(folder, `${base}.txt`), `${d.title}\n${d.text}\n`);
+  });
   const started = performance.now();
   const summary = await ingestPaths(tenant, [folder], { embedder });
   const seconds = (performance.now() - started) / 1000;
@@ -56,7 +63,7 @@ export async function ingestCranfield(
     throw new Error(`ingested ${summary.added} of ${c.docs.length} documents; failures: ${unexpected.slice(0, 5).map((f) => `${path.basename(f.path)}: ${f.reason}`).join('; ')}`);
   }
   const docToCranfield = new Map<number, string>();
-  for (const f of summary.files) if (f.documentId !== undefined) docToCranfield.set(f.documentId, c.docs[Number(path.basename(f.path, '.txt'))]!.id);
+  for (const f of summary.files) if (f.documentId !== undefined) docToCranfield.set(f.documentId, fileOf.get(path.basename(f.path, '.txt'))!);
   return { docsPerS: c.docs.length / seconds, docToCranfield, chunks: summary.chunks, empty: summary.failed };
 }
 
