@@ -1,7 +1,7 @@
 // Retrieval quality and speed of the product defaults on every collection in BEIR layout
 // (corpus.jsonl, queries.jsonl, qrels/test.tsv) under ../shared/datasets, found relative to the
 // repository (Cranfield 1400, NFCorpus, ArguAna, ...), or on one: --dataset DIR.
-//   npm run eval:retrieval [-- --dataset ../shared/datasets/nfcorpus]
+//   npm run eval:retrieval [-- --dataset ../shared/datasets/nfcorpus] [--queries N (the first N: a quick check)]
 // For each collection: writes every document as a .txt file (title line, then the text), ingests
 // the folder into a fresh encrypted tenant through the normal pipeline (parser, token chunker,
 // default embedder), runs every judged query (ids of any form), and prints nDCG@10 and
@@ -65,7 +65,11 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
   const name = path.basename(collectionDir);
   const loaded = loadCranfield(collectionDir);
   // Only judged queries count (as BEIR scores them).
-  const c = { ...loaded, queries: loaded.queries.filter((q) => (loaded.qrels.get(q.id)?.size ?? 0) > 0) };
+  // --queries N: the first N of them only, a quick check while iterating (not the collection's figure).
+  const at = process.argv.indexOf('--queries');
+  const limit = at >= 0 ? Number(process.argv[at + 1]) : Infinity;
+  if (!(limit > 0)) throw new Error('--queries needs a positive count');
+  const c = { ...loaded, queries: loaded.queries.filter((q) => (loaded.qrels.get(q.id)?.size ?? 0) > 0).slice(0, limit) };
   const rules = { excludeOwnId: OWN_ID_COLLECTIONS.has(name.toLowerCase()) };
   const odd = isOdd(c.queries);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-eval-'));
@@ -90,7 +94,7 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
     const header = fs.readFileSync(tenantFile).subarray(0, 16).toString('latin1');
     const encrypted = header !== 'SQLite format 3\u0000';
 
-    console.log(`== ${name}: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} judged queries${rules.excludeOwnId ? " (a query's own id left out)" : ''}, ${collectionDir}`);
+    console.log(`== ${name}: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} judged queries${Number.isFinite(limit) ? ` (the first ${limit} only: a quick check)` : ''}${rules.excludeOwnId ? " (a query's own id left out)" : ''}, ${collectionDir}`);
     console.log(`tenant: a fresh encrypted vault tenant; file header encrypted: ${encrypted}`);
     console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`);
     console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
