@@ -1,67 +1,119 @@
-// Retrieval quality and speed of the product defaults on Cranfield 1400 (BEIR layout):
-//   npm run eval:retrieval
-// Writes every document as a .txt file (title line, then the abstract), ingests the folder into a
-// fresh encrypted tenant through the normal pipeline (parser, token chunker, default embedder),
-// runs all 225 queries, and prints nDCG@10 and Recall@100 for plain BM25, plain vectors and the
-// product's hybrid search, then timings. The last line is one JSON object. No setting here looks
-// at the judgements: they are only used to score.
+// Retrieval quality and speed of the product defaults on every collection in BEIR layout
+// (corpus.jsonl, queries.jsonl, qrels/test.tsv) under ../shared/datasets, found relative to the
+// repository (Cranfield 1400, NFCorpus, ArguAna, ...), or on one: --dataset DIR.
+//   npm run eval:retrieval [-- --dataset ../shared/datasets/nfcorpus] [--queries N (the first N: a quick check)]
+// For each collection: writes every document as a .txt file (title line, then the text), ingests
+// the folder into a fresh encrypted tenant through the normal pipeline (parser, token chunker,
+// default embedder), runs every judged query (ids of any form), and prints nDCG@10 and
+// Recall@100 for plain BM25, plain vectors and the product's hybrid search, then timings. BEIR's
+// rule for ArguAna (and Quora): a query's own document is left out of its ranking. The last line
+// is one JSON object keyed by collection. No setting here looks at the judgements: they are only
+// used to score.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createEmbedder } from '../src-main/embed/index.js';
 import { readEmbedderConfig } from '../src-main/embed/settings.js';
 import { SEARCH_DEFAULTS } from '../src-main/retrieval/search.js';
 import { Vault } from '../src-main/vault/vault.js';
-import { CRANFIELD_DIR, loadCranfield } from './cranfield.js';
+import { loadCranfield, type CranfieldQuery } from './cranfield.js';
 import type { Scores } from './evaluate.js';
 import { ingestCranfield, runQueries } from './evaluate.js';
 
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 const row = (name: string, s: Scores): string => `${name.padEnd(44)} ${s.ndcgAt10.toFixed(4)}     ${s.recallAt100.toFixed(4)}`;
 
-const c = loadCranfield();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-eval-'));
-const vault = new Vault(path.join(dir, 'data'));
+/** Collections whose queries are documents of the corpus (BEIR leaves a query's own id out). */
+const OWN_ID_COLLECTIONS = new Set(['arguana', 'quora']);
 
-try {
-  // A fresh encrypted tenant with the settings a user gets: default embedder, chunker, search.
-  await vault.initialize('evaluation passphrase');
-  const tenant = vault.openSession().open(vault.createTenant('Cranfield evaluation').id);
-  const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
-  const { docsPerS, docToCranfield, chunks, empty } = await ingestCranfield(tenant, embedder, c, dir);
-  tenant.db.pragma('wal_checkpoint(TRUNCATE)');
+function collectionDirs(): string[] {
+  const at = process.argv.indexOf('--dataset');
+  if (at >= 0) {
+    const dir = process.argv[at + 1];
+    if (!dir) throw new Error('--dataset needs a directory');
+    return [path.resolve(dir)];
+  }
+  // dist/bench/eval-retrieval.js or bench/eval-retrieval.ts: the repository is two or one up.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const repo = [path.resolve(here, '..', '..'), path.resolve(here, '..')].find((d) => fs.existsSync(path.join(d, 'package.json')))!;
+  const root = process.env['BULKHEAD_DATASETS'] ?? path.resolve(repo, '..', 'shared', 'datasets');
+  const dirs = fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'corpus.jsonl')))
+    .map((e) => path.join(root, e.name))
+    .sort();
+  if (dirs.length === 0) throw new Error(`no collection (a folder with corpus.jsonl) under ${root}`);
+  return dirs;
+}
 
-  // Warm-up (statement and page caches), not scored.
-  await runQueries(tenant, embedder, c, c.queries.slice(0, 10), docToCranfield, SEARCH_DEFAULTS);
-  const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS);
-  const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, feedbackPassages: 0 });
-  const odd = await runQueries(tenant, embedder, c, c.queries.filter((q) => Number(q.id) % 2 === 1), docToCranfield, SEARCH_DEFAULTS);
-  const even = await runQueries(tenant, embedder, c, c.queries.filter((q) => Number(q.id) % 2 === 0), docToCranfield, SEARCH_DEFAULTS);
-  const tenantFile = path.join(vault.paths.tenants, `${tenant.id}.bulkhead`);
-  vault.lock();
-  const header = fs.readFileSync(tenantFile).subarray(0, 16).toString('latin1');
-  const encrypted = header !== 'SQLite format 3\u0000';
+/**
+ * The odd/even split that chose the settings: by the number of a numeric id (Cranfield's), else
+ * by position in the query file.
+ */
+function isOdd(queries: readonly CranfieldQuery[]): (q: CranfieldQuery) => boolean {
+  const numeric = queries.every((q) => /^\d+$/.test(q.id));
+  const position = new Map(queries.map((q, i) => [q.id, i + 1]));
+  return (q) => (numeric ? Number(q.id) : position.get(q.id)!) % 2 === 1;
+}
 
-  console.log(`Cranfield: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} queries, ${CRANFIELD_DIR}`);
-  console.log(`tenant: a fresh encrypted vault tenant; file header encrypted: ${encrypted}`);
-  console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`);
-  console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
-  console.log('');
-  console.log(`${'run'.padEnd(44)} nDCG@10    Recall@100`);
-  console.log(row('BM25 alone (term index)', r.bm25));
-  console.log(row("  FTS5's own bm25(), same terms", r.fts5Bm25));
-  console.log(row('vectors alone', r.vector));
-  console.log(row('fused (product default: RRF + feedback)', r.fused));
-  console.log(row('  its BM25 list (with expansion words)', r.fusedInputs.bm25));
-  console.log(row('  its vector list (Rocchio query vector)', r.fusedInputs.vector));
-  console.log(row('fused without feedback (plain RRF)', plain.fused));
-  console.log(row('fused, odd queries (used to pick settings)', odd.fused));
-  console.log(row('fused, even queries (held out)', even.fused));
-  console.log('');
-  console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + term index + vector tables, encrypted, synchronous=FULL)`);
-  console.log(`query (one whole searchKnowledge call, top 10): p50 ${r.queryP50Ms.toFixed(2)} ms, p95 ${r.queryP95Ms.toFixed(2)} ms`);
-  console.log(
-    JSON.stringify({
+const figures: Record<string, Record<string, number | string>> = {};
+for (const collectionDir of collectionDirs()) figures[path.basename(collectionDir)] = await evaluate(collectionDir);
+console.log(JSON.stringify(figures));
+
+async function evaluate(collectionDir: string): Promise<Record<string, number | string>> {
+  const name = path.basename(collectionDir);
+  const loaded = loadCranfield(collectionDir);
+  // Only judged queries count (as BEIR scores them).
+  // --queries N: the first N of them only, a quick check while iterating (not the collection's figure).
+  const at = process.argv.indexOf('--queries');
+  const limit = at >= 0 ? Number(process.argv[at + 1]) : Infinity;
+  if (!(limit > 0)) throw new Error('--queries needs a positive count');
+  const c = { ...loaded, queries: loaded.queries.filter((q) => (loaded.qrels.get(q.id)?.size ?? 0) > 0).slice(0, limit) };
+  const rules = { excludeOwnId: OWN_ID_COLLECTIONS.has(name.toLowerCase()) };
+  const odd = isOdd(c.queries);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkhead-eval-'));
+  const vault = new Vault(path.join(dir, 'data'));
+
+  try {
+    // A fresh encrypted tenant with the settings a user gets: default embedder, chunker, search.
+    await vault.initialize('evaluation passphrase');
+    const tenant = vault.openSession().open(vault.createTenant('Retrieval evaluation').id);
+    const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
+    const { docsPerS, docToCranfield, chunks, empty } = await ingestCranfield(tenant, embedder, c, dir);
+    tenant.db.pragma('wal_checkpoint(TRUNCATE)');
+
+    // Warm-up (statement and page caches), not scored.
+    await runQueries(tenant, embedder, c, c.queries.slice(0, 10), docToCranfield, SEARCH_DEFAULTS, rules);
+    const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS, rules);
+    const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, feedbackPassages: 0 }, rules);
+    const oddRun = await runQueries(tenant, embedder, c, c.queries.filter(odd), docToCranfield, SEARCH_DEFAULTS, rules);
+    const evenRun = await runQueries(tenant, embedder, c, c.queries.filter((q) => !odd(q)), docToCranfield, SEARCH_DEFAULTS, rules);
+    const tenantFile = path.join(vault.paths.tenants, `${tenant.id}.bulkhead`);
+    vault.lock();
+    const header = fs.readFileSync(tenantFile).subarray(0, 16).toString('latin1');
+    const encrypted = header !== 'SQLite format 3\u0000';
+
+    console.log(`== ${name}: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} judged queries${Number.isFinite(limit) ? ` (the first ${limit} only: a quick check)` : ''}${rules.excludeOwnId ? " (a query's own id left out)" : ''}, ${collectionDir}`);
+    console.log(`tenant: a fresh encrypted vault tenant; file header encrypted: ${encrypted}`);
+    console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`);
+    console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
+    console.log('');
+    console.log(`${'run'.padEnd(44)} nDCG@10    Recall@100`);
+    console.log(row('BM25 alone (term index)', r.bm25));
+    console.log(row("  FTS5's own bm25(), same terms", r.fts5Bm25));
+    console.log(row('vectors alone', r.vector));
+    console.log(row('fused (product default: RRF + feedback)', r.fused));
+    console.log(row('  its BM25 list (with expansion words)', r.fusedInputs.bm25));
+    console.log(row('  its vector list (Rocchio query vector)', r.fusedInputs.vector));
+    console.log(row('fused without feedback (plain RRF)', plain.fused));
+    console.log(row('fused, odd queries (used to pick settings)', oddRun.fused));
+    console.log(row('fused, even queries (held out)', evenRun.fused));
+    console.log('');
+    console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + term index + vector tables, encrypted, synchronous=FULL)`);
+    console.log(`query (one whole searchKnowledge call, top 10): p50 ${r.queryP50Ms.toFixed(2)} ms, p95 ${r.queryP95Ms.toFixed(2)} ms`);
+    console.log('');
+    return {
       bm25_ndcg_at_10: round(r.bm25.ndcgAt10),
       vector_ndcg_at_10: round(r.vector.ndcgAt10),
       fused_ndcg_at_10: round(r.fused.ndcgAt10),
@@ -79,9 +131,9 @@ try {
       dimension: embedder.dimension,
       queries: c.queries.length,
       documents: c.docs.length,
-    }),
-  );
-} finally {
-  vault.lock();
-  fs.rmSync(dir, { recursive: true, force: true });
+    };
+  } finally {
+    vault.lock();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

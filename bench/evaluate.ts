@@ -43,19 +43,27 @@ export async function ingestCranfield(
   c: Cranfield,
   workDir: string,
 ): Promise<{ docsPerS: number; docToCranfield: Map<number, string>; chunks: number; empty: number }> {
-  const folder = path.join(workDir, 'cranfield-docs');
+  const folder = path.join(workDir, 'collection-docs');
   fs.mkdirSync(folder, { recursive: true });
-  for (const d of c.docs) fs.writeFileSync(path.join(folder, `${d.id}.txt`), `${d.title}\n${d.text}\n`);
+  // Files named by id when every id makes a plain file name (Cranfield's: the ingestion order, and
+  // so the chunk ids that break ties, stay as they were), else by position; mapped back below.
+  const byId = c.docs.every((d) => /^[A-Za-z0-9_-]{1,100}$/.test(d.id)) && new Set(c.docs.map((d) => d.id.toLowerCase())).size === c.docs.length;
+  const fileOf = new Map<string, string>();
+  c.docs.forEach((d, i) => {
+    const base = byId ? d.id : String(i);
+    fileOf.set(base, d.id);
+    fs.writeFileSync(path.join(folder, `${base}.txt`), `${d.title}\n${d.text}\n`);
+  });
   const started = performance.now();
   const summary = await ingestPaths(tenant, [folder], { embedder });
   const seconds = (performance.now() - started) / 1000;
-  // Two Cranfield records (471, 995) have neither title nor text: refused as EMPTY, like any empty file.
+  // Records with neither title nor text (Cranfield 471, 995) are refused as EMPTY, like any empty file.
   const unexpected = summary.files.filter((f) => f.status === 'failed' && f.code !== 'EMPTY');
   if (unexpected.length > 0 || summary.added + summary.failed !== c.docs.length) {
     throw new Error(`ingested ${summary.added} of ${c.docs.length} documents; failures: ${unexpected.slice(0, 5).map((f) => `${path.basename(f.path)}: ${f.reason}`).join('; ')}`);
   }
   const docToCranfield = new Map<number, string>();
-  for (const f of summary.files) if (f.documentId !== undefined) docToCranfield.set(f.documentId, path.basename(f.path, '.txt'));
+  for (const f of summary.files) if (f.documentId !== undefined) docToCranfield.set(f.documentId, fileOf.get(path.basename(f.path, '.txt'))!);
   return { docsPerS: c.docs.length / seconds, docToCranfield, chunks: summary.chunks, empty: summary.failed };
 }
 
@@ -78,13 +86,17 @@ export async function runQueries(
   queries: readonly CranfieldQuery[],
   docToCranfield: ReadonlyMap<number, string>,
   opts: Partial<SearchOptions>,
+  rules: { excludeOwnId?: boolean } = {},
 ): Promise<RunResult> {
   const chunkDoc = new Map<number, number>(
     (tenant.db.prepare('SELECT id, document_id FROM chunks').all() as { id: number; document_id: number }[]).map((r) => [r.id, r.document_id]),
   );
+  // BEIR's rule for ArguAna: a query's own document (the same id) is left out of its ranking.
+  let own = '';
   const toDocs = (chunkIds: number[]): string[] => {
     const seen = new Set<string>();
     for (const id of chunkIds) seen.add(docToCranfield.get(chunkDoc.get(id) ?? -1) ?? `chunk:${id}`);
+    if (rules.excludeOwnId) seen.delete(own);
     return [...seen].slice(0, 100);
   };
   const index = activeVectorIndex(tenant);
@@ -92,6 +104,7 @@ export async function runQueries(
   const runs = { fts5: [] as string[][], bm25: [] as string[][], vector: [] as string[][], fused: [] as string[][], inBm25: [] as string[][], inVector: [] as string[][] };
   const times: number[] = [];
   for (const q of queries) {
+    own = q.id;
     const t0 = performance.now();
     await searchKnowledge(tenant, q.text, { k: 10, embedder });
     times.push(performance.now() - t0);

@@ -267,8 +267,9 @@ export const calls = {
   'documents.delete': { input: z.strictObject({ documentId: z.number().int().positive() }), output: z.object({ documentId: z.number().int() }) },
   'documents.passage': { input: z.strictObject({ chunkId: z.number().int().positive() }), output: Passage },
   'knowledge.search': {
+    // Up to a pasted passage or a whole document (search by example, retrieval/by-example.ts).
     input: z.strictObject({
-      query: z.string().trim().min(1, 'a search needs some text').max(2000),
+      query: z.string().trim().min(1, 'a search needs some text').max(20_000),
       k: z.number().int().min(1).max(100).default(10),
       filters: SearchFilters.optional(),
     }),

@@ -8,6 +8,7 @@ import { createEmbedder } from '../embed/index.js';
 import { readEmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { hybridRank, SEARCH_DEFAULTS } from './search.js';
+import { MAX_QUERY_CHARS } from './by-example.js';
 
 /** A passage of the open tenant, with where it came from: enough to cite it. */
 /** A chunk of the open tenant with its provenance: its document, page, section and offsets. */
@@ -41,7 +42,7 @@ export interface SearchResult {
 
 export const SearchInput = z
   .object({
-    query: z.string().trim().min(1, 'a search needs some text').max(2000, 'a search can be at most 2,000 characters'),
+    query: z.string().trim().min(1, 'a search needs some text').max(MAX_QUERY_CHARS, 'a search can be at most 20,000 characters'),
     k: z.number().int().min(1).max(100).default(10),
   })
   .strict();

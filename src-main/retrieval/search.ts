@@ -7,6 +7,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import { chunkTexts, expansionWords, rocchio } from './feedback.js';
+import { searchableQuery } from './by-example.js';
 import { fullTextSide } from './full-text.js';
 import { VEC_MAX_K, vectorStage, type VectorStageKind } from './vector-side.js';
 
@@ -95,7 +96,7 @@ function assertCount(name: string, n: number, max: number): void {
  */
 export function bm25TopK(tenant: TenantHandle, query: string, k: number): RankedHit[] {
   assertCount('k', k, 10_000);
-  return fullTextSide(tenant, query, { ...SEARCH_DEFAULTS, candidates: k, pruneMinChunks: Infinity }).first;
+  return fullTextSide(tenant, searchableQuery(tenant, query).text, { ...SEARCH_DEFAULTS, candidates: k, pruneMinChunks: Infinity }).first;
 }
 
 export interface FusedHit {
@@ -178,10 +179,12 @@ export async function hybridRank(
   }
   const stage = embedder && index ? vectorStage(tenant, index, vectors) : null;
   stage?.begin();
-  let queryVector = embedder && stage ? await embedQuery(embedder, query, signal) : null;
+  // A pasted passage searches by its most telling terms, and embeds a bounded part (by-example.ts).
+  const searchable = searchableQuery(tenant, query);
+  let queryVector = embedder && stage ? await embedQuery(embedder, searchable.embed, signal) : null;
 
   // 1. BM25 of the user's terms; the feedback set.
-  const text = fullTextSide(tenant, query, opts);
+  const text = fullTextSide(tenant, searchable.text, opts);
   let bm25 = text.first;
   const feedbackIds = opts.feedbackPassages > 0 && text.totalChunks >= opts.feedbackMinChunks ? bm25.slice(0, opts.feedbackPassages).map((h) => h.chunkId) : [];
 
@@ -192,7 +195,7 @@ export async function hybridRank(
 
   // 2. The expansion words, added to the full-text list.
   if (feedbackIds.length > 0) {
-    const expansion = expansionWords(tenant, query, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
+    const expansion = expansionWords(tenant, searchable.text, chunkTexts(tenant, feedbackIds), opts.expansionWords, text.expansionMaxShare);
     if (expansion.length > 0) bm25 = text.expanded(expansion);
   }
 

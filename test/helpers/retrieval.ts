@@ -130,7 +130,7 @@ export const HOSTILE_QUERIES: readonly string[] = [
   'NOT', 'a NOT', 'NOT a', '-', '-a', '+', '^', '^a', 'a*', '*a', ':', 'text:', 'text:alpha', '{text}: alpha',
   '{', '}', '[', ']', "'", "''", '\\', '\\"', '\u0000', 'a\u0000b', '\ud800', '🙂', '🙂🙂 rocket', '?', ';',
   '; DROP TABLE chunks; --', "' OR 1=1 --", 'rank MATCH', 'bm25(', 'chunks_fts', '"alpha" OR "', 'a"b', 'é"',
-  '東京"', '"東 京', 'NEAR/3', 'a + b', 'alpha  ', ' ', '', '\t\n', 'x'.repeat(10_000), 'word '.repeat(2000),
+  '東京"', '"東 京', 'NEAR/3', 'a + b', 'alpha  ', ' ', '', '\t\n', 'x'.repeat(10_000), 'word '.repeat(2000), 'x'.repeat(20_001), '東京タワー'.repeat(4000),
   'ab'.repeat(500) + '"',
 ];
 

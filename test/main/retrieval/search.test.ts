@@ -94,7 +94,7 @@ describe('hybrid search on a tiny corpus', () => {
     for (const q of HOSTILE_QUERIES) {
       const length = q.trim().length;
       const search = searchKnowledge(s.tenant, q, { k: 5, embedder });
-      if (length >= 1 && length <= 2000) {
+      if (length >= 1 && length <= 20_000) {
         const result = await search;
         expect(result.passages.length).toBeLessThanOrEqual(5);
       } else {
@@ -129,11 +129,11 @@ describe('hybrid search on a tiny corpus', () => {
     for (const k of [0, -1, 1.5, 101]) {
       await expect(searchKnowledge(s.tenant, 'gust', { k, embedder })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
     }
-    for (const q of ['', '   ', 'x'.repeat(2001)]) {
+    for (const q of ['', '   ', 'x'.repeat(20_001)]) {
       await expect(searchKnowledge(s.tenant, q, { embedder })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
     }
     // The longest query accepted still searches: its one known word finds a passage with it.
-    const long = await searchKnowledge(s.tenant, `gust ${'x'.repeat(1995)}`, { k: 1, embedder });
+    const long = await searchKnowledge(s.tenant, `gust ${'x'.repeat(19_995)}`, { k: 1, embedder });
     expect([s.chunkIds[0], s.chunkIds[2]]).toContain(long.passages[0]?.chunkId);
     await expect(hybridRank(s.tenant, embedder, 'gust', { candidates: 5000 })).rejects.toThrow(RangeError);
     await expect(hybridRank(s.tenant, embedder, 'gust', { candidates: 0 })).rejects.toThrow(RangeError);
