@@ -37,7 +37,7 @@ function openTenantView(s: ConsoleSession, h: TenantHandle): OpenTenant {
 }
 
 function status(s: ConsoleSession): VaultStatus {
-  const state = s.vault.state;
+  const state = s.state;
   const h = state === 'unlocked' ? s.current : null;
   return { state, tenant: h ? openTenantView(s, h) : null, presentation: s.presentationTenant !== null, keychain: s.keychain.status(), idleLockSeconds: s.idleLockSeconds };
 }
@@ -56,14 +56,12 @@ function settings(s: ConsoleSession, h: TenantHandle): Settings {
 export const callHandlers: CallHandlers = {
   'vault.status': (s) => status(s),
   'vault.initialize': async (s, { passphrase, samples }) => {
-    await s.vault.initialize(passphrase, s.kdf ? { kdf: s.kdf } : {});
+    await s.initialize(passphrase);
     if (samples) await createSampleTenants(s);
     return status(s);
   },
   'vault.unlock': async (s, { passphrase }) => {
-    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
-    await s.vault.unlock(passphrase);
-    s.endPresentation();
+    await s.unlock(passphrase);
     return status(s);
   },
   'vault.lock': (s) => {
@@ -71,9 +69,8 @@ export const callHandlers: CallHandlers = {
     return status(s);
   },
   'vault.unlockWithKeychain': (s) => {
-    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
     s.requireNotPresenting();
-    s.keychain.unlock(s.vault);
+    s.unlockWithKeychain();
     return status(s);
   },
   'keychain.enable': async (s, { passphrase }) => {
