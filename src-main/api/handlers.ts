@@ -76,12 +76,12 @@ export const callHandlers: CallHandlers = {
   'keychain.enable': async (s, { passphrase }) => {
     s.requireNotPresenting();
     await s.checkPassphrase(passphrase);
-    s.keychain.enable(s.vault);
+    s.keychain.enable(s.authority().use('keychain.enable'));
     return status(s);
   },
   'keychain.disable': (s) => {
     if (s.vault.state !== 'unlocked') throw new BulkheadError('LOCKED', 'the vault is locked');
-    s.requireNotPresenting();
+    s.authority().use('keychain.disable');
     s.keychain.disable();
     return status(s);
   },
@@ -92,24 +92,22 @@ export const callHandlers: CallHandlers = {
     return shown.map(tenantItem);
   },
   'tenants.create': (s, { name }) => {
-    s.requireNotPresenting();
-    return tenantItem(s.vault.createTenant(name));
+    return tenantItem(s.authority().createTenant(name));
   },
   'tenants.rename': (s, { tenantId, name }) => {
-    s.requireNotPresenting();
-    return tenantItem(s.vault.renameTenant(tenantId, name));
+    return tenantItem(s.authority().renameTenant(tenantId, name));
   },
   'tenants.delete': (s, { tenantId, confirmName }) => {
-    s.requireNotPresenting();
+    const authority = s.authority();
     const t = s.vault.getTenant(tenantId);
     if (nameKey(confirmName.normalize('NFC').trim()) !== nameKey(t.name)) throw new BulkheadError('INPUT_INVALID', 'type the client’s name exactly to delete it');
     s.closeIf(tenantId);
-    const r = s.vault.deleteTenant(tenantId);
+    const r = authority.deleteTenant(tenantId);
     return { tenantId: r.tenantId, deletedAt: r.deletedAt, keyDestroyed: r.keyDestroyed };
   },
   'tenants.open': (s, { tenantId }) => openTenantView(s, s.open(tenantId)),
   'tenants.createSamples': async (s) => {
-    s.requireNotPresenting();
+    s.authority().use('tenants.createSamples');
     return (await createSampleTenants(s)).map(tenantItem);
   },
   'documents.list': (s, { offset, limit, filter }) => {
@@ -138,12 +136,14 @@ export const callHandlers: CallHandlers = {
   'settings.get': (s) => settings(s, s.scope().handle),
   'settings.setEmbedder': async (s, { embedder }) => {
     const { handle, signal } = s.scope();
+    s.authority().use('settings.setEmbedder', handle.id);
     const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(embedder, signal) };
     await reembedTenant(handle, config, createEmbedder(config), { signal });
     return settings(s, handle);
   },
   'settings.setModel': (s, { model }) => {
     const { handle } = s.scope();
+    s.authority().use('settings.setModel', handle.id);
     saveModelSettings(s, handle, model);
     return settings(s, handle);
   },

@@ -4,6 +4,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { KdfParams } from '../vault/keyring.js';
 import { Keyring } from '../vault/keyring.js';
 import type { TenantSession, Vault, VaultState } from '../vault/vault.js';
+import { grantAuthority, type VaultAuthority } from './authority.js';
 import { namesTenant, type CallScope } from './call-scope.js';
 import { ConsoleHost, type SessionMember, type SessionOptions } from './host.js';
 import type { Keychain } from './keychain.js';
@@ -90,7 +91,12 @@ export class ConsoleSession implements SessionMember {
         throw new BulkheadError('TENANT_CHANGED', 'this view shows another client than the one open; it reloads');
       }
     }
-    if (scope === 'admin' || scope === 'tenant-admin') this.requireNotPresenting();
+    if (scope === 'admin' || scope === 'tenant-admin') this.authority();
+  }
+
+  /** The vault-wide authority: only for this window unlocked and not presenting (see authority.ts). */
+  authority(): VaultAuthority {
+    return grantAuthority(this);
   }
 
   async initialize(passphrase: string): Promise<void> {
@@ -107,7 +113,7 @@ export class ConsoleSession implements SessionMember {
     if (this.vault.state === 'unlocked') await this.checkPassphrase(passphrase);
     else await this.vault.unlock(passphrase);
     this.#unlockedIn = this.host.unlockEpoch;
-    this.#presentation = null;
+    this.#endPresentation();
   }
 
   /** Keychain unlock: never while any window presents (it would end nothing, but open everything). */
@@ -173,16 +179,30 @@ export class ConsoleSession implements SessionMember {
   enterPresentation(tenantId: string): void {
     this.open(tenantId);
     this.#presentation = tenantId;
+    this.vault.recordVaultEvent('presentation.start', { tenant: tenantId });
   }
 
   /** Presentation mode ends only with the passphrase, checked against the keyring on disk. */
   async exitPresentation(passphrase: string): Promise<void> {
     await this.checkPassphrase(passphrase);
-    this.#presentation = null;
+    this.#endPresentation();
   }
 
+  #endPresentation(): void {
+    const tenant = this.#presentation;
+    this.#presentation = null;
+    if (tenant && this.vault.state === 'unlocked') this.vault.recordVaultEvent('presentation.end', { tenant });
+  }
+
+  /** Checks the passphrase against the keyring on disk; a wrong one is a failed unlock, recorded. */
   async checkPassphrase(passphrase: string): Promise<void> {
-    const ring = await Keyring.unlock(this.vault.paths.keyring, passphrase);
+    let ring: Keyring;
+    try {
+      ring = await Keyring.unlock(this.vault.paths.keyring, passphrase);
+    } catch (err) {
+      this.vault.recordFailedUnlock(err instanceof BulkheadError ? err.code : 'ERROR');
+      throw err;
+    }
     ring.destroy();
   }
 
@@ -230,7 +250,7 @@ export class ConsoleSession implements SessionMember {
 
   /** After an unlock with the passphrase. */
   endPresentation(): void {
-    this.#presentation = null;
+    this.#endPresentation();
   }
 
   #closeTenant(): void {

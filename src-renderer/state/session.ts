@@ -60,7 +60,6 @@ export async function lock(): Promise<void> {
 export async function openTenant(tenantId: string): Promise<void> {
   // Wipe first: nothing of the previous client may be on screen while the next one opens.
   resetTenantStores();
-  setViewTenant(null);
   useSession.setState((s) => ({ generation: s.generation + 1, tenants: [] }));
   const tenant = await call('tenants.open', { tenantId });
   const status = useSession.getState().status;
@@ -91,7 +90,8 @@ whenLocked(() => {
 // what is shown and reload the view from main's answer.
 whenTenantChanged(() => {
   resetTenantStores();
-  setViewTenant(null);
-  useSession.setState((s) => ({ generation: s.generation + 1, tenants: [] }));
-  void refreshStatus();
+  void call('vault.status', {}).then((status) => {
+    applyStatus(status);
+    useSession.setState((s) => ({ generation: s.generation + 1, tenants: [], screen: 'library' }));
+  });
 });
