@@ -23,7 +23,7 @@ async function seed(dataDir: string): Promise<Record<string, string>> {
   const s = new ConsoleSession({ dataDir, kdf: TEST_KDF });
   const ids: Record<string, string> = {};
   try {
-    await s.initialize(TEST_PASSPHRASE);
+    await s.vault.initialize(TEST_PASSPHRASE, { kdf: TEST_KDF });
     for (const t of [ACME, BETA]) {
       const { id } = s.vault.createTenant(t.name);
       ids[t.name] = id;

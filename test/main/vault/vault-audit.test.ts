@@ -97,6 +97,9 @@ describe('the vault audit chain', () => {
       const r = spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE } });
       return { code: r.status, out: `${r.stdout}${r.stderr}` };
     };
+    expect(run(['tenant', 'create', 'Verify One']).code).toBe(0);
+    expect(run(['tenant', 'create', 'Verify Two']).code).toBe(0);
+    expect(run(['verify']).code).toBe(0);
     const good = run(['audit', 'verify', '--vault']);
     expect(good.code, good.out).toBe(0);
     expect(good.out).toContain('vault audit chain verifies');
