@@ -114,7 +114,7 @@ describe('bulkhead verify', () => {
     const bad = run(['verify', '--out', out]);
     expect(bad.status).toBe(5);
     expect(bad.stdout).toMatch(new RegExp(`FAIL  Every audit chain verifies[\\s\\S]*tenant ${tenant.id}: record 1`));
-    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 6 isolation controls failed/);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 7 isolation controls failed/);
     expect(bad.stdout + bad.stderr).not.toContain(tenant.name);
   });
 
