@@ -48,24 +48,41 @@ async function* serverEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{
   }
 }
 
+/**
+ * The web host's bridge. The page trades the launch token for a session token of its own once
+ * (so each tab is its own server session) and keeps it in memory only; every request names the
+ * tenant the view shows.
+ */
 export function webBridge(token = tokenFromLocation()): Bridge {
   const running = new Map<string, AbortController>();
-  const post = (path: string, body: BodyInit, type: string, extra: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> =>
-    fetch(path, { method: 'POST', body, signal: signal ?? null, cache: 'no-store', credentials: 'omit', headers: { 'content-type': type, [TRANSPORT.headers.token]: token, ...extra } });
+  let session: Promise<string> | null = null;
+  const pageSession = (): Promise<string> =>
+    (session ??= fetch(TRANSPORT.http.session, { method: 'POST', cache: 'no-store', credentials: 'omit', headers: { [TRANSPORT.headers.token]: token } })
+      .then(readResult)
+      .then((r) => (r.ok ? (r.value as { session: string }).session : ''))
+      .catch(() => {
+        session = null;
+        return '';
+      }));
+  const post = async (path: string, body: BodyInit, type: string, view: string | null, extra: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> => {
+    const headers: Record<string, string> = { 'content-type': type, [TRANSPORT.headers.session]: await pageSession(), ...extra };
+    if (view) headers[TRANSPORT.headers.tenant] = view;
+    return fetch(path, { method: 'POST', body, signal: signal ?? null, cache: 'no-store', credentials: 'omit', headers });
+  };
 
   return {
-    async call(name, input) {
+    async call(name, input, view) {
       try {
-        return await readResult(await post(TRANSPORT.http.call + encodeURIComponent(name), JSON.stringify(input ?? {}), 'application/json'));
+        return await readResult(await post(TRANSPORT.http.call + encodeURIComponent(name), JSON.stringify(input ?? {}), 'application/json', view));
       } catch {
         return networkError('the console is not running (start it again with `npm run web`)');
       }
     },
-    async stream(name, input, onEvent, streamId) {
+    async stream(name, input, onEvent, streamId, view) {
       const stop = new AbortController();
       running.set(streamId, stop);
       try {
-        const res = await post(TRANSPORT.http.stream + encodeURIComponent(name), JSON.stringify(input ?? {}), 'application/json', {}, stop.signal);
+        const res = await post(TRANSPORT.http.stream + encodeURIComponent(name), JSON.stringify(input ?? {}), 'application/json', view, {}, stop.signal);
         if (!res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) return await readResult(res);
         for await (const { event, data } of serverEvents(res.body)) {
           if (event === 'event') onEvent(JSON.parse(data) as unknown);
@@ -82,9 +99,9 @@ export function webBridge(token = tokenFromLocation()): Bridge {
     cancel(streamId) {
       running.get(streamId)?.abort();
     },
-    async upload(name, bytes) {
+    async upload(name, bytes, view) {
       try {
-        return await readResult(await post(TRANSPORT.http.upload, bytes, 'application/octet-stream', { [TRANSPORT.headers.fileName]: encodeURIComponent(name) }));
+        return await readResult(await post(TRANSPORT.http.upload, bytes, 'application/octet-stream', view, { [TRANSPORT.headers.fileName]: encodeURIComponent(name) }));
       } catch {
         return networkError('the upload did not reach the console');
       }

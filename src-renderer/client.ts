@@ -12,6 +12,18 @@ export class ApiFailure extends Error {
 }
 
 let onLocked: () => void = () => undefined;
+let onTenantChanged: () => void = () => undefined;
+/** The tenant this window's view shows; every call names it, and main refuses a stale one. */
+let viewTenant: string | null = null;
+
+export function setViewTenant(tenantId: string | null): void {
+  viewTenant = tenantId;
+}
+
+/** Called when main answers TENANT_CHANGED (the open tenant is not the one shown): the view reloads. */
+export function whenTenantChanged(handler: () => void): void {
+  onTenantChanged = handler;
+}
 
 /** Called when main answers LOCKED (it locked on its own, e.g. after idle): the UI follows. */
 export function whenLocked(handler: () => void): void {
@@ -20,11 +32,12 @@ export function whenLocked(handler: () => void): void {
 
 function failure(error: ApiError): ApiFailure {
   if (error.code === 'LOCKED') onLocked();
+  if (error.code === 'TENANT_CHANGED') onTenantChanged();
   return new ApiFailure(error);
 }
 
 export async function call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> {
-  const r = await bridge.call(name, input);
+  const r = await bridge.call(name, input, viewTenant);
   if (!r.ok) throw failure(r.error);
   return r.value as CallOutput<K>;
 }
@@ -36,7 +49,7 @@ export interface RunningStream<T> {
 
 export function stream<K extends StreamName>(name: K, input: StreamInput<K>, onEvent: (e: StreamEvent<K>) => void): RunningStream<StreamOutput<K>> {
   const id = crypto.randomUUID();
-  const result = bridge.stream(name, input, (e) => onEvent(e as StreamEvent<K>), id).then((r) => {
+  const result = bridge.stream(name, input, (e) => onEvent(e as StreamEvent<K>), id, viewTenant).then((r) => {
     if (!r.ok) throw failure(r.error);
     return r.value as StreamOutput<K>;
   });
@@ -44,7 +57,7 @@ export function stream<K extends StreamName>(name: K, input: StreamInput<K>, onE
 }
 
 export async function upload(file: File): Promise<Upload> {
-  const r = await bridge.upload(file.name, await file.arrayBuffer());
+  const r = await bridge.upload(file.name, await file.arrayBuffer(), viewTenant);
   if (!r.ok) throw failure(r.error);
   return r.value as Upload;
 }

@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'UNAUTHORIZED',
   'NO_TENANT_OPEN',
   'PRESENTATION_MODE',
+  /** The call named a tenant other than the one open in its window: the view is stale, reload it. */
+  'TENANT_CHANGED',
   'UNAVAILABLE',
   'CONVERSATION_NOT_FOUND',
   'MODEL_NOT_CONFIGURED',

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { calls, isCallName, isStreamName, streams, type ApiError, type Result } from '../../src-shared/contract.js';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
+import { CALL_SCOPE, STREAM_SCOPE } from './call-scope.js';
 import { callHandlers, streamHandlers } from './handlers.js';
 import type { ConsoleSession } from './session.js';
 
@@ -31,13 +32,18 @@ function parseOutput<T>(schema: z.ZodType<T>, value: unknown): T {
   return r.data;
 }
 
-export async function invokeCall(s: ConsoleSession, name: unknown, raw: unknown): Promise<Result<unknown>> {
+/**
+ * Runs a call. `view` is the tenant the calling window shows (the transports always pass it, null
+ * when none); a call that acts on the open tenant and names another is refused (TENANT_CHANGED).
+ */
+export async function invokeCall(s: ConsoleSession, name: unknown, raw: unknown, view?: string | null): Promise<Result<unknown>> {
   if (!isCallName(name)) return { ok: false, error: { code: 'INPUT_INVALID', message: 'no such call' } };
   s.touch();
   const entry = calls[name];
   const input = entry.input.safeParse(raw ?? {});
   if (!input.success) return { ok: false, error: inputError(input.error) };
   try {
+    s.admit(CALL_SCOPE[name], view);
     const handler = callHandlers[name] as (s: ConsoleSession, i: unknown) => unknown;
     const value = await handler(s, input.data);
     return { ok: true, value: parseOutput(entry.output as z.ZodType, value) };
@@ -58,6 +64,7 @@ export async function invokeStream(
   raw: unknown,
   onEvent: (event: unknown) => void,
   signal: AbortSignal,
+  view?: string | null,
 ): Promise<Result<unknown>> {
   if (!isStreamName(name)) return { ok: false, error: { code: 'INPUT_INVALID', message: 'no such stream' } };
   s.touch();
@@ -71,6 +78,7 @@ export async function invokeStream(
     onEvent(parseOutput(entry.event as z.ZodType, event));
   };
   try {
+    s.admit(STREAM_SCOPE[name], view);
     const handler = streamHandlers[name] as (s: ConsoleSession, i: unknown, emit: (e: unknown) => void, signal: AbortSignal) => Promise<unknown>;
     const value = await handler(s, input.data, emit, signal);
     if (s.current !== tenantAtStart) return closedMidway;

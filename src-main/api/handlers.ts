@@ -42,7 +42,7 @@ function openTenantView(s: ConsoleSession, h: TenantHandle): OpenTenant {
 }
 
 function status(s: ConsoleSession): VaultStatus {
-  const state = s.vault.state;
+  const state = s.state;
   const h = state === 'unlocked' ? s.current : null;
   return { state, tenant: h ? openTenantView(s, h) : null, presentation: s.presentationTenant !== null, keychain: s.keychain.status(), idleLockSeconds: s.idleLockSeconds };
 }
@@ -62,14 +62,12 @@ async function settings(s: ConsoleSession, h: TenantHandle): Promise<Settings> {
 export const callHandlers: CallHandlers = {
   'vault.status': (s) => status(s),
   'vault.initialize': async (s, { passphrase, samples }) => {
-    await s.vault.initialize(passphrase, s.kdf ? { kdf: s.kdf } : {});
+    await s.initialize(passphrase);
     if (samples) await createSampleTenants(s);
     return status(s);
   },
   'vault.unlock': async (s, { passphrase }) => {
-    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
-    await s.vault.unlock(passphrase);
-    s.endPresentation();
+    await s.unlock(passphrase);
     return status(s);
   },
   'vault.lock': (s) => {
@@ -77,20 +75,19 @@ export const callHandlers: CallHandlers = {
     return status(s);
   },
   'vault.unlockWithKeychain': (s) => {
-    if (s.vault.state === 'uninitialized') throw new BulkheadError('NOT_INITIALIZED', 'this data folder has no vault yet');
     s.requireNotPresenting();
-    s.keychain.unlock(s.vault);
+    s.unlockWithKeychain();
     return status(s);
   },
   'keychain.enable': async (s, { passphrase }) => {
     s.requireNotPresenting();
     await s.checkPassphrase(passphrase);
-    s.keychain.enable(s.vault);
+    s.keychain.enable(s.authority().use('keychain.enable'));
     return status(s);
   },
   'keychain.disable': (s) => {
     if (s.vault.state !== 'unlocked') throw new BulkheadError('LOCKED', 'the vault is locked');
-    s.requireNotPresenting();
+    s.authority().use('keychain.disable');
     s.keychain.disable();
     return status(s);
   },
@@ -101,19 +98,17 @@ export const callHandlers: CallHandlers = {
     return shown.map(tenantItem);
   },
   'tenants.create': (s, { name }) => {
-    s.requireNotPresenting();
-    return tenantItem(s.vault.createTenant(name));
+    return tenantItem(s.authority().createTenant(name));
   },
   'tenants.rename': (s, { tenantId, name }) => {
-    s.requireNotPresenting();
-    return tenantItem(s.vault.renameTenant(tenantId, name));
+    return tenantItem(s.authority().renameTenant(tenantId, name));
   },
   'tenants.delete': (s, { tenantId, confirmName }) => {
-    s.requireNotPresenting();
+    const authority = s.authority();
     const t = s.vault.getTenant(tenantId);
     if (nameKey(confirmName.normalize('NFC').trim()) !== nameKey(t.name)) throw new BulkheadError('INPUT_INVALID', 'type the client’s name exactly to delete it');
     s.closeIf(tenantId);
-    const r = s.vault.deleteTenant(tenantId);
+    const r = authority.deleteTenant(tenantId);
     return { tenantId: r.tenantId, deletedAt: r.deletedAt, keyDestroyed: r.keyDestroyed };
   },
   'tenants.open': async (s, { tenantId }) => {
@@ -122,7 +117,7 @@ export const callHandlers: CallHandlers = {
     return openTenantView(s, h);
   },
   'tenants.createSamples': async (s) => {
-    s.requireNotPresenting();
+    s.authority().use('tenants.createSamples');
     return (await createSampleTenants(s)).map(tenantItem);
   },
   'documents.list': (s, { offset, limit, filter, tags, formats }) => {
@@ -200,6 +195,7 @@ export const callHandlers: CallHandlers = {
   'settings.get': (s) => settings(s, s.scope().handle),
   'settings.setEmbedder': async (s, { embedder }) => {
     const { handle, signal } = s.scope();
+    s.authority().use('settings.setEmbedder', handle.id);
     await assertEmbedderAllowed(handle, embedder);
     const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(handle, embedder, signal) };
     await reembedTenant(handle, config, createEmbedder(handle, config), { signal });
@@ -207,6 +203,7 @@ export const callHandlers: CallHandlers = {
   },
   'settings.setModel': async (s, { model }) => {
     const { handle } = s.scope();
+    s.authority().use('settings.setModel', handle.id);
     await saveModelSettings(s, handle, model);
     return settings(s, handle);
   },

@@ -22,7 +22,7 @@ const appVersion = packageVersion();
  */
 export async function runVerify(s: ConsoleSession, emit: (e: { type: 'progress'; message: string }) => void): Promise<IsolationReport> {
   if (s.vault.state !== 'unlocked') throw new BulkheadError('LOCKED', 'the vault is locked');
-  s.requireNotPresenting();
+  s.authority().use('verify');
   const report = await runIsolationCheck(s.vault, { appVersion, onProgress: (message) => emit({ type: 'progress', message }) });
   const files = writeIsolationReport(report, path.join(s.vault.paths.dataDir, 'reports'));
   const { appVersion: version, startedAt, finishedAt, tenants, controls, passed, sha256 } = report;

@@ -49,6 +49,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'FILE_EXISTS':
     case 'ALREADY_INITIALIZED':
     case 'TENANT_BUSY':
+    case 'TENANT_CHANGED':
       return EXIT.conflict;
     case 'EMBEDDER_MISMATCH':
       return EXIT.conflict;

@@ -3,6 +3,7 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { listAudit, verifyAudit, type AuditRecord } from '../vault/audit-chain.js';
 import { restoreBackup } from '../vault/backup.js';
 import { holdImportedEndpoints } from './endpoints.js';
+import type { Vault } from '../vault/vault.js';
 import { openTenant, unlock, wrap } from './context.js';
 import { ANY_COUNT, existingFile, existingFolder, pathToCreate, wholeNumber } from './options.js';
 import { readSecret } from './passphrase.js';
@@ -15,16 +16,27 @@ function auditLine(r: AuditRecord): string {
   return `${String(r.seq).padStart(6)}  ${r.at}  ${r.kind.padEnd(19)} ${data}`;
 }
 
+async function verifyVaultChain(vault: Vault): Promise<{ json: unknown; text: string }> {
+  await unlock(vault);
+  const v = vault.verifyVaultAudit();
+  if (!v.ok) throw new BulkheadError('AUDIT_BROKEN', `the vault audit chain is broken at record ${v.firstBadSeq}: ${v.reason} (${v.count} records verified before it)`);
+  return { json: v, text: `The vault audit chain verifies: ${v.count} records` };
+}
+
 /** audit, export, import, tenant rekey, passphrase change, backup, restore. */
 export function registerLifecycleCommands(program: Command, tenant: Command): void {
   const audit = program.command('audit').description("check and list a tenant's tamper-evident audit trail");
   audit
     .command('verify')
     .description('check every record of the chain and its head; exit 5 naming the first bad record')
-    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--tenant <tenant>', 'tenant name or id')
+    .option('--vault', "the vault's own chain (unlocks, presentation, vault-wide operations) instead of a tenant's")
     .action(
       wrap(async (vault, opts) => {
-        const t = await openTenant(vault, (opts as { tenant?: string }).tenant);
+        const o = opts as { tenant?: string; vault?: boolean };
+        if (o.vault) return verifyVaultChain(vault);
+        if (!o.tenant) throw new BulkheadError('INPUT_INVALID', 'name a tenant with --tenant, or check the vault chain with --vault');
+        const t = await openTenant(vault, o.tenant);
         const v = verifyAudit(t);
         if (!v.ok) {
           throw new BulkheadError('AUDIT_BROKEN', `the audit trail of tenant "${t.name}" is broken at record ${v.firstBadSeq}: ${v.reason} (${v.count} records verified before it)`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, protocol, safeStorage, session as electronSession, shell } from 'electron';
 import type { KeychainBackend } from '../api/keychain.js';
-import { ConsoleSession } from '../api/session.js';
+import { ConsoleHost } from '../api/host.js';
 import { openAppLog } from '../log/logger.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from '../api/shell-policy.js';
@@ -64,18 +64,18 @@ async function start(): Promise<void> {
   const dataDir = resolveDataDir(process.env.BULKHEAD_DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = await openAppLog(dataDir);
-  const consoleSession = new ConsoleSession({ dataDir, keychain, log });
+  const consoleHost = new ConsoleHost({ dataDir, keychain, log });
   serveRenderer();
   lockDown();
-  registerIpc(consoleSession);
+  registerIpc(consoleHost);
   const win = new BrowserWindow(windowOptions(preload));
   win.once('ready-to-show', () => win.show());
   await win.loadURL(`${APP_ORIGIN}/index.html`);
   app.on('window-all-closed', () => {
-    consoleSession.dispose();
+    consoleHost.dispose();
     app.quit();
   });
-  app.on('before-quit', () => consoleSession.dispose());
+  app.on('before-quit', () => consoleHost.dispose());
 }
 
 void start();

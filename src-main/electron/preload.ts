@@ -9,17 +9,17 @@ ipcRenderer.on(TRANSPORT.ipc.streamEvent, (_e, streamId: unknown, event: unknown
 });
 
 const bridge: Bridge = {
-  call: (name, input) => ipcRenderer.invoke(TRANSPORT.ipc.call, String(name), input) as Promise<Result<unknown>>,
-  async stream(name, input, onEvent, streamId) {
+  call: (name, input, view) => ipcRenderer.invoke(TRANSPORT.ipc.call, String(name), input, view) as Promise<Result<unknown>>,
+  async stream(name, input, onEvent, streamId, view) {
     listeners.set(String(streamId), onEvent);
     try {
-      return (await ipcRenderer.invoke(TRANSPORT.ipc.stream, String(streamId), String(name), input)) as Result<unknown>;
+      return (await ipcRenderer.invoke(TRANSPORT.ipc.stream, String(streamId), String(name), input, view)) as Result<unknown>;
     } finally {
       listeners.delete(String(streamId));
     }
   },
   cancel: (streamId) => ipcRenderer.send(TRANSPORT.ipc.cancel, String(streamId)),
-  upload: (name, bytes) => ipcRenderer.invoke(TRANSPORT.ipc.upload, String(name), bytes) as Promise<Result<unknown>>,
+  upload: (name, bytes, view) => ipcRenderer.invoke(TRANSPORT.ipc.upload, String(name), bytes, view) as Promise<Result<unknown>>,
 };
 
 contextBridge.exposeInMainWorld('bulkhead', bridge);

@@ -121,6 +121,23 @@ export class Registry {
    * chain, which verifyAudit accepts; it never gets ahead. One fsync less per search and per
    * ingested document.
    */
+  /** The vault's own chain (vault-audit.ts): its wrapped key and head, or undefined before its first record. */
+  vaultAudit(): AuditSlot | undefined {
+    const row = this.db.prepare('SELECT wrapped_key, head_seq, head_hash FROM vault_audit WHERE id = 1').get() as
+      | { wrapped_key: Buffer; head_seq: number; head_hash: string | null }
+      | undefined;
+    if (!row) return undefined;
+    return { wrappedKey: row.wrapped_key, head: row.head_hash ? { seq: row.head_seq, hash: row.head_hash } : null };
+  }
+
+  putVaultAudit(wrappedKey: Buffer): void {
+    this.db.prepare('INSERT INTO vault_audit (id, wrapped_key) VALUES (1, ?)').run(wrappedKey);
+  }
+
+  advanceVaultAuditHead(seq: number, hash: string): void {
+    this.db.prepare('UPDATE vault_audit SET head_seq = ?, head_hash = ? WHERE id = 1 AND head_seq < ?').run(seq, hash, seq);
+  }
+
   advanceAuditHead(id: string, seq: number, hash: string): void {
     this.db.pragma('synchronous=NORMAL');
     try {

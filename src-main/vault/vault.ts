@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { Passphrase, nameKey, type TenantSummary } from '../../src-shared/tenant.js';
-import { silentLog, type AppLog } from '../log/logger.js';
+import { errorCode, silentLog, type AppLog } from '../log/logger.js';
 import { appendAudit } from './audit-chain.js';
 import { backupVault, type BackupResult } from './backup.js';
 import type { VaultCore } from './core.js';
@@ -12,6 +12,7 @@ import { VaultPaths } from './paths.js';
 import { rekeyTenant, type RekeyResult } from './rekey.js';
 import { mapSqliteError, openEncryptedDatabase } from './sqlite.js';
 import type { TenantSession } from './tenant-session.js';
+import { notePendingFailure, VaultAudit, type VaultAuditData, type VaultAuditKind, type VaultAuditRecord, type VaultAuditVerdict } from './vault-audit.js';
 import { exportTenant, importTenant, type ExportOptions, type ExportResult, type ImportResult } from './transfer.js';
 
 export type { DeletionReceipt } from './lifecycle.js';
@@ -30,12 +31,14 @@ export class Vault {
   readonly log: AppLog;
   readonly #lock: VaultLock;
   readonly #tenants: TenantLifecycle;
+  readonly #audit: VaultAudit;
 
   constructor(dataDir: string, opts: { log?: AppLog } = {}) {
     this.paths = new VaultPaths(path.resolve(dataDir));
     this.log = opts.log ?? silentLog;
     this.#lock = new VaultLock(this.paths, this.log);
     this.#tenants = new TenantLifecycle(this.#lock, this.paths, this.log);
+    this.#audit = new VaultAudit(this.paths.dataDir, () => this.#lock.ring(), () => this.#lock.reg());
   }
 
   // --- keyring and lock -------------------------------------------------------------------
@@ -44,22 +47,68 @@ export class Vault {
     return this.#lock.state;
   }
 
-  initialize(passphrase: string, opts: InitOptions = {}): Promise<void> {
-    return this.#lock.initialize(passphrase, opts);
+  async initialize(passphrase: string, opts: InitOptions = {}): Promise<void> {
+    await this.#lock.initialize(passphrase, opts);
+    this.#audit.append('vault.init');
   }
 
-  unlock(passphrase: string): Promise<void> {
-    return this.#lock.unlock(passphrase);
+  async unlock(passphrase: string): Promise<void> {
+    if (this.#lock.state === 'unlocked') return;
+    try {
+      await this.#lock.unlock(passphrase);
+    } catch (err) {
+      notePendingFailure(this.paths.dataDir, errorCode(err));
+      throw err;
+    }
+    this.#unlocked('passphrase');
   }
 
   /** Re-wraps the master key under a new passphrase; no tenant file or registry byte changes. */
-  changePassphrase(passphrase: string): Promise<void> {
-    return this.#lock.changePassphrase(passphrase);
+  async changePassphrase(passphrase: string): Promise<void> {
+    await this.#lock.changePassphrase(passphrase);
+    this.#audit.append('vault.passphrase.change');
   }
 
   /** Unlock with the master key the OS keychain held (opt-in; see Keyring.fromKeychain). */
   unlockWithKeychainKey(master: Buffer, check: Buffer): void {
-    this.#lock.unlockWithKeychainKey(master, check);
+    if (this.#lock.state === 'unlocked') return;
+    try {
+      this.#lock.unlockWithKeychainKey(master, check);
+    } catch (err) {
+      notePendingFailure(this.paths.dataDir, errorCode(err));
+      throw err;
+    }
+    this.#unlocked('keychain');
+  }
+
+  #unlocked(via: string): void {
+    this.#audit.foldPending();
+    this.#audit.append('vault.unlock', { via });
+  }
+
+  // --- the vault's own audit chain (vault-audit.ts) ---------------------------------------
+
+  /** Records a vault-level event (ids and codes only); the vault must be unlocked. */
+  recordVaultEvent(kind: VaultAuditKind, data: VaultAuditData = {}): void {
+    this.#audit.append(kind, data);
+  }
+
+  /** A failed passphrase check: signed now if the vault is unlocked, else kept for the next unlock. */
+  recordFailedUnlock(code: string): void {
+    if (this.#lock.state === 'unlocked') this.#audit.append('vault.unlock.failed', { code });
+    else notePendingFailure(this.paths.dataDir, code);
+  }
+
+  verifyVaultAudit(): VaultAuditVerdict {
+    return this.#audit.verify();
+  }
+
+  listVaultAudit(): VaultAuditRecord[] {
+    return this.#audit.list();
+  }
+
+  #authority(op: string, tenant: string | null = null): void {
+    this.#audit.append('authority', { op, tenant });
   }
 
   /** The master key and its check value, for storing in the OS keychain when the user opts in. */
@@ -102,16 +151,22 @@ export class Vault {
   }
 
   createTenant(nameInput: unknown): TenantSummary {
-    return this.#tenants.create(nameInput);
+    const t = this.#tenants.create(nameInput);
+    this.#authority('tenant.create', t.id);
+    return t;
   }
 
   renameTenant(id: string, nameInput: unknown): TenantSummary {
-    return this.#tenants.rename(id, nameInput);
+    const t = this.#tenants.rename(id, nameInput);
+    this.#authority('tenant.rename', t.id);
+    return t;
   }
 
   /** Crypto-shredding (see TenantLifecycle.delete). */
   deleteTenant(id: string): DeletionReceipt {
-    return this.#tenants.delete(id);
+    const r = this.#tenants.delete(id);
+    this.#authority('tenant.delete', r.tenantId);
+    return r;
   }
 
   /** A session holds at most one open tenant (one per window in the app, one per CLI run). */
@@ -123,22 +178,30 @@ export class Vault {
 
   /** Re-encrypts a tenant's file under a new data key (see rekey.ts). */
   rekeyTenant(id: string): RekeyResult {
-    return rekeyTenant(this.#core(), id);
+    const r = rekeyTenant(this.#core(), id);
+    this.#authority('tenant.rekey', id);
+    return r;
   }
 
   /** One encrypted bundle of a tenant, under a key from an export passphrase (see transfer.ts). */
-  exportTenant(id: string, outFile: string, passphrase: string, opts: ExportOptions = {}): Promise<ExportResult> {
-    return exportTenant(this.#core(), id, outFile, parseInput(Passphrase, passphrase), opts);
+  async exportTenant(id: string, outFile: string, passphrase: string, opts: ExportOptions = {}): Promise<ExportResult> {
+    const r = await exportTenant(this.#core(), id, outFile, parseInput(Passphrase, passphrase), opts);
+    this.#authority('tenant.export', id);
+    return r;
   }
 
   /** Brings a bundle's tenant into this vault; refuses, changing nothing, on any mismatch. */
-  importTenant(bundleFile: string, passphrase: string, opts: { rename?: string } = {}): Promise<ImportResult> {
-    return importTenant(this.#core(), bundleFile, passphrase, opts);
+  async importTenant(bundleFile: string, passphrase: string, opts: { rename?: string } = {}): Promise<ImportResult> {
+    const r = await importTenant(this.#core(), bundleFile, passphrase, opts);
+    this.#authority('tenant.import', r.tenantId);
+    return r;
   }
 
   /** A consistent snapshot of the keyring, the registry and every tenant, while in use. */
-  backup(outDir: string): Promise<BackupResult> {
-    return backupVault(this.#core(), outDir);
+  async backup(outDir: string): Promise<BackupResult> {
+    const r = await backupVault(this.#core(), outDir);
+    this.#authority('backup');
+    return r;
   }
 
   /** The capabilities the lifecycle operations need, for this unlocked vault only. */

@@ -199,6 +199,13 @@ function soundTenants<T extends { id: string }>(vault: Vault, tenants: T[], log:
 }
 
 /** Runs the isolation self-test; the vault must be unlocked. */
+/** The vault-level chain (vault-audit.ts): every record's MAC and the head kept in the registry. */
+function vaultChainControl(vault: Vault, log: ControlLog): void {
+  const c = log.control('vault-audit', 'The vault audit chain verifies', 'the HMAC chain of unlocks, presentation and vault-wide operations, and its head in the registry');
+  const v = vault.verifyVaultAudit();
+  log.attempt(c, v.ok ? null : `vault chain: record ${v.firstBadSeq}: ${v.reason}`);
+}
+
 export async function runIsolationCheck(vault: Vault, opts: VerifyOptions): Promise<IsolationReport> {
   if (vault.listTenants().length === 0) throw new BulkheadError('INPUT_INVALID', 'there are no tenants to check yet: create one first');
   const startedAt = new Date().toISOString();
@@ -252,6 +259,7 @@ export async function runIsolationCheck(vault: Vault, opts: VerifyOptions): Prom
     } finally {
       check.dispose();
     }
+    vaultChainControl(vault, log);
 
     say('deleting the scratch tenant');
     vault.deleteTenant(scratch.id);

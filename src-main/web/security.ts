@@ -23,6 +23,13 @@ const refuse = (status: number, message: string, code: ApiError['code'] = 'UNAUT
  * or this one (no other web page), carrying the per-launch token (compared in constant time).
  */
 export function checkCaller(req: http.IncomingMessage, origin: string, token: string): void {
+  checkOrigin(req, origin);
+  const given = req.headers[TRANSPORT.headers.token];
+  if (typeof given !== 'string' || !sameSecret(given, token)) throw refuse(401, 'missing or wrong access token: open the URL the console printed');
+}
+
+/** Same-host, same-origin, same-site: the checks every API request passes before its token is read. */
+export function checkOrigin(req: http.IncomingMessage, origin: string): void {
   const host = req.headers.host;
   const port = new URL(origin).port;
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw refuse(403, 'requests must be addressed to 127.0.0.1');
@@ -30,8 +37,58 @@ export function checkCaller(req: http.IncomingMessage, origin: string, token: st
   if (from !== undefined && from !== origin && from !== `http://localhost:${port}`) throw refuse(403, 'requests from other origins are refused');
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuse(403, 'requests from other sites are refused');
-  const given = req.headers[TRANSPORT.headers.token];
-  if (typeof given !== 'string' || !sameSecret(given, token)) throw refuse(401, 'missing or wrong access token: open the URL the console printed');
+}
+
+/**
+ * The page sessions of one web host, keyed by a hash of their token (a lookup compares no secret
+ * byte by byte). At most `limit` pages: a new one ends the least recently used.
+ */
+export class PageSessions<S extends { dispose(): void }> {
+  readonly #byKey = new Map<string, S>();
+
+  constructor(readonly limit = 32) {}
+
+  add(session: S): string {
+    const token = newToken();
+    while (this.#byKey.size >= this.limit) {
+      const [oldest, s] = this.#byKey.entries().next().value as [string, S];
+      this.#byKey.delete(oldest);
+      s.dispose();
+    }
+    this.#byKey.set(keyOf(token), session);
+    return token;
+  }
+
+  /** The session of the request's session token; 401 without a live one. */
+  of(req: http.IncomingMessage): S {
+    const given = req.headers[TRANSPORT.headers.session];
+    const key = typeof given === 'string' && given.length > 0 && given.length <= 128 ? keyOf(given) : '';
+    const s = this.#byKey.get(key);
+    if (!s) throw refuse(401, 'this page has no session (it ended or the console restarted): reload the page');
+    // Most recently used last, so the oldest idle page is the one a new page ends.
+    this.#byKey.delete(key);
+    this.#byKey.set(key, s);
+    return s;
+  }
+
+  all(): S[] {
+    return [...this.#byKey.values()];
+  }
+
+  clear(): void {
+    for (const s of this.#byKey.values()) s.dispose();
+    this.#byKey.clear();
+  }
+}
+
+function keyOf(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('base64url');
+}
+
+/** The tenant the page's view shows, from its header; null when it shows none. */
+export function viewTenant(req: http.IncomingMessage): string | null {
+  const v = req.headers[TRANSPORT.headers.tenant];
+  return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
 function sameSecret(a: string, b: string): boolean {

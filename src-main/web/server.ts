@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { TRANSPORT, type Result } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { invokeCall, invokeStream, toApiError } from '../api/dispatch.js';
+import { UPLOAD_SCOPE } from '../api/call-scope.js';
+import { ConsoleHost } from '../api/host.js';
 import { ConsoleSession, type SessionOptions } from '../api/session.js';
 import { SECURITY_HEADERS } from '../api/shell-policy.js';
-import { checkCaller, newToken, readJsonBody, Refusal, requireContentType } from './security.js';
+import { UploadStore } from '../api/uploads.js';
+import { checkCaller, checkOrigin, newToken, PageSessions, readJsonBody, Refusal, requireContentType, viewTenant } from './security.js';
 
 export interface WebHostOptions extends SessionOptions {
   /** 0 (the default) picks a free port. */
@@ -22,7 +25,12 @@ export interface WebHost {
   url: string;
   origin: string;
   token: string;
-  session: ConsoleSession;
+  /** The vault and what every page shares. */
+  console: ConsoleHost;
+  /** Every page's own session, least recently used first. */
+  sessions(): ConsoleSession[];
+  /** The most recently used page's session (tests of one page). */
+  readonly session: ConsoleSession;
   close(): Promise<void>;
 }
 
@@ -75,12 +83,15 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 /**
  * The console over loopback HTTP: the same contract as the Electron bridge, for a browser and
- * for the end-to-end tests. Listens on 127.0.0.1 only and refuses every API request without the
- * per-launch token, from another origin, or with a body that does not fit the contract.
+ * for the end-to-end tests. Listens on 127.0.0.1 only and refuses every API request from another
+ * origin or with a body that does not fit the contract. A page exchanges the per-launch token for
+ * a session token of its own (`/api/session`): each tab is its own server session, with its own
+ * open tenant, and must unlock itself; every other request carries that session token.
  */
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const files = loadStaticFiles(opts.staticDir ?? defaultStaticDir());
-  const session = new ConsoleSession(opts);
+  const consoleHost = new ConsoleHost(opts);
+  const pages = new PageSessions<ConsoleSession>();
   const token = newToken();
   let origin = '';
 
@@ -94,17 +105,23 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin);
     if (!url.pathname.startsWith('/api/')) return serveStatic(req, res, url.pathname);
-    checkCaller(req, origin, token);
+    if (url.pathname === TRANSPORT.http.session) {
+      checkCaller(req, origin, token);
+      if (req.method !== 'POST') throw new Refusal(405, { code: 'INPUT_INVALID', message: 'the API takes POST requests only' });
+      return send(res, 200, { ok: true, value: { session: pages.add(new ConsoleSession(consoleHost)) } });
+    }
+    checkOrigin(req, origin);
+    const session = pages.of(req);
     if (req.method !== 'POST') throw new Refusal(405, { code: 'INPUT_INVALID', message: 'the API takes POST requests only' });
-    if (url.pathname === TRANSPORT.http.upload) return upload(req, res);
+    if (url.pathname === TRANSPORT.http.upload) return upload(req, res, session);
     if (url.pathname.startsWith(TRANSPORT.http.call)) {
       requireContentType(req, 'application/json');
-      const result = await invokeCall(session, callName(url.pathname, TRANSPORT.http.call), await readJsonBody(req));
+      const result = await invokeCall(session, callName(url.pathname, TRANSPORT.http.call), await readJsonBody(req), viewTenant(req));
       return send(res, statusOf(result), result);
     }
     if (url.pathname.startsWith(TRANSPORT.http.stream)) {
       requireContentType(req, 'application/json');
-      return stream(req, res, callName(url.pathname, TRANSPORT.http.stream), await readJsonBody(req));
+      return stream(req, res, session, callName(url.pathname, TRANSPORT.http.stream), await readJsonBody(req));
     }
     throw new Refusal(404, { code: 'INPUT_INVALID', message: 'no such API path' });
   }
@@ -117,7 +134,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
 
-  async function upload(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function upload(req: http.IncomingMessage, res: http.ServerResponse, session: ConsoleSession): Promise<void> {
     requireContentType(req, 'application/octet-stream');
     const raw = req.headers[TRANSPORT.headers.fileName];
     let name: string;
@@ -129,6 +146,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (!name) throw new Refusal(400, { code: 'INPUT_INVALID', message: `the file name is missing (${TRANSPORT.headers.fileName})` });
     let result: Result<unknown>;
     try {
+      session.touch();
+      session.admit(UPLOAD_SCOPE, viewTenant(req));
       const { handle } = session.scope();
       result = { ok: true, value: await session.uploads.add(handle.id, name, req as AsyncIterable<Buffer>) };
     } catch (err) {
@@ -138,7 +157,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     send(res, statusOf(result), result);
   }
 
-  async function stream(req: http.IncomingMessage, res: http.ServerResponse, name: string, body: unknown): Promise<void> {
+  async function stream(req: http.IncomingMessage, res: http.ServerResponse, session: ConsoleSession, name: string, body: unknown): Promise<void> {
     const stop = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) stop.abort(new BulkheadError('CANCELLED', 'stopped'));
@@ -148,7 +167,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const write = (event: string, data: unknown): void => {
       if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    const result = await invokeStream(session, name, body, (e) => write('event', e), stop.signal);
+    const result = await invokeStream(session, name, body, (e) => write('event', e), stop.signal, viewTenant(req));
     write('result', result);
     res.end();
   }
@@ -163,10 +182,18 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     url: `${origin}/#token=${token}`,
     origin,
     token,
-    session,
+    console: consoleHost,
+    sessions: () => pages.all(),
+    get session(): ConsoleSession {
+      const all = pages.all();
+      const last = all[all.length - 1];
+      if (!last) throw new BulkheadError('UNAVAILABLE', 'no page has opened a session yet');
+      return last;
+    },
     close: async () => {
-      session.dispose();
-      session.uploads.sweep();
+      pages.clear();
+      consoleHost.dispose();
+      new UploadStore(consoleHost.vault.paths.dataDir).sweep();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

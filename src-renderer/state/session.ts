@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { TenantItem, VaultStatus } from '../../src-shared/contract.js';
-import { call, whenLocked } from '../client.js';
+import { call, setViewTenant, whenLocked, whenTenantChanged } from '../client.js';
 import { resetTenantStores } from './reset.js';
 
 export type Screen = 'library' | 'search' | 'chat' | 'audit' | 'isolation' | 'settings';
@@ -23,6 +23,7 @@ export function applyStatus(status: VaultStatus): void {
   const before = useSession.getState().status;
   const changed = before?.tenant?.id !== status.tenant?.id || status.state !== 'unlocked';
   if (changed) resetTenantStores();
+  setViewTenant(status.state === 'unlocked' ? (status.tenant?.id ?? null) : null);
   useSession.setState((s) => ({
     status,
     generation: changed ? s.generation + 1 : s.generation,
@@ -83,4 +84,14 @@ whenLocked(() => {
   if (useSession.getState().status?.state !== 'unlocked') return;
   resetTenantStores();
   void refreshStatus();
+});
+
+// The open tenant is not the one on screen (another window of this session switched it): wipe
+// what is shown and reload the view from main's answer.
+whenTenantChanged(() => {
+  resetTenantStores();
+  void call('vault.status', {}).then((status) => {
+    applyStatus(status);
+    useSession.setState((s) => ({ generation: s.generation + 1, tenants: [], screen: 'library' }));
+  });
 });

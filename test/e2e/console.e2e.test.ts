@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { invokeCall } from '../../src-main/api/dispatch.js';
 import { TEST_PASSPHRASE } from '../helpers/vault.js';
 import { browserStorage, fileInput, filesContaining, openConsole, screenshot, storeSnapshot, type Console } from './harness.js';
 
@@ -154,13 +155,18 @@ describe('the console in a browser', () => {
     expect(await page.content()).not.toContain(A.name);
     expect(await storeSnapshot(page)).not.toContain(A.name);
     await expect.poll(() => page.getByTestId('tenant-switcher').count()).toBe(0);
-    // Main answers the same: the list of clients holds only the one presented.
-    const listed = await page.evaluate(async (token) => {
-      const r = await fetch('/api/call/tenants.list', { method: 'POST', headers: { 'content-type': 'application/json', 'x-bulkhead-token': token }, body: '{}' });
-      return JSON.stringify(await r.json());
-    }, c.host.token);
+    // Main answers the same: the page's session lists only the one presented...
+    const listed = JSON.stringify(await invokeCall(c.host.session, 'tenants.list', {}));
     expect(listed).not.toContain(A.name);
     expect(listed).toContain(B.name);
+    // ...and another page of the launch URL is a session of its own, locked: a new tab does not leave presentation mode.
+    const fresh = await page.evaluate(async (token) => {
+      const s = (await (await fetch('/api/session', { method: 'POST', headers: { 'x-bulkhead-token': token } })).json()) as { value: { session: string } };
+      const r = await fetch('/api/call/tenants.list', { method: 'POST', headers: { 'content-type': 'application/json', 'x-bulkhead-session': s.value.session }, body: '{}' });
+      return JSON.stringify(await r.json());
+    }, c.host.token);
+    expect(fresh).toContain('LOCKED');
+    expect(fresh).not.toContain(A.name);
 
     await page.getByTestId('exit-present').click();
     await page.getByLabel('Passphrase').fill('not the passphrase');

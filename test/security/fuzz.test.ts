@@ -3,6 +3,7 @@
 // strings, deep nesting, prototype-pollution keys, paths with "..", and inputs shaped like the
 // call's own with nasty values. Each input is either handled or refused with a typed error
 // (never INTERNAL, never a throw), and a refused one changes nothing that is stored.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CALL_NAMES, calls, STREAM_NAMES, streams, type Result } from '../../src-shared/contract.js';
 import { ERROR_CODES } from '../../src-shared/errors.js';
+import { CALL_SCOPE, STREAM_SCOPE } from '../../src-main/api/call-scope.js';
 import { invokeCall, invokeStream } from '../../src-main/api/dispatch.js';
 import { ConsoleSession } from '../../src-main/api/session.js';
 import { HashedEmbedder } from '../../src-main/embed/hashed.js';
@@ -171,5 +173,111 @@ describe(`fuzzing every call of the contract (${RUNS} inputs each)`, () => {
     );
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(path.isAbsolute(dir)).toBe(true);
+  });
+});
+
+// --- presentation mode ------------------------------------------------------------------------
+// Issue 15 finding 3: an observer at a presenting console rewrote vault-wide settings. Here every
+// call and stream runs against a session presenting one tenant: whatever it does, nothing outside
+// the presented tenant changes (files byte for byte, the registry's tenants, the presented
+// tenant's settings), and every call of the vault-wide authority is refused.
+const PRESENTATION_RUNS = Number(process.env['FUZZ_PRESENTATION_RUNS'] ?? 300);
+
+describe(`fuzzing every call in presentation mode (${PRESENTATION_RUNS} inputs each)`, () => {
+  let p: ConsoleSession;
+  let pdir: string;
+  let shown: string;
+
+  /** Everything a presenting session must not change: all but the presented tenant's own file. */
+  function outside(): string {
+    const parts: string[] = [];
+    for (const rel of fs.readdirSync(pdir, { recursive: true, encoding: 'utf8' }).sort()) {
+      const full = path.join(pdir, rel);
+      if (!fs.statSync(full).isFile()) continue;
+      // The presented tenant's file (its searches are audited), the registry (its audit head moves
+      // with them) and the vault chain (failed passphrases are recorded) change by design.
+      if (rel.startsWith(path.join('tenants', shown)) || rel.startsWith('registry.bulkhead') || rel.startsWith('vault-audit') || rel.startsWith('uploads')) continue;
+      parts.push(`${rel}=${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`);
+    }
+    parts.push(JSON.stringify(p.vault.listTenants()));
+    const h = p.current;
+    if (h) {
+      const rows = h.db.prepare("SELECT key, value FROM tenant_meta WHERE key LIKE '%embedder%' OR key LIKE '%model%' OR key LIKE '%policy%' OR key LIKE '%chunker%' ORDER BY key").all();
+      parts.push(`${h.id}:${JSON.stringify(rows)}`);
+    }
+    return parts.join('\n');
+  }
+
+  /** Back to presenting `shown`, unlocked, after an accepted input (a lock, say). */
+  async function restorePresenting(): Promise<void> {
+    if (p.vault.state === 'locked') {
+      await ok(invokeCall(p, 'vault.unlock', { passphrase: TEST_PASSPHRASE }));
+      await ok(invokeCall(p, 'presentation.enter', { tenantId: shown }));
+    }
+    if (!p.presentationTenant) throw new Error('presentation mode ended without the passphrase');
+    if (p.current?.id !== shown) await ok(invokeCall(p, 'tenants.open', { tenantId: shown }));
+  }
+
+  beforeAll(async () => {
+    pdir = tempDir('bulkhead-fuzz-presenting-');
+    p = new ConsoleSession({ dataDir: pdir, kdf: TEST_KDF });
+    await ok(invokeCall(p, 'vault.initialize', { passphrase: TEST_PASSPHRASE }));
+    shown = String((await ok(invokeCall(p, 'tenants.create', { name: 'Shown Client' }))).id);
+    await ok(invokeCall(p, 'tenants.create', { name: 'Hidden Client' }));
+    await ok(invokeCall(p, 'tenants.open', { tenantId: shown }));
+    await storeChunks(p.current!, new HashedEmbedder(), ['the shown client renewal', 'a second passage']);
+    await ok(invokeCall(p, 'settings.setModel', { model: { baseUrl: 'http://127.0.0.1:9/v1', name: 'owner-model', apiKey: 'owner-secret-key', localOnly: true } }));
+    await ok(invokeCall(p, 'presentation.enter', { tenantId: shown }));
+  });
+  afterAll(() => {
+    p.dispose();
+    fs.rmSync(pdir, { recursive: true, force: true });
+  });
+
+  async function fuzzPresenting(name: string, schema: z.ZodType, admin: boolean, invoke: (input: unknown) => Promise<Result<unknown>>): Promise<void> {
+    await fc.assert(
+      fc.asyncProperty(inputsFor(schema), async (input) => {
+        const before = outside();
+        const r = await invoke(input);
+        if (admin) expect(r.ok, `${name} was accepted in presentation mode`).toBe(false);
+        if (!r.ok) expect(r.error.code, r.error.message).not.toBe('INTERNAL');
+        await restorePresenting();
+        expect(outside(), `${name} changed something outside the presented tenant`).toBe(before);
+      }),
+      { numRuns: PRESENTATION_RUNS, seed: SEED, endOnFailure: true },
+    );
+  }
+
+  for (const name of CALL_NAMES) {
+    const admin = CALL_SCOPE[name] === 'admin' || CALL_SCOPE[name] === 'tenant-admin';
+    it(`${name}: changes nothing outside the presented tenant${admin ? ', and is refused' : ''}`, () =>
+      fuzzPresenting(name, calls[name].input as z.ZodType, admin, (input) => invokeCall(p, name, input)));
+  }
+  for (const name of STREAM_NAMES) {
+    const admin = STREAM_SCOPE[name] === 'admin' || STREAM_SCOPE[name] === 'tenant-admin';
+    it(`${name} (stream): changes nothing outside the presented tenant${admin ? ', and is refused' : ''}`, () =>
+      fuzzPresenting(name, streams[name].input as z.ZodType, admin, (input) => invokeStream(p, name, input, () => undefined, new AbortController().signal)));
+  }
+
+  it('refuses well-formed vault-wide calls: the model endpoint, the embedder, new clients, the keychain', async () => {
+    const before = outside();
+    const tries: [string, unknown][] = [
+      ['settings.setModel', { model: { baseUrl: 'http://attacker.example/v1', name: 'x', apiKey: '', localOnly: false } }],
+      ['settings.setEmbedder', { embedder: { kind: 'hash' } }],
+      ['tenants.create', { name: 'Observer Co' }],
+      ['tenants.createSamples', {}],
+      ['keychain.disable', {}],
+      ['vault.unlockWithKeychain', {}],
+      ['vault.unlock', { passphrase: 'a guess at the passphrase' }],
+    ];
+    for (const [name, input] of tries) {
+      const r = await invokeCall(p, name, input);
+      expect(r.ok, name).toBe(false);
+      expect(r.ok ? '' : r.error.code, name).toMatch(/PRESENTATION_MODE|WRONG_PASSPHRASE/);
+    }
+    const verify = await invokeStream(p, 'verify.run', {}, () => undefined, new AbortController().signal);
+    expect(verify).toMatchObject({ ok: false, error: { code: 'PRESENTATION_MODE' } });
+    expect(p.presentationTenant).toBe(shown);
+    expect(outside()).toBe(before);
   });
 });

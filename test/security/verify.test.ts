@@ -62,7 +62,7 @@ describe('bulkhead verify', () => {
 
     expect(report.passed).toBe(true);
     expect(report.tenants).toBe(3);
-    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'files', 'integrity', 'keys', 'retrieval', 'tools']);
+    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'files', 'integrity', 'keys', 'retrieval', 'tools', 'vault-audit']);
     for (const c of report.controls) expect(c.attempts, c.id).toBeGreaterThan(0);
     expect(report.controls.find((c) => c.id === 'keys')!.attempts).toBe(4); // 3 tenants + the scratch one
     expect(contentOf(vault)).toEqual(before); // the scratch tenant is gone again, nothing else changed

@@ -73,6 +73,8 @@ describe('passphrase change', () => {
     const after = hashTree(vault.paths.dataDir);
     for (const [file, hash] of Object.entries(before)) {
       if (file === 'keyring.json') expect(after[file]).not.toBe(hash);
+      // The unlock and the change are recorded in the vault audit chain, whose head the registry keeps.
+      else if (file === 'registry.bulkhead' || file.startsWith('vault-audit')) continue;
       else expect(after[file], file).toBe(hash);
     }
     const again = new Vault(vault.paths.dataDir);
