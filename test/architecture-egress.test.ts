@@ -122,7 +122,7 @@ export function findWaysOut(program: ts.Program, files: readonly string[], root:
         checkModule(node, node.moduleReference.expression.text, node.isTypeOnly, null, node.name);
       } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
         const arg = node.arguments[0];
-        if (arg && ts.isStringLiteralLike(arg) && BINARY_PATH_ONLY[rel] === arg.text && !ts.isImportCall(node)) {
+        if (arg && ts.isStringLiteralLike(arg) && BINARY_PATH_ONLY[rel] === arg.text && node.expression.kind !== ts.SyntaxKind.ImportKeyword) {
           // the launcher's path to the binary: see BINARY_PATH_ONLY
         } else if (arg && ts.isStringLiteralLike(arg)) checkModule(node, arg.text, false, null, ts.factory.createIdentifier('*'));
         else if (!COMPUTED_IMPORT_ALLOWED.has(rel)) offences.push(`${at(node)} imports a module computed at run time`);

@@ -11,6 +11,7 @@ import { searchKnowledge } from '../retrieval/knowledge.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
 import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
 import { confirmStoredEndpoints, reviewStoredEndpoints } from '../agent/endpoints.js';
+import { migrateTenantModel, prefillNewTenant } from '../agent/tenant-model.js';
 import { readPassage } from './passages.js';
 import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
@@ -98,7 +99,9 @@ export const callHandlers: CallHandlers = {
   },
   'tenants.create': (s, { name }) => {
     s.requireNotPresenting();
-    return tenantItem(s.vault.createTenant(name));
+    const created = s.vault.createTenant(name);
+    prefillNewTenant(s.vault, created.id); // the vault-wide defaults, never a key
+    return tenantItem(created);
   },
   'tenants.rename': (s, { tenantId, name }) => {
     s.requireNotPresenting();
@@ -114,6 +117,7 @@ export const callHandlers: CallHandlers = {
   },
   'tenants.open': async (s, { tenantId }) => {
     const h = s.open(tenantId);
+    migrateTenantModel(s.vault, h); // the one-time copy of the former vault-wide model settings
     await reviewStoredEndpoints(h); // endpoints that break its policy are held until confirmed
     return openTenantView(s, h);
   },

@@ -13,6 +13,8 @@ import { registerAgentCommands } from './agent.js';
 import { registerSamplesCommand } from './samples.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerEndpointCommands } from './endpoints.js';
+import { registerModelCommands } from './model.js';
+import { prefillNewTenant } from '../agent/tenant-model.js';
 
 const VERSION = '0.1.0';
 
@@ -48,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       wrap(async (vault, _o, name) => {
         await unlock(vault);
         const t = vault.createTenant(name);
+        prefillNewTenant(vault, t.id); // the vault-wide defaults, never a key
         return { json: t, text: `Created tenant "${t.name}" (${t.id})` };
       }),
     );
@@ -104,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSamplesCommand(program);
   registerVerifyCommand(program, VERSION);
   registerEndpointCommands(program);
+  registerModelCommands(program);
 
   program
     .command('doctor')
