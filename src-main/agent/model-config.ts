@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { writeFileAtomic } from '../vault/paths.js';
+import type { TenantHandle } from '../vault/handle.js';
 import type { Vault } from '../vault/vault.js';
 
 // The vault-wide model settings: one 0600 JSON file in the data folder. Since version 2 they are
@@ -213,9 +214,9 @@ export function modelDefaults(vault: Vault): ModelDefaults | null {
 }
 
 /** The version-1 settings this tenant is owed a copy of (key opened), or null. */
-export function legacyModelFor(vault: Vault, tenantId: string): { baseUrl: string; name: string; apiKey: string | null; contextTokens?: number; timeoutMs?: number } | null {
+export function legacyModelFor(vault: Vault, tenant: TenantHandle): { baseUrl: string; name: string; apiKey: string | null; contextTokens?: number; timeoutMs?: number } | null {
   const legacy = upgraded(vault).legacy;
-  if (!legacy || !legacy.tenants.includes(tenantId)) return null;
+  if (!legacy || !legacy.tenants.includes(tenant.id)) return null;
   let apiKey: string | null = null;
   if (legacy.apiKeySealed) {
     apiKey = vault.openAppSecret(API_KEY_PURPOSE, legacy.apiKeySealed);
@@ -231,10 +232,10 @@ export function legacyModelFor(vault: Vault, tenantId: string): { baseUrl: strin
 }
 
 /** This tenant had its copy, or is new (created or imported after the upgrade): it is owed none. */
-export function settleLegacyModel(vault: Vault, tenantId: string): void {
+export function settleLegacyModel(vault: Vault, tenant: TenantHandle): void {
   const stored = upgraded(vault);
-  if (!stored.legacy || !stored.legacy.tenants.includes(tenantId)) return;
-  const tenants = stored.legacy.tenants.filter((t) => t !== tenantId);
+  if (!stored.legacy || !stored.legacy.tenants.includes(tenant.id)) return;
+  const tenants = stored.legacy.tenants.filter((t) => t !== tenant.id);
   if (tenants.length === 0) delete stored.legacy; // the old key leaves this file with the last copy
   else stored.legacy = { ...stored.legacy, tenants };
   writeStored(vault, stored);

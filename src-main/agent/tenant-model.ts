@@ -135,13 +135,13 @@ function vaultFile<T>(read: () => T, fallback: T): T {
  * before the tenant's model is used; does nothing for every other tenant.
  */
 export function migrateTenantModel(vault: Vault, tenant: TenantHandle): void {
-  const legacy = vaultFile(() => legacyModelFor(vault, tenant.id), null);
+  const legacy = vaultFile(() => legacyModelFor(vault, tenant), null);
   if (!legacy) return;
   if (readTenantModel(tenant) === null) {
     const { apiKey, ...rest } = legacy;
     writeTenantModel(tenant, { ...rest, ...(apiKey ? { apiKey } : {}) });
   }
-  settleLegacyModel(vault, tenant.id);
+  settleLegacyModel(vault, tenant);
 }
 
 /** The chat model this tenant uses, from its own settings only (after its one-time migration). */
@@ -155,16 +155,9 @@ export function tenantModelFor(vault: Vault, tenant: TenantHandle): ModelConfig 
  * with the vault-wide defaults (endpoint, model name, limits; never a key) when it has no model.
  * An imported tenant keeps the model its bundle brought (held until confirmed if not loopback).
  */
-export function prefillNewTenant(vault: Vault, tenantId: string, opts: { imported?: boolean } = {}): void {
-  vaultFile(() => settleLegacyModel(vault, tenantId), undefined);
+export function prefillNewTenant(vault: Vault, tenant: TenantHandle, opts: { imported?: boolean } = {}): void {
+  vaultFile(() => settleLegacyModel(vault, tenant), undefined);
   if (opts.imported) return;
   const defaults = vaultFile(() => modelDefaults(vault), null);
-  if (!defaults) return;
-  const session = vault.openSession();
-  try {
-    const tenant = session.open(tenantId);
-    if (readTenantModel(tenant) === null) writeTenantModel(tenant, defaults);
-  } finally {
-    session.dispose();
-  }
+  if (defaults && readTenantModel(tenant) === null) writeTenantModel(tenant, defaults);
 }

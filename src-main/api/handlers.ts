@@ -100,7 +100,12 @@ export const callHandlers: CallHandlers = {
   'tenants.create': (s, { name }) => {
     s.requireNotPresenting();
     const created = s.vault.createTenant(name);
-    prefillNewTenant(s.vault, created.id); // the vault-wide defaults, never a key
+    const session = s.vault.openSession();
+    try {
+      prefillNewTenant(s.vault, session.open(created.id)); // the vault-wide defaults, never a key
+    } finally {
+      session.dispose();
+    }
     return tenantItem(created);
   },
   'tenants.rename': (s, { tenantId, name }) => {

@@ -10,10 +10,11 @@ import { openTenant, wrap } from './context.js';
  * endpoints its bundle brought are held (it is opened in a private session for that).
  */
 export async function holdImportedEndpoints(vault: Vault, tenantId: string): Promise<HeldEndpoint[]> {
-  prefillNewTenant(vault, tenantId, { imported: true });
   const session = vault.openSession();
   try {
-    return await reviewStoredEndpoints(session.open(tenantId), { imported: true });
+    const tenant = session.open(tenantId);
+    prefillNewTenant(vault, tenant, { imported: true });
+    return await reviewStoredEndpoints(tenant, { imported: true });
   } finally {
     session.dispose();
   }

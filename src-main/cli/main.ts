@@ -50,7 +50,12 @@ export async function main(argv: string[]): Promise<number> {
       wrap(async (vault, _o, name) => {
         await unlock(vault);
         const t = vault.createTenant(name);
-        prefillNewTenant(vault, t.id); // the vault-wide defaults, never a key
+        const session = vault.openSession();
+        try {
+          prefillNewTenant(vault, session.open(t.id)); // the vault-wide defaults, never a key
+        } finally {
+          session.dispose();
+        }
         return { json: t, text: `Created tenant "${t.name}" (${t.id})` };
       }),
     );

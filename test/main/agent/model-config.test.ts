@@ -23,8 +23,8 @@ describe('vault-wide model defaults', () => {
     expect(showConfig(vault)).toMatchObject({ 'model.baseUrl': 'http://127.0.0.1:11434/v1', 'model.name': 'llama3.2', migrationPending: 0 });
 
     const after = vault.createTenant('After');
-    prefillNewTenant(vault, after.id);
     const session = vault.openSession();
+    prefillNewTenant(vault, session.open(after.id));
     expect(readTenantModel(session.open(after.id))).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', name: 'llama3.2' });
     // A tenant that existed before gets nothing from the defaults: they prefill, they never serve.
     expect(tenantModelFor(vault, session.open(before.id))).toBeNull();
@@ -107,7 +107,7 @@ describe('migration of the version-1 vault-wide settings', () => {
 
     // Created after the upgrade: the old endpoint is now a default that prefills it, never the old key.
     const c = vault.createTenant('New C');
-    prefillNewTenant(vault, c.id);
+    prefillNewTenant(vault, session.open(c.id));
     expect(tenantModelFor(vault, session.open(c.id))).toMatchObject({ baseUrl: 'http://127.0.0.1:8080/v1', name: 'shared', apiKey: null });
 
     // A tenant that set its own model meanwhile keeps it.
