@@ -201,7 +201,7 @@ export const EmbedderInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('openai'), baseUrl: HttpUrl, model: z.string().trim().min(1).max(200), apiKey: z.string().max(500).optional() }),
 ]);
 
-/** The chat model is the vault's (one endpoint for every client); local-only is each client's policy. */
+/** The open client's own chat model (stored in its file, used for it only) and its local-only policy. */
 export const ModelSettings = z.object({ baseUrl: z.string().nullable(), name: z.string().nullable(), hasApiKey: z.boolean(), localOnly: z.boolean() });
 export const ModelInput = z.strictObject({
   baseUrl: HttpUrl,

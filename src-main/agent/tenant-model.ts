@@ -8,7 +8,20 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { tenantEgress } from '../egress/egress.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { deleteTenantMeta, readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
-import { ApiKey, BaseUrl, ContextTokens, DEFAULT_CONTEXT_TOKENS, DEFAULT_TIMEOUT_MS, ModelName, TimeoutMs, type ModelConfig } from './model-config.js';
+import type { Vault } from '../vault/vault.js';
+import {
+  ApiKey,
+  BaseUrl,
+  ContextTokens,
+  DEFAULT_CONTEXT_TOKENS,
+  DEFAULT_TIMEOUT_MS,
+  legacyModelFor,
+  modelDefaults,
+  ModelName,
+  settleLegacyModel,
+  TimeoutMs,
+  type ModelConfig,
+} from './model-config.js';
 
 export const TenantModelSettings = z
   .object({
@@ -101,4 +114,50 @@ export function tenantModelConfig(tenant: TenantHandle): ModelConfig | null {
     timeoutMs: s.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: 2,
   };
+}
+
+/**
+ * A damaged or unreadable model.json must not stop a tenant from opening or being created: the
+ * vault-wide file then copies and prefills nothing (`bulkhead config show` names the damage).
+ */
+function vaultFile<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof BulkheadError && (err.code === 'INPUT_INVALID' || err.code === 'IO_ERROR')) return fallback;
+    throw err;
+  }
+}
+
+/**
+ * The one-time copy of the version-1 vault-wide settings (see model-config.ts) into a tenant that
+ * existed when this version first ran and has no chat model of its own yet. Run at open and
+ * before the tenant's model is used; does nothing for every other tenant.
+ */
+export function migrateTenantModel(vault: Vault, tenant: TenantHandle): void {
+  const legacy = vaultFile(() => legacyModelFor(vault, tenant), null);
+  if (!legacy) return;
+  if (readTenantModel(tenant) === null) {
+    const { apiKey, ...rest } = legacy;
+    writeTenantModel(tenant, { ...rest, ...(apiKey ? { apiKey } : {}) });
+  }
+  settleLegacyModel(vault, tenant);
+}
+
+/** The chat model this tenant uses, from its own settings only (after its one-time migration). */
+export function tenantModelFor(vault: Vault, tenant: TenantHandle): ModelConfig | null {
+  migrateTenantModel(vault, tenant);
+  return tenantModelConfig(tenant);
+}
+
+/**
+ * A new tenant (just created, or imported): owed no copy of the version-1 settings, and prefilled
+ * with the vault-wide defaults (endpoint, model name, limits; never a key) when it has no model.
+ * An imported tenant keeps the model its bundle brought (held until confirmed if not loopback).
+ */
+export function prefillNewTenant(vault: Vault, tenant: TenantHandle, opts: { imported?: boolean } = {}): void {
+  vaultFile(() => settleLegacyModel(vault, tenant), undefined);
+  if (opts.imported) return;
+  const defaults = vaultFile(() => modelDefaults(vault), null);
+  if (defaults && readTenantModel(tenant) === null) writeTenantModel(tenant, defaults);
 }

@@ -1,7 +1,7 @@
 import type { ChatAnswer, ChatEvent, Settings } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent } from '../agent/agent.js';
-import { resolveModelConfig, setConfigValue, showConfig, unsetConfigValue } from '../agent/model-config.js';
+import { readTenantModel, setTenantModel, tenantModelFor } from '../agent/tenant-model.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { assertLoopbackEndpoint } from '../egress/endpoint.js';
 import { setLocalModelsOnly } from '../agent/endpoints.js';
@@ -24,7 +24,7 @@ export async function runChat(
   const { handle, signal: scope } = s.scope();
   const signal = AbortSignal.any([scope, stop]);
   const r = await askAgent(handle, { question: input.question, ...(input.conversationId !== null ? { conversationId: input.conversationId } : {}) }, {
-    model: resolveModelConfig(s.vault),
+    model: tenantModelFor(s.vault, handle),
     signal,
     onToken: (text) => emit({ type: 'token', text }),
     onDiscard: () => emit({ type: 'discard' }),
@@ -40,23 +40,27 @@ export async function runChat(
   };
 }
 
+/** The open tenant's own chat model (after its one-time migration) and its policy. */
 export function modelSettings(s: ConsoleSession, h: TenantHandle): NonNullable<Settings['model']> {
-  const view = showConfig(s.vault);
-  return { baseUrl: view['model.baseUrl'], name: view['model.name'], hasApiKey: view['model.apiKey'] !== null, localOnly: readAgentPolicy(h).localModelsOnly };
+  tenantModelFor(s.vault, h);
+  const m = readTenantModel(h);
+  return { baseUrl: m?.baseUrl ?? null, name: m?.name ?? null, hasApiKey: Boolean(m?.apiKey), localOnly: readAgentPolicy(h).localModelsOnly };
 }
 
+/**
+ * Stores the chat model in the open tenant's file, with its policy. The new endpoint is checked
+ * against the new policy before either is stored (MODEL_NOT_ALLOWED), and a kept key stays only
+ * with the same endpoint.
+ */
 export async function saveModelSettings(s: ConsoleSession, h: TenantHandle, m: { baseUrl: string; name: string; apiKey?: string | undefined; localOnly: boolean }): Promise<void> {
-  // The new policy is checked against the new endpoint before either is stored.
+  tenantModelFor(s.vault, h);
   if (m.localOnly) await assertLoopbackEndpoint(m.baseUrl);
-  setConfigValue(s.vault, 'model.baseUrl', m.baseUrl);
-  setConfigValue(s.vault, 'model.name', m.name);
-  if (m.apiKey === '') unsetConfigValue(s.vault, 'model.apiKey');
-  else if (m.apiKey !== undefined) setConfigValue(s.vault, 'model.apiKey', m.apiKey);
   await setLocalModelsOnly(h, m.localOnly);
+  await setTenantModel(h, { baseUrl: m.baseUrl, name: m.name, apiKey: m.apiKey === '' ? null : m.apiKey });
 }
 
 export async function testModel(s: ConsoleSession, h: TenantHandle, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
-  const config = resolveModelConfig(s.vault);
+  const config = tenantModelFor(s.vault, h);
   if (!config) throw new BulkheadError('INPUT_INVALID', 'set an endpoint and a model first');
   try {
     const r = await testConnection(h, config, signal);

@@ -10,6 +10,7 @@ import { reembedTenant } from '../retrieval/reembed.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
 import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
 import { confirmStoredEndpoints, reviewStoredEndpoints } from '../agent/endpoints.js';
+import { migrateTenantModel, prefillNewTenant } from '../agent/tenant-model.js';
 import { readPassage } from './passages.js';
 import { createSampleTenants } from './samples.js';
 import { tenantColour, type ConsoleSession } from './session.js';
@@ -98,7 +99,14 @@ export const callHandlers: CallHandlers = {
     return shown.map(tenantItem);
   },
   'tenants.create': (s, { name }) => {
-    return tenantItem(s.authority().createTenant(name));
+    const created = s.authority().createTenant(name);
+    const session = s.vault.openSession();
+    try {
+      prefillNewTenant(s.vault, session.open(created.id)); // the vault-wide defaults, never a key
+    } finally {
+      session.dispose();
+    }
+    return tenantItem(created);
   },
   'tenants.rename': (s, { tenantId, name }) => {
     return tenantItem(s.authority().renameTenant(tenantId, name));
@@ -113,6 +121,7 @@ export const callHandlers: CallHandlers = {
   },
   'tenants.open': async (s, { tenantId }) => {
     const h = s.open(tenantId);
+    migrateTenantModel(s.vault, h); // the one-time copy of the former vault-wide model settings
     await reviewStoredEndpoints(h); // endpoints that break its policy are held until confirmed
     return openTenantView(s, h);
   },

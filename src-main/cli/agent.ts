@@ -4,7 +4,8 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent, type AgentResult } from '../agent/agent.js';
 import type { Citation } from '../agent/citations.js';
 import { getConversation, listConversations, listMessages } from '../agent/conversations.js';
-import { CONFIG_KEYS, resolveModelConfig, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
+import { checkConfigKey, CONFIG_KEYS, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
+import { tenantModelFor } from '../agent/tenant-model.js';
 import { setDocumentRole } from '../agent/profile.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { setLocalModelsOnly } from '../agent/endpoints.js';
@@ -95,8 +96,9 @@ async function askOnce(tenant: TenantHandle, model: ModelConfig | null, question
   }
 }
 
-async function modelFor(vault: Vault): Promise<ModelConfig | null> {
-  return resolveModelConfig(vault);
+/** The tenant's own chat model: never another tenant's, never the vault-wide defaults. */
+async function modelFor(vault: Vault, tenant: TenantHandle): Promise<ModelConfig | null> {
+  return tenantModelFor(vault, tenant);
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -112,7 +114,7 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts, question) => {
         const o = opts as AskOpts;
         const tenant = await openTenant(vault, o.tenant);
-        const model = await modelFor(vault);
+        const model = await modelFor(vault, tenant);
         const rl = process.stdin.isTTY && !o.yes ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
         try {
           const r = await askOnce(tenant, model, question!, o, positiveInt(o.conversation, '--conversation'), rl);
@@ -133,7 +135,7 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const o = opts as AskOpts;
         const tenant = await openTenant(vault, o.tenant);
-        const model = await modelFor(vault);
+        const model = await modelFor(vault, tenant);
         let conversationId = positiveInt(o.conversation, '--conversation');
         if (conversationId !== undefined) getConversation(tenant, conversationId);
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
@@ -207,18 +209,26 @@ export function registerAgentCommands(program: Command): void {
 }
 
 function registerConfigCommands(program: Command): void {
-  const config = program.command('config').description(`app settings: ${CONFIG_KEYS.join(', ')} (env BULKHEAD_MODEL_BASE_URL, BULKHEAD_MODEL, BULKHEAD_MODEL_API_KEY override)`);
+  const config = program
+    .command('config')
+    .description(`vault-wide defaults that prefill a new tenant's chat model: ${CONFIG_KEYS.join(', ')} (env BULKHEAD_MODEL_BASE_URL, BULKHEAD_MODEL override); a tenant's own model: bulkhead model`);
   config
     .command('show', { isDefault: true })
-    .description('show the settings (the API key is never shown in full)')
-    .action(wrap(async (vault) => ({ json: showConfig(vault), text: configText(showConfig(vault)) })));
+    .description('show the defaults for new tenants')
+    .action(
+      wrap(async (vault) => {
+        if (vault.state !== 'uninitialized') await unlock(vault);
+        return { json: showConfig(vault), text: configText(showConfig(vault)) };
+      }),
+    );
   config
     .command('get')
     .argument('<key>', CONFIG_KEYS.join(' | '))
     .action(
       wrap(async (vault, _o, key) => {
-        const view = showConfig(vault) as unknown as Record<string, unknown>;
         if (!(CONFIG_KEYS as readonly string[]).includes(key!)) throw new BulkheadError('INPUT_INVALID', `unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
+        await unlock(vault);
+        const view = showConfig(vault) as unknown as Record<string, unknown>;
         return { json: { [key!]: view[key!] ?? null }, text: String(view[key!] ?? '(not set)') };
       }),
     );
@@ -226,10 +236,11 @@ function registerConfigCommands(program: Command): void {
     .command('set')
     .argument('<key>', CONFIG_KEYS.join(' | '))
     .argument('<value>', 'the value')
-    .description('set a value (model.apiKey is sealed with the vault key: needs the passphrase)')
+    .description("set a default for new tenants (an API key is a tenant's own: bulkhead model set)")
     .action(
       wrap(async (vault, _o, key, value) => {
-        if (key === 'model.apiKey') await unlock(vault);
+        checkConfigKey(key!); // refused before the passphrase is asked for
+        await unlock(vault);
         setConfigValue(vault, key!, value!);
         return { json: { key, set: true }, text: `Set ${key}` };
       }),
@@ -239,30 +250,18 @@ function registerConfigCommands(program: Command): void {
     .argument('<key>', CONFIG_KEYS.join(' | '))
     .action(
       wrap(async (vault, _o, key) => {
+        checkConfigKey(key!); // refused before the passphrase is asked for
+        await unlock(vault);
         unsetConfigValue(vault, key!);
         return { json: { key, set: false }, text: `Unset ${key}` };
-      }),
-    );
-  config
-    .command('test')
-    .description("connect to the model endpoint and list its models, through the tenant's egress and under its policy")
-    .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .action(
-      wrap(async (vault, opts) => {
-        const o = opts as AskOpts;
-        const tenant = await openTenant(vault, o.tenant);
-        const model = resolveModelConfig(vault);
-        if (!model) throw new BulkheadError('MODEL_NOT_CONFIGURED', 'no chat model is configured: bulkhead config set model.baseUrl URL and model.name NAME');
-        const report = await testConnection(tenant, model);
-        const text = `Connected to ${report.host} in ${report.latencyMs.toFixed(0)} ms; ${report.models.length} models; "${model.name}" ${report.modelListed ? 'is listed' : 'is NOT listed'}`;
-        return { json: report, text };
       }),
     );
 }
 
 function configText(view: ReturnType<typeof showConfig>): string {
   const lines = CONFIG_KEYS.map((k) => `${k.padEnd(20)} ${view[k] ?? '(not set)'}${view.fromEnvironment.includes(k) ? '  (from the environment)' : ''}`);
-  return lines.join('\n');
+  if (view.migrationPending > 0) lines.push(`(${view.migrationPending} tenant(s) get their copy of the former vault-wide model settings when next opened)`);
+  return ['Defaults for new tenants (each tenant\'s own model: bulkhead model show --tenant NAME)', ...lines].join('\n');
 }
 
 function registerPolicyCommands(program: Command): void {

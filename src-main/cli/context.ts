@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { errorCode, openAppLog, silentLog, type AppLog } from '../log/logger.js';
 import { reviewStoredEndpoints } from '../agent/endpoints.js';
+import { migrateTenantModel } from '../agent/tenant-model.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';
@@ -87,6 +88,7 @@ export async function openTenant(vault: Vault, ref: unknown): Promise<TenantHand
   if (typeof ref !== 'string' || ref.trim() === '') throw new BulkheadError('INPUT_INVALID', 'say which tenant: --tenant NAME');
   await unlock(vault);
   const tenant = vault.openSession().open(vault.findTenant(ref).id);
+  migrateTenantModel(vault, tenant); // the one-time copy of the former vault-wide model settings
   // Stored endpoints that break the tenant's policy are held (the egress sends them nothing) until confirmed.
   await reviewStoredEndpoints(tenant);
   return tenant;

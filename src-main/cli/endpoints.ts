@@ -1,14 +1,20 @@
 import type { Command } from 'commander';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { confirmStoredEndpoints, ENDPOINT_SLOTS, reviewStoredEndpoints, storedEndpoints, type HeldEndpoint, type StoredSlot } from '../agent/endpoints.js';
+import { prefillNewTenant } from '../agent/tenant-model.js';
 import type { Vault } from '../vault/vault.js';
 import { openTenant, wrap } from './context.js';
 
-/** After an import: opens the new tenant in a private session and holds the endpoints its bundle brought. */
+/**
+ * After an import: the new tenant is owed no copy of the former vault-wide model settings, and the
+ * endpoints its bundle brought are held (it is opened in a private session for that).
+ */
 export async function holdImportedEndpoints(vault: Vault, tenantId: string): Promise<HeldEndpoint[]> {
   const session = vault.openSession();
   try {
-    return await reviewStoredEndpoints(session.open(tenantId), { imported: true });
+    const tenant = session.open(tenantId);
+    prefillNewTenant(vault, tenant, { imported: true });
+    return await reviewStoredEndpoints(tenant, { imported: true });
   } finally {
     session.dispose();
   }

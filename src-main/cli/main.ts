@@ -17,6 +17,8 @@ import { registerModelsCommands } from './models.js';
 import { registerConnectorCommands } from './connectors.js';
 import { registerMcpCommand } from './mcp.js';
 import { registerWatchCommand } from './watch.js';
+import { registerModelCommands } from './model.js';
+import { prefillNewTenant } from '../agent/tenant-model.js';
 
 const VERSION = '0.1.0';
 
@@ -52,6 +54,12 @@ export async function main(argv: string[]): Promise<number> {
       wrap(async (vault, _o, name) => {
         await unlock(vault);
         const t = vault.createTenant(name);
+        const session = vault.openSession();
+        try {
+          prefillNewTenant(vault, session.open(t.id)); // the vault-wide defaults, never a key
+        } finally {
+          session.dispose();
+        }
         return { json: t, text: `Created tenant "${t.name}" (${t.id})` };
       }),
     );
@@ -112,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
   registerConnectorCommands(program);
   registerMcpCommand(program);
   registerWatchCommand(program);
+  registerModelCommands(program);
 
   program
     .command('doctor')

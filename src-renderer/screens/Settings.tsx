@@ -156,6 +156,8 @@ function ModelSection() {
   const [baseUrl, setBaseUrl] = useState('');
   const [model, setModel] = useState('');
   const [localOnly, setLocalOnly] = useState(true);
+  const [apiKey, setApiKey] = useState('');
+  const [removeKey, setRemoveKey] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   useEffect(() => {
     const m = settings?.model;
@@ -169,7 +171,11 @@ function ModelSection() {
     e.preventDefault();
     setMessage(null);
     try {
-      useSettings.setState({ settings: await call('settings.setModel', { model: { baseUrl, name: model, localOnly } }) });
+      // An empty key field keeps the stored key (with the same endpoint); '' removes it.
+      const key = removeKey ? { apiKey: '' } : apiKey.trim() !== '' ? { apiKey: apiKey.trim() } : {};
+      useSettings.setState({ settings: await call('settings.setModel', { model: { baseUrl, name: model, localOnly, ...key } }) });
+      setApiKey('');
+      setRemoveKey(false);
       setMessage('Saved.');
     } catch (err) {
       setMessage(messageOf(err));
@@ -188,7 +194,7 @@ function ModelSection() {
   return (
     <section className="panel settings-section" aria-label="Chat model">
       <h2>Chat model</h2>
-      <p className="muted small-print">Any OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), shared by all clients. Without one, answers list the best passages.</p>
+      <p className="muted small-print">This client&apos;s own OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), model and API key, kept in its encrypted file and used for it only. Without one, answers list the best passages.</p>
       <form onSubmit={(e) => void save(e)} className="stack">
         <label className="field">
           <span>Endpoint</span>
@@ -198,6 +204,23 @@ function ModelSection() {
           <span>Model</span>
           <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="llama3.1:8b" />
         </label>
+        <label className="field">
+          <span>API key</span>
+          <input
+            type="password"
+            autoComplete="off"
+            value={apiKey}
+            onChange={(e) => setApiKey(e.target.value)}
+            placeholder={settings?.model?.hasApiKey ? 'set (leave empty to keep)' : 'none (local servers need none)'}
+            aria-label="API key"
+          />
+        </label>
+        {settings?.model?.hasApiKey && (
+          <label className="check">
+            <input type="checkbox" checked={removeKey} onChange={(e) => setRemoveKey(e.target.checked)} />
+            <span>Remove the stored key</span>
+          </label>
+        )}
         <label className="check">
           <input type="checkbox" checked={localOnly} onChange={(e) => setLocalOnly(e.target.checked)} />
           <span>Local models only for this client: its documents never go to an endpoint off this computer</span>
@@ -277,7 +300,7 @@ export function SettingsScreen() {
       <header className="screen-header">
         <div>
           <h1>Settings</h1>
-          <p className="muted">Client settings live in the client&apos;s encrypted file. The chat model is shared by all clients; whether one may use it is that client&apos;s rule.</p>
+          <p className="muted">Client settings, its chat model and API key included, live in the client&apos;s encrypted file and serve that client only.</p>
         </div>
       </header>
       <div className="settings-grid">

@@ -61,22 +61,23 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
     expect(json.citations[0]).toMatchObject({ id: 'S1', title: 'Kickoff', headingPath: ['Kickoff', 'Budget'], charStart: 0 });
   });
 
-  it('stores the model settings with the API key sealed and never printed in full; streams an answer with its sources', async () => {
+  it("stores the tenant's model with its API key in the tenant's file, never printed in full; another tenant never gets the key", async () => {
     const key = 'sk-test-0123456789abcdef';
-    expect((await cli(data, ['config', 'set', 'model.baseUrl', server.baseUrl])).code).toBe(0);
-    expect((await cli(data, ['config', 'set', 'model.name', 'test-model'])).code).toBe(0);
-    expect((await cli(data, ['config', 'set', 'model.apiKey', key])).code).toBe(0);
-    expect((await cli(data, ['config', 'set', 'model.baseUrl', 'not a url'])).code).toBe(2);
+    const withKey = { env: { ACME_KEY: key } };
+    expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', server.baseUrl, '--model', 'test-model', '--api-key-env', 'ACME_KEY'], withKey)).code).toBe(0);
+    expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', 'not a url', '--model', 'x'])).code).toBe(2);
+    expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', server.baseUrl, '--model', 'x', '--api-key-env', 'NOT_SET'])).code).toBe(2);
+    expect((await cli(data, ['config', 'set', 'model.apiKey', key])).code).toBe(2);
     expect((await cli(data, ['config', 'set', 'model.colour', 'blue'])).code).toBe(2);
-    const file = path.join(data, 'model.json');
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(fs.readFileSync(file, 'utf8')).not.toContain(key);
-    const shown = await cli(data, ['config', 'show']);
-    expect(shown.stdout).toContain(`model.baseUrl        ${server.baseUrl}`);
+    for (const f of fs.readdirSync(data, { recursive: true, encoding: 'utf8' })) {
+      const p = path.join(data, f);
+      if (fs.statSync(p).isFile()) expect(fs.readFileSync(p).includes(Buffer.from(key)), f).toBe(false);
+    }
+    const shown = await cli(data, ['model', 'show', '--tenant', 'Acme']);
+    expect(shown.stdout).toContain(`endpoint   ${server.baseUrl}`);
     expect(shown.stdout).not.toContain(key);
-    expect(shown.stdout).toMatch(/model\.apiKey +\(set, sealed\)/);
-    expect((await cli(data, ['config', 'get', 'model.name'])).stdout.trim()).toBe('test-model');
-    expect((await cli(data, ['config', 'test'])).stdout).toMatch(/Connected to 127\.0\.0\.1 .* "test-model" is listed/);
+    expect(shown.stdout).toMatch(/API key +sk-…cdef/);
+    expect((await cli(data, ['model', 'test', '--tenant', 'Acme'])).stdout).toMatch(/Connected to 127\.0\.0\.1 .* "test-model" is listed/);
 
     server.script(() => ({ kind: 'text', text: 'The pilot budget is eighty thousand kroner [S1].', pieces: 6 }));
     const r = await cli(data, ['ask', '--tenant', 'Acme', 'What is the pilot budget?']);
@@ -86,9 +87,18 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
     const chat = server.requests.filter((q) => q.url.endsWith('/chat/completions')).at(-1)!;
     expect(chat.headers.authorization).toBe(`Bearer ${key}`);
 
-    // The environment overrides the file.
-    await cli(data, ['ask', '--tenant', 'Acme', 'budget?'], { env: { BULKHEAD_MODEL: 'env-model' } });
-    expect(server.chatBodies().at(-1)!.model).toBe('env-model');
+    // The vault-wide defaults prefill a new tenant (endpoint and model, no key) and nothing more.
+    expect((await cli(data, ['config', 'set', 'model.baseUrl', server.baseUrl])).code).toBe(0);
+    expect((await cli(data, ['config', 'set', 'model.name', 'default-model'])).code).toBe(0);
+    expect((await cli(data, ['config', 'get', 'model.name'])).stdout.trim()).toBe('default-model');
+    expect((await cli(data, ['tenant', 'create', 'Beta'])).code).toBe(0);
+    expect(JSON.parse((await cli(data, ['--json', 'model', 'show', '--tenant', 'Beta'])).stdout)).toMatchObject({ baseUrl: server.baseUrl, name: 'default-model', apiKey: null });
+    server.requests.length = 0;
+    await cli(data, ['ask', '--tenant', 'Beta', 'budget?'], { env: { BULKHEAD_MODEL_API_KEY: 'sk-env-should-not-serve' } });
+    const beta = server.requests.filter((q) => q.url.endsWith('/chat/completions'));
+    expect(beta.map((q) => [q.headers.authorization, (q.body as { model: string }).model])).toEqual([[undefined, 'default-model']]);
+    // Acme's own settings are untouched by the defaults.
+    expect(JSON.parse((await cli(data, ['--json', 'model', 'show', '--tenant', 'Acme'])).stdout)).toMatchObject({ name: 'test-model', apiKey: 'sk-…cdef' });
   });
 
   it('chat keeps one conversation across lines and resumes it by id', async () => {
@@ -125,16 +135,24 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
     const voice = docs.find((d) => d.title === 'Voice')!;
     expect((await cli(data, ['docs', 'role', '--tenant', 'Acme', String(voice.id), 'voice'])).stdout).toMatch(/is now: voice/);
     expect((await cli(data, ['docs', 'role', '--tenant', 'Acme', String(voice.id), 'boss'])).code).toBe(2);
+    expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', server.baseUrl, '--model', 'test-model'])).code).toBe(0);
     server.script(() => ({ kind: 'text', text: 'ok' }));
     await cli(data, ['ask', '--tenant', 'Acme', 'budget?']);
     expect(server.chatBodies().at(-1)!.messages[0]!.content).toContain('signing as the Acme desk');
 
+    // An outside endpoint stored while the policy was off: under local-only it is refused where the request is made.
+    expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', 'http://192.0.2.1:9/v1', '--model', 'm'])).code).toBe(0);
     expect((await cli(data, ['policy', 'set', '--tenant', 'Acme', '--local-models-only', 'on'])).code).toBe(0);
     expect((await cli(data, ['policy', '--tenant', 'Acme'])).stdout.trim()).toBe('local models only: on');
-    const r = await cli(data, ['ask', '--tenant', 'Acme', 'budget?'], { env: { BULKHEAD_MODEL_BASE_URL: 'http://192.0.2.1:9/v1' } });
+    const r = await cli(data, ['ask', '--tenant', 'Acme', 'budget?']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/local models only .* \[MODEL_NOT_ALLOWED\]/);
+    // Held at open: it broke the policy (turning the policy off later would not wake it unconfirmed).
+    expect(r.stderr).toMatch(/on hold until you confirm it .*local models only.*\[MODEL_NOT_ALLOWED\]/);
     expect(r.stdout).toMatch(/^Not generated \(the model endpoint is not allowed for this tenant\)/);
-    expect((await cli(data, ['config', 'test', '--tenant', 'Acme'], { env: { BULKHEAD_MODEL_BASE_URL: 'http://192.0.2.1:9/v1' } })).code).toBe(3);
+    expect((await cli(data, ['model', 'test', '--tenant', 'Acme'])).code).toBe(3);
+    // And setting one under local-only is refused before anything is stored.
+    const set = await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', 'http://192.0.2.2:9/v1', '--model', 'm']);
+    expect(set.code).toBe(3);
+    expect(set.stderr).toMatch(/MODEL_NOT_ALLOWED/);
   });
 });
