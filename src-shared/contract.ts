@@ -209,6 +209,11 @@ export const calls = {
   },
   'documents.delete': { input: z.strictObject({ documentId: z.number().int().positive() }), output: z.object({ documentId: z.number().int() }) },
   'documents.passage': { input: z.strictObject({ chunkId: z.number().int().positive() }), output: Passage },
+  /** Marks a document as the agency's own shared material (verify's cross-tenant control skips it); audited. */
+  'documents.setShared': {
+    input: z.strictObject({ documentId: z.number().int().positive(), shared: z.boolean() }),
+    output: z.object({ documentId: z.number().int(), shared: z.boolean() }),
+  },
   'knowledge.search': {
     input: z.strictObject({ query: z.string().trim().min(1, 'a search needs some text').max(2000), k: z.number().int().min(1).max(100).default(10) }),
     output: SearchResult,

@@ -14,11 +14,14 @@ export type AuditKind =
   | 'conversation.create'
   | 'export'
   | 'import'
-  | 'key.rotate';
+  | 'key.rotate'
+  | 'document.shared'
+  | 'answer.withheld';
 
 export const AUDIT_KINDS: readonly AuditKind[] = [
   'tenant.open', 'ingest', 'document.delete', 'search', 'model.call', 'tool.call', 'tool.refused',
   'note.save', 'conversation.create', 'export', 'import', 'key.rotate',
+  'document.shared', 'answer.withheld',
 ];
 
 /** Ids, hashes, counts: never document text, prompts or answers. */

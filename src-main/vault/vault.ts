@@ -18,6 +18,7 @@ import { exportTenant, importTenant, type ExportOptions, type ExportResult, type
 import { recoverPendingKey, rekeyTenant, removePendingKey, type RekeyResult } from './rekey.js';
 import { mapSqliteError, openEncryptedDatabase, type Db } from './sqlite.js';
 import { sweepStagedUploads } from './staging.js';
+import { attachFingerprintBook, FingerprintBook } from './fingerprints.js';
 
 export type VaultState = 'uninitialized' | 'locked' | 'unlocked';
 
@@ -43,6 +44,8 @@ export class Vault {
   readonly paths: VaultPaths;
   #keyring: Keyring | null = null;
   #registry: Registry | null = null;
+  /** This unlock's keyed fingerprints of the tenants (see fingerprints.ts); gone on lock. */
+  #book: FingerprintBook | null = null;
   readonly #sessions = new Set<TenantSession>();
   /** App-wide log: opaque ids and codes only (see log/logger.ts). */
   readonly log: AppLog;
@@ -146,6 +149,8 @@ export class Vault {
     this.#sessions.clear();
     this.#registry?.close();
     this.#registry = null;
+    this.#book?.destroy();
+    this.#book = null;
     this.#keyring?.destroy();
     this.#keyring = null;
   }
@@ -314,6 +319,7 @@ export class Vault {
         throw err;
       }
       this.log.info('tenant.open', { tenant: rec.id });
+      if (this.#book) learnSoon(this.#book, handle);
       return handle;
     } catch (err) {
       key.fill(0);
@@ -383,6 +389,7 @@ export class Vault {
     try {
       this.#registry = this.#openRegistry(keyring);
       this.#keyring = keyring;
+      this.#book = new FingerprintBook(() => this.#reg().list());
       // What a killed console left staged (sealed, its key gone with it) goes at any unlock.
       sweepStagedUploads(this.paths.dataDir);
     } catch (err) {
@@ -457,6 +464,18 @@ export class TenantSession {
     this.#disposed = true;
     this.onDispose(this);
   }
+}
+
+/** The handle carries its unlock's book; its own fingerprints are learned just after it opens. */
+function learnSoon(book: FingerprintBook, handle: TenantHandle): void {
+  attachFingerprintBook(handle, book);
+  setTimeout(() => {
+    try {
+      if (handle.isOpen && !book.learned(handle.id)) book.learn(handle);
+    } catch {
+      // a damaged page shows on the tenant's own next read; fingerprints are best effort here
+    }
+  }, 0).unref();
 }
 
 function lockedError(state: VaultState): BulkheadError {
