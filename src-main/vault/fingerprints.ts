@@ -89,9 +89,13 @@ export class FingerprintBook {
     }
   }
 
-  /** A matcher for text shown in tenant `self`: it looks for every other tenant's prints. */
-  watcher(self: string): ClientWatcher {
-    return new ClientWatcher(this, self);
+  /**
+   * A matcher for text shown in tenant `self`: it looks for every other tenant's prints. With
+   * `exceptOwn`, a passage print `self` holds too is not looked for (text the open tenant has
+   * itself, such as a template both use, is no news to it); names are always looked for.
+   */
+  watcher(self: string, opts: { exceptOwn?: boolean } = {}): ClientWatcher {
+    return new ClientWatcher(this, self, opts.exceptOwn ? (this.#shingles.get(self) ?? new Set()) : new Set());
   }
 
   destroy(): void {
@@ -120,6 +124,7 @@ export class ClientWatcher {
   constructor(
     private readonly book: FingerprintBook,
     self: string,
+    private readonly own: ReadonlySet<string>,
   ) {
     for (const [id, n] of book.names()) {
       if (id === self) continue;
@@ -188,7 +193,7 @@ export class ClientWatcher {
         }
         if (len === SHINGLE_WORDS && this.#shingles.length > 0 && anchored(this.#words[n - len]!)) {
           const h = this.book.hash(this.#words.slice(n - len, n).join(' '));
-          for (const [id, set] of this.#shingles) if (set.has(h)) this.#hits.add(id);
+          if (!this.own.has(h)) for (const [id, set] of this.#shingles) if (set.has(h)) this.#hits.add(id);
         }
       }
     }
@@ -212,7 +217,7 @@ function anchored(word: string): boolean {
 
 /** Whether `text` shown in tenant `self` mentions another client (by name or fingerprint). */
 export function mentionsAnotherClient(book: FingerprintBook, self: string, text: string): boolean {
-  const w = book.watcher(self);
+  const w = book.watcher(self, { exceptOwn: true });
   w.push(text);
   return w.finish();
 }
