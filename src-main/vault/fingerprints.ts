@@ -63,16 +63,22 @@ export class FingerprintBook {
   learn(tenant: TenantHandle): TenantPrints {
     const shared = sharedDocumentIds(tenant);
     const prints = new Set<string>();
-    const count = Number(tenant.db.prepare('SELECT count(*) FROM chunks').pluck().get());
-    const stride = Math.max(1, Math.ceil(count / SAMPLE_CHUNKS));
-    const rows = tenant.db.prepare('SELECT document_id AS doc, text FROM chunks WHERE id % ? = 0 ORDER BY id').iterate(stride) as IterableIterator<{ doc: number; text: string }>;
-    for (const row of rows) {
-      if (shared.has(row.doc)) continue;
-      for (const h of this.shinglesOf(foldWords(row.text))) {
-        prints.add(h);
-        if (prints.size >= MAX_PRINTS) break;
+    // Rowid seeks spread over the id range: a few thousand page reads, never a scan of the table.
+    const range = tenant.db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM chunks').get() as { lo: number | null; hi: number | null };
+    const next = tenant.db.prepare('SELECT id, document_id AS doc, text FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
+    if (range.lo !== null && range.hi !== null) {
+      const step = Math.max(1, (range.hi - range.lo + 1) / SAMPLE_CHUNKS);
+      let last = -1;
+      for (let at = range.lo; at <= range.hi && prints.size < MAX_PRINTS; at += step) {
+        const row = next.get(Math.max(Math.ceil(at), last + 1)) as { id: number; doc: number; text: string } | undefined;
+        if (!row) break;
+        last = row.id;
+        if (shared.has(row.doc)) continue;
+        for (const h of this.shinglesOf(foldWords(row.text))) {
+          prints.add(h);
+          if (prints.size >= MAX_PRINTS) break;
+        }
       }
-      if (prints.size >= MAX_PRINTS) break;
     }
     this.#shingles.set(tenant.id, prints);
     return { name: this.names().get(tenant.id)!, shingles: prints };
