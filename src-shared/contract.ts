@@ -266,6 +266,11 @@ export const calls = {
   },
   'documents.delete': { input: z.strictObject({ documentId: z.number().int().positive() }), output: z.object({ documentId: z.number().int() }) },
   'documents.passage': { input: z.strictObject({ chunkId: z.number().int().positive() }), output: Passage },
+  /** Marks a document as the agency's own shared material (verify's cross-tenant control skips it); audited. */
+  'documents.setShared': {
+    input: z.strictObject({ documentId: z.number().int().positive(), shared: z.boolean() }),
+    output: z.object({ documentId: z.number().int(), shared: z.boolean() }),
+  },
   'knowledge.search': {
     // Up to a pasted passage or a whole document (search by example, retrieval/by-example.ts).
     input: z.strictObject({

@@ -13,6 +13,7 @@ import { recordLedger } from './ledger.js';
 import type { ModelConfig } from './model-config.js';
 import { streamChat, type ChatMessage, type ModelTurn } from './provider.js';
 import { MAX_TOOL_CALLS_PER_STEP, refuseToolCall, runToolCall, toolSpecsFor, type ConfirmFn } from './tools.js';
+import { GuardedStream, mentionsOtherClient, recordWithheld, WITHHELD } from './outbound-check.js';
 
 export const AskInput = z
   .object({
@@ -113,8 +114,18 @@ function retrievalAnswer(ctx: AssembledContext, reason: string): string {
   return [head, ...lines].join('\n');
 }
 
+/** The retrieval-only answer passes the same check as a generated one. */
+function checkedRetrievalAnswer(tenant: TenantHandle, ctx: AssembledContext, reason: string): string {
+  const text = retrievalAnswer(ctx, reason);
+  if (!mentionsOtherClient(tenant, text)) return text;
+  recordWithheld(tenant, { where: 'answer', step: 0 });
+  return WITHHELD;
+}
+
 interface Generated {
   answer: string;
+  /** The answer mentioned another client and was withheld. */
+  withheld?: boolean;
   toolSteps: number;
   toolRefusals: number;
   lastManifestHash: string;
@@ -164,15 +175,20 @@ async function generate(
       hash = messages.length === ctx.messages.length ? ctx.manifest.hash : manifestHash(messages, ctx.manifest.chunks);
       if (!tenant.isOpen) throw closed();
       recordLedger(tenant, 'model.call', { manifestHash: hash, model: model.name, endpointHost: host, at: new Date().toISOString(), step: toolSteps, ...model.builtin?.ledgerData() });
+      const guard = new GuardedStream(tenant, onToken);
       const turn: ModelTurn = await streamChat(tenant, model, messages, toolsAllowed ? toolSpecsFor(tenant) : undefined, {
         signal: controller.signal,
-        onToken,
+        onToken: (text) => guard.push(text),
       });
       if (!tenant.isOpen) throw closed();
+      // What the model said is checked before it is shown in full, stored, or sent back to it.
+      const withheld = guard.finish();
+      if (withheld) recordWithheld(tenant, { where: 'answer', step: toolSteps });
+      if (withheld && turn.toolCalls.length === 0) return { answer: WITHHELD, withheld: true, toolSteps, toolRefusals, lastManifestHash: hash };
       if (turn.toolCalls.length === 0) return { answer: turn.content, toolSteps, toolRefusals, lastManifestHash: hash };
       messages.push({
         role: 'assistant',
-        content: turn.content || null,
+        content: withheld ? WITHHELD : turn.content || null,
         tool_calls: turn.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
       });
       for (const [i, call] of turn.toolCalls.entries()) {
@@ -183,6 +199,10 @@ async function generate(
         const cost = countTokens(outcome.content) + 8;
         if (outcome.ok && cost > room) outcome = refuseToolCall(tenant, call, 'context_full', 'the result does not fit in the context window; ask for less (smaller k or maxChunks)');
         else room -= cost;
+        if (outcome.ok && mentionsOtherClient(tenant, outcome.content)) {
+          recordWithheld(tenant, { where: 'tool', step: toolSteps, toolCallId: call.id });
+          outcome = { ...outcome, ok: false, content: JSON.stringify({ error: WITHHELD }) };
+        }
         if (!outcome.ok) toolRefusals++;
         messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.content });
       }
@@ -204,10 +224,14 @@ interface Answer {
 
 /** The model's answer, or the retrieval-only one when there is no model or it cannot be used. */
 async function answerQuestion(tenant: TenantHandle, ctx: AssembledContext, book: CitationBook, opts: AskOptions): Promise<Answer> {
-  if (!opts.model) return { mode: 'retrieval-only', text: retrievalAnswer(ctx, 'no chat model is configured'), generated: null };
+  if (!opts.model) return { mode: 'retrieval-only', text: checkedRetrievalAnswer(tenant, ctx, 'no chat model is configured'), generated: null };
   const streamed = { value: false };
   try {
     const generated = await generate(tenant, opts.model, ctx, book, opts, streamed);
+    if (generated.withheld) {
+      if (streamed.value) opts.onDiscard?.();
+      return { mode: 'generated', text: WITHHELD, generated };
+    }
     const text = generated.answer.trim() === '' ? `(the model gave no answer within ${opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS} tool steps)` : generated.answer;
     return { mode: 'generated', text, generated };
   } catch (err) {
@@ -216,7 +240,7 @@ async function answerQuestion(tenant: TenantHandle, ctx: AssembledContext, book:
     if (!isBulkheadError(err, 'MODEL_UNAVAILABLE') && !isBulkheadError(err, 'MODEL_NOT_ALLOWED')) throw err;
     if (streamed.value) opts.onDiscard?.();
     const reason = err.code === 'MODEL_NOT_ALLOWED' ? 'the model endpoint is not allowed for this tenant' : 'the model failed';
-    return { mode: 'retrieval-only', text: retrievalAnswer(ctx, reason), generated: null, modelError: { code: err.code, message: err.message } };
+    return { mode: 'retrieval-only', text: checkedRetrievalAnswer(tenant, ctx, reason), generated: null, modelError: { code: err.code, message: err.message } };
   }
 }
 

@@ -56,6 +56,7 @@ export const CALL_SCOPE: { readonly [K in CallName]: CallScope } = {
   'connectors.test': 'tenant-admin',
   'connectors.setTool': 'tenant-admin',
   'connectors.unlock': 'tenant-admin',
+  'documents.setShared': 'tenant-admin',
 };
 
 export const STREAM_SCOPE: { readonly [K in StreamName]: CallScope } = {

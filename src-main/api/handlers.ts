@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { setDocumentShared } from '../vault/shared-material.js';
 import type { Calls, CallName, EmbedderView, OpenTenant, Settings, Streams, StreamName, TenantItem, VaultStatus } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { nameKey, type TenantSummary } from '../../src-shared/tenant.js';
@@ -142,6 +143,11 @@ export const callHandlers: CallHandlers = {
     const { handle } = s.scope();
     guardTenantErrors(handle, () => deleteDocument(handle, documentId));
     return { documentId };
+  },
+  'documents.setShared': (s, { documentId, shared }) => {
+    s.requireNotPresenting();
+    const { handle } = s.scope();
+    return guardTenantErrors(handle, () => setDocumentShared(handle, documentId, shared));
   },
   'documents.passage': (s, { chunkId }) => {
     const { handle } = s.scope();

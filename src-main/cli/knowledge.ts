@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { setDocumentShared } from '../vault/shared-material.js';
 import cliProgress from 'cli-progress';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
@@ -162,6 +163,22 @@ export function registerKnowledgeCommands(program: Command): void {
     );
 
   registerDocumentCommands(docs);
+  docs
+    .command('share')
+    .description("mark a document as the agency's own shared material (verify's cross-tenant control skips it); audited")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--off', 'remove the mark')
+    .argument('<id>', 'document id (from docs list)')
+    .action(
+      wrap(async (vault, opts, id) => {
+        const o = opts as { tenant?: string; off?: boolean };
+        const tenant = await openTenant(vault, o.tenant);
+        const docId = Number(id);
+        if (!Number.isSafeInteger(docId) || docId < 1) throw new BulkheadError('INPUT_INVALID', 'a document id is a positive whole number');
+        const r = setDocumentShared(tenant, docId, !o.off);
+        return { json: r, text: r.shared ? `Document ${docId} is marked as shared material` : `Document ${docId} is no longer marked as shared material` };
+      }),
+    );
 
   const emb = program.command('embedder').description("show or change the embedder of a tenant's vectors");
   emb

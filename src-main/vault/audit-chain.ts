@@ -25,7 +25,9 @@ export type AuditKind =
   | 'connector.unlock'
   | 'mcp.serve'
   | 'mcp.call'
-  | 'document.tags';
+  | 'document.tags'
+  | 'document.shared'
+  | 'answer.withheld';
 
 export const AUDIT_KINDS: readonly AuditKind[] = [
   'tenant.open', 'ingest', 'document.delete', 'search', 'model.call', 'tool.call', 'tool.refused',
@@ -33,6 +35,7 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
   'connector.add', 'connector.remove', 'connector.allow', 'connector.call', 'connector.refused', 'connector.confirm',
   'connector.lock', 'connector.unlock', 'mcp.serve', 'mcp.call',
   'document.tags',
+  'document.shared', 'answer.withheld',
 ];
 
 /** Ids, hashes, counts: never document text, prompts or answers. */

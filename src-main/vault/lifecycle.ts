@@ -17,6 +17,7 @@ import { recoverPendingKey, removePendingKey } from './rekey.js';
 import type { TenantRecord } from './registry.js';
 import { mapSqliteError, openEncryptedDatabase, type Db } from './sqlite.js';
 import { TenantSession } from './tenant-session.js';
+import { attachFingerprintBook, type FingerprintBook } from './fingerprints.js';
 
 /** What an agency can hand a client after offboarding. */
 export interface DeletionReceipt {
@@ -148,6 +149,8 @@ export class TenantLifecycle {
         throw err;
       }
       this.log.info('tenant.open', { tenant: rec.id });
+      const book = this.lock.book;
+      if (book) learnSoon(book, handle);
       return handle;
     } catch (err) {
       key.fill(0);
@@ -212,4 +215,16 @@ export class TenantLifecycle {
     fsyncDir(this.paths.tenants);
     return removed;
   }
+}
+
+/** The handle carries its unlock's book; its own fingerprints are learned just after it opens. */
+function learnSoon(book: FingerprintBook, handle: TenantHandle): void {
+  attachFingerprintBook(handle, book);
+  setTimeout(() => {
+    try {
+      if (handle.isOpen && !book.learned(handle.id)) book.learn(handle);
+    } catch {
+      // a damaged page shows on the tenant's own next read; fingerprints are best effort here
+    }
+  }, 0).unref();
 }

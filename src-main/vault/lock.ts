@@ -7,6 +7,7 @@ import { listTenantFiles, parseInput } from './input.js';
 import type { VaultPaths } from './paths.js';
 import { Registry, type TenantRecord } from './registry.js';
 import { sweepStagedUploads } from './staging.js';
+import { FingerprintBook } from './fingerprints.js';
 
 export type VaultState = 'uninitialized' | 'locked' | 'unlocked';
 
@@ -22,6 +23,7 @@ export interface InitOptions {
 export class VaultLock {
   #keyring: Keyring | null = null;
   #registry: Registry | null = null;
+  #book: FingerprintBook | null = null;
 
   constructor(
     private readonly paths: VaultPaths,
@@ -73,8 +75,15 @@ export class VaultLock {
     if (this.#keyring) this.log.info('vault.lock');
     this.#registry?.close();
     this.#registry = null;
+    this.#book?.destroy();
+    this.#book = null;
     this.#keyring?.destroy();
     this.#keyring = null;
+  }
+
+  /** This unlock's keyed fingerprints of the tenants (see fingerprints.ts); null while locked. */
+  get book(): FingerprintBook | null {
+    return this.#book;
   }
 
   ring(): Keyring {
@@ -97,6 +106,7 @@ export class VaultLock {
     try {
       this.#registry = this.#openRegistry(keyring);
       this.#keyring = keyring;
+      this.#book = new FingerprintBook(() => this.reg().list());
       // What a killed console left staged (sealed, its key gone with it) goes at any unlock.
       sweepStagedUploads(this.paths.dataDir);
     } catch (err) {

@@ -53,6 +53,21 @@ export function sweepStagedUploads(dataDir: string): number {
   return removed;
 }
 
+/** Entries under the uploads folder no live process owns (relative to the data folder), for `verify`. */
+export function leftoverStagedUploads(dataDir: string): string[] {
+  const root = stagingRoot(dataDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => {
+    const m = OWNED.exec(n);
+    return !(m && isAlive(Number(m[1])));
+  }).map((n) => path.join(STAGING_DIR, n));
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -22,6 +22,8 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { Vault } from '../vault/vault.js';
 import { verifyAudit } from '../vault/audit-chain.js';
 import { canonicalJson } from '../vault/canonical-json.js';
+import { fingerprintBookOf, type FingerprintBook } from '../vault/fingerprints.js';
+import { crossTenantFindings, needlesOf, scanFilesForTenants, verifyTempDir, type TenantNeedles } from './leaks.js';
 
 export interface Control {
   id: string;
@@ -52,6 +54,8 @@ export interface VerifyOptions {
   onProgress?: (message: string) => void;
   /** Tests only: a known canary, so a test can plant a leak and see it caught. Random otherwise. */
   canary?: string;
+  /** The temp folder the file control also scans (default: verifyTempDir()). */
+  tempDir?: string;
 }
 
 /** Files are scanned in pieces of this size, overlapping by the needle's length. */
@@ -198,6 +202,59 @@ function soundTenants<T extends { id: string }>(vault: Vault, tenants: T[], log:
   });
 }
 
+/** Opens each tenant once to learn its fingerprints (keyed, in the vault's book) and its file needles. */
+function learnTenants(vault: Vault, tenants: readonly { id: string }[], say: (m: string) => void): { book: FingerprintBook | null; needles: TenantNeedles[] } {
+  say("learning every tenant's fingerprints (in memory only)");
+  const session = vault.openSession();
+  let book: FingerprintBook | null = null;
+  const needles: TenantNeedles[] = [];
+  try {
+    for (const rec of tenants) {
+      const t = session.open(rec.id);
+      book = fingerprintBookOf(t);
+      book?.learn(t);
+      needles.push(needlesOf(t));
+    }
+  } finally {
+    session.dispose();
+  }
+  return { book, needles };
+}
+
+function crossTenantControl(vault: Vault, tenants: readonly { id: string }[], book: FingerprintBook | null, log: ControlLog, say: (m: string) => void): void {
+  say("looking for each tenant's text inside every other tenant");
+  const cross = log.control(
+    'cross-tenant',
+    "No client's name or text inside another client",
+    "each tenant's passages (its shared material left out), notes and conversations, searched for every other tenant's name and keyed passage fingerprints",
+  );
+  if (!book || tenants.length < 2) return;
+  const session = vault.openSession();
+  try {
+    for (const rec of tenants) {
+      const { findings } = crossTenantFindings(session.open(rec.id), book);
+      log.attempt(cross, null);
+      for (const f of findings) log.attempt(cross, `tenant ${f.holder}: its ${f.where} ${f.rowId} holds the name or text of tenant ${f.owner}`);
+    }
+  } finally {
+    session.dispose();
+  }
+}
+
+function tenantFilesControl(vault: Vault, needles: readonly TenantNeedles[], tempDir: string, log: ControlLog, say: (m: string) => void): void {
+  say('scanning the data folder and the temp folder for every tenant\'s name and text');
+  const files = log.control(
+    'tenant-files',
+    "No client's name or text in any file, and no staged upload left behind",
+    "every file under the data folder and the OS temp folder: contents (UTF-8 and UTF-16) for each tenant's name and passage excerpts, file names for its name; staged uploads no live process owns",
+  );
+  const { findings, files: count } = scanFilesForTenants(vault.paths.dataDir, needles, tempDir);
+  for (let i = 0; i < count - findings.length; i++) log.attempt(files, null);
+  for (const f of findings) {
+    log.attempt(files, f.what === 'staged upload' ? `${f.where}: a staged upload left behind by a process that is gone` : `${f.where}: its ${f.what} holds the name or text of tenant ${f.tenantId}`);
+  }
+}
+
 /** Runs the isolation self-test; the vault must be unlocked. */
 /** The vault-level chain (vault-audit.ts): every record's MAC and the head kept in the registry. */
 function vaultChainControl(vault: Vault, log: ControlLog): void {
@@ -216,6 +273,8 @@ export async function runIsolationCheck(vault: Vault, opts: VerifyOptions): Prom
   const needles = [canary, scratchName];
   const all = vault.listTenants();
   const others = soundTenants(vault, all, log, say);
+  const learned = learnTenants(vault, others, say);
+  crossTenantControl(vault, others, learned.book, log, say);
   const scratch = vault.createTenant(scratchName);
   const session = vault.openSession();
   let scratchDeleted = false;
@@ -265,6 +324,7 @@ export async function runIsolationCheck(vault: Vault, opts: VerifyOptions): Prom
     vault.deleteTenant(scratch.id);
     scratchDeleted = true;
     scanFiles('after the scratch tenant was deleted');
+    tenantFilesControl(vault, learned.needles, opts.tempDir ?? verifyTempDir(), log, say);
   } finally {
     session.dispose();
     if (!scratchDeleted) {

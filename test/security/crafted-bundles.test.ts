@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,5 +98,24 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
     await expect(target.importTenant(await craft({}), EXPORT_PASS, { rename: 'Acme again' })).resolves.toMatchObject({ newId: true });
     for (const t of target.listTenants()) target.openSession().open(t.id);
     target.lock();
+  });
+
+  it('from the CLI: a crafted bundle exits 5 with BUNDLE_INVALID, and no text of its author reaches the terminal', async () => {
+    const { craft } = await craftable();
+    const file = await craft(CASES[0]![1]);
+    const target = await freshVault();
+    target.lock();
+    // The CLI writes its app log (ids and codes only); the vault's own files must not change.
+    const vaultFiles = (): Record<string, string> => Object.fromEntries(Object.entries(hashTree(target.paths.dataDir)).filter(([f]) => /^(keyring\.json|registry\.bulkhead|tenants\/)/.test(f)));
+    const before = vaultFiles();
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(['keyring.json', 'registry.bulkhead']));
+    const r = spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', target.paths.dataDir, 'import', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_EXPORT_PASSPHRASE: EXPORT_PASS },
+    });
+    expect(r.stderr).toMatch(/\[BUNDLE_INVALID\]/);
+    expect(r.stderr + r.stdout).not.toMatch(/chosen by the bundle author|SQLITE_|INTERNAL/);
+    expect(r.status).toBe(5);
+    expect(vaultFiles()).toEqual(before);
   });
 });

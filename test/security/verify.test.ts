@@ -62,7 +62,7 @@ describe('bulkhead verify', () => {
 
     expect(report.passed).toBe(true);
     expect(report.tenants).toBe(3);
-    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'files', 'integrity', 'keys', 'retrieval', 'tools', 'vault-audit']);
+    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'cross-tenant', 'files', 'integrity', 'keys', 'retrieval', 'tenant-files', 'tools', 'vault-audit']);
     for (const c of report.controls) expect(c.attempts, c.id).toBeGreaterThan(0);
     expect(report.controls.find((c) => c.id === 'keys')!.attempts).toBe(4); // 3 tenants + the scratch one
     expect(contentOf(vault)).toEqual(before); // the scratch tenant is gone again, nothing else changed
@@ -99,7 +99,7 @@ describe('bulkhead verify', () => {
     const run = (args: string[]) =>
       spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', dir, ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_VERIFY_TEMP_DIR: tempDir('bulkhead-verify-temp-') },
       });
     const out = path.join(dir, 'reports-here');
     const ok = run(['--json', 'verify', '--out', out]);
@@ -114,7 +114,7 @@ describe('bulkhead verify', () => {
     const bad = run(['verify', '--out', out]);
     expect(bad.status).toBe(5);
     expect(bad.stdout).toMatch(new RegExp(`FAIL  Every audit chain verifies[\\s\\S]*tenant ${tenant.id}: record 1`));
-    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 7 isolation controls failed/);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 9 isolation controls failed/);
     expect(bad.stdout + bad.stderr).not.toContain(tenant.name);
   });
 
@@ -124,7 +124,7 @@ describe('bulkhead verify', () => {
     const run = (args: string[]) =>
       spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', dir, ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_VERIFY_TEMP_DIR: tempDir('bulkhead-verify-temp-') },
       });
     expect(run(['init']).status).toBe(0);
     const samples = run(['--json', 'samples']);
