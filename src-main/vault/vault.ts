@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BulkheadError, isBulkheadError } from '../../src-shared/errors.js';
 import { errorCode, silentLog, type AppLog } from '../log/logger.js';
 import { DisplayName, Passphrase, nameKey, type TenantSummary } from '../../src-shared/tenant.js';
+import { refuseMisleadingName } from './names.js';
 import { appendAudit } from './audit-chain.js';
 import { closeTenantHandle, deriveAuditKey, mintTenantHandle, type AuditBinding, type TenantHandle } from './handle.js';
 import { DEFAULT_KDF, Keyring, randomKey, type KdfParams } from './keyring.js';
@@ -168,6 +169,7 @@ export class Vault {
   createTenant(nameInput: unknown): TenantSummary {
     const reg = this.#reg();
     const name = parseInput(DisplayName, nameInput);
+    refuseMisleadingName(name, reg.list());
     const key = nameKey(name);
     if (reg.findByNameKey(key)) throw new BulkheadError('NAME_TAKEN', `a tenant named "${name}" already exists`);
     const rec: TenantRecord = { id: newTenantId(), name, createdAt: new Date().toISOString(), keyVersion: 1, wrappedKey: Buffer.alloc(0) };
@@ -201,6 +203,7 @@ export class Vault {
     const reg = this.#reg();
     const rec = this.#record(id);
     const name = parseInput(DisplayName, nameInput);
+    refuseMisleadingName(name, reg.list(), rec.id);
     const key = nameKey(name);
     const holder = reg.findByNameKey(key);
     if (holder && holder.id !== rec.id) throw new BulkheadError('NAME_TAKEN', `a tenant named "${name}" already exists`);
