@@ -8,8 +8,9 @@ export type TenantId = z.infer<typeof TenantId>;
 
 export const DISPLAY_NAME_MAX = 100;
 
-// Control characters (C0, DEL, C1) and the bidi overrides that can make a name render as another.
-const FORBIDDEN_IN_NAME = /[\p{Cc}\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C\uFEFF]/u;
+// Control characters (C0, DEL, C1), line and paragraph separators, and the bidi overrides that can
+// make a name render as another (look-alikes are src-main/vault/names.ts's business).
+const FORBIDDEN_IN_NAME = /[\p{Cc}\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C\uFEFF\u2028\u2029]/u;
 
 /**
  * A client's display name as the user typed it. It is shown, never used in a path, so

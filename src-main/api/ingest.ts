@@ -5,6 +5,16 @@ import { readEmbedderConfig } from '../embed/settings.js';
 import type { ConsoleSession } from './session.js';
 
 /**
+ * An upload's identity. A browser tells us a file's name and nothing of where it came from, so
+ * the name alone cannot say that two files are one document: two different "notes.txt" are two
+ * documents, and the same bytes under the same name again are the same one ("unchanged").
+ * Nothing stored is replaced by an upload; the user deletes the version they no longer want.
+ */
+export function uploadSource(name: string, sha256: string): string {
+  return `upload:${sha256.slice(0, 16)}/${name}`;
+}
+
+/**
  * Ingests uploaded files into the tenant that was open when they were uploaded, reporting per
  * file, then deletes the temporary copies whatever happened. A switch or lock (the scope's
  * signal) or the caller's stop cancels between documents.
@@ -20,14 +30,21 @@ export async function runIngest(
   const byFile = new Map(uploads.map((u) => [u.file, u]));
   const staged = s.uploads.ingestInputs(uploads);
   const started = new Map<number, (typeof uploads)[number] | undefined>();
+  const nameOfSource = new Map<string, string>();
   const signal = AbortSignal.any([scope, stop]);
   try {
     const summary = await ingestPaths(handle, staged.inputs, {
       embedder: createEmbedder(handle, readEmbedderConfig(handle)),
       tags: input.tags,
       signal,
-      sourcePathOf: staged.sourcePathOf,
       staged: staged.staged,
+      sourcePathOf: (file, sha256) => {
+        const name = staged.sourcePathOf(file);
+        if (sha256 === undefined) return name;
+        const source = uploadSource(name, sha256);
+        nameOfSource.set(source, name);
+        return source;
+      },
       onEvent: (e) => {
         if (e.type === 'scanned') return;
         if (e.type === 'file-start') started.set(e.index, byFile.get(e.path));
@@ -45,7 +62,7 @@ export async function runIngest(
       failed: summary.failed,
       chunks: summary.chunks,
       cancelled: summary.cancelled,
-      files: summary.files.map(({ path, ...rest }) => ({ ...rest, name: byFile.get(path)?.name ?? path })),
+      files: summary.files.map(({ path, ...rest }) => ({ ...rest, name: nameOfSource.get(path) ?? byFile.get(path)?.name ?? path })),
     };
   } finally {
     s.uploads.discard(input.uploadIds);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MAX_UPLOAD_BYTES, type Upload } from '../../src-shared/contract.js';
+import { neutraliseBidi } from '../../src-shared/display-text.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { newStagingDir, sweepStagedUploads } from '../vault/staging.js';
 
@@ -140,7 +141,8 @@ function open(u: StoredUpload): Buffer {
 export function safeFileName(name: string): string {
   const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(-200);
+  // Controls (C0, DEL, C1) and bidi controls: "invoice\u202Efdp.txt" would show as "invoicetxt.pdf".
+  const cleaned = neutraliseBidi(base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')).trim().slice(-200);
   if (cleaned === '' || cleaned === '.' || cleaned === '..') throw new BulkheadError('INPUT_INVALID', 'a file needs a name');
   return cleaned;
 }

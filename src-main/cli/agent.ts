@@ -15,6 +15,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import type { Vault } from '../vault/vault.js';
 import { openTenant, unlock, wrap } from './context.js';
 import { ROW_ID, wholeNumber } from './options.js';
+import { terminalText } from './terminal.js';
 
 interface AskOpts {
   tenant?: string;
@@ -29,7 +30,7 @@ interface AskOpts {
  * control characters (a hostile model could retitle the window or rewrite earlier lines) are dropped.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  return terminalText(text);
 }
 
 function positiveInt(value: string | undefined, what: string): number | undefined {
@@ -88,7 +89,7 @@ async function askOnce(tenant: TenantHandle, model: ModelConfig | null, question
       ...(opts.limit ? { k: positiveInt(opts.limit, '--limit') } : {}),
       ...(stream ? { onToken: (t: string) => process.stdout.write(printable(t)), onDiscard: () => process.stdout.write('\n[the streamed text above is void: the model failed]\n') } : {}),
     });
-    if (result.modelError) process.stderr.write(`bulkhead: ${result.modelError.message}; answered from retrieval only [${result.modelError.code}]\n`);
+    if (result.modelError) process.stderr.write(`bulkhead: ${printable(result.modelError.message)}; answered from retrieval only [${result.modelError.code}]\n`);
     if (stream && result.mode === 'retrieval-only') process.stdout.write(printable(result.answer));
     return result;
   } finally {
@@ -141,7 +142,7 @@ export function registerAgentCommands(program: Command): void {
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
         const results: AgentResult[] = [];
         try {
-          if (process.stdin.isTTY) process.stderr.write(`${model ? `Model: ${model.name}` : 'No model configured: answers come from retrieval only'}. /exit to leave.\n`);
+          if (process.stdin.isTTY) process.stderr.write(`${model ? `Model: ${printable(model.name)}` : 'No model configured: answers come from retrieval only'}. /exit to leave.\n`);
           for await (const line of rl) {
             const question = line.trim();
             if (question === '/exit' || question === '/quit') break;
@@ -149,7 +150,7 @@ export function registerAgentCommands(program: Command): void {
             const r = await askOnce(tenant, model, question, { ...o, json: false }, conversationId, process.stdin.isTTY ? rl : null);
             conversationId = r.conversationId;
             results.push(r);
-            process.stdout.write(`${resultFooter(r)}\n\n`);
+            process.stdout.write(`${printable(resultFooter(r))}\n\n`);
           }
         } finally {
           rl.close();

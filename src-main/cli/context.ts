@@ -7,6 +7,7 @@ import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';
 import { readPassphrase } from './passphrase.js';
+import { terminalJson, terminalText } from './terminal.js';
 import type { Command } from 'commander';
 
 export interface GlobalOptions {
@@ -47,7 +48,7 @@ export const wrap =
     log.info('cli.start', { command });
     try {
       const result = await action(vault, { ...opts, ...cmd.opts() }, ...args);
-      process.stdout.write(opts.json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+      process.stdout.write(opts.json ? `${terminalJson(result.json)}\n` : `${terminalText(result.text)}\n`);
       log.info('cli.done', { command });
       if (result.exitCode) throw new CommandExit(result.exitCode);
     } catch (err) {

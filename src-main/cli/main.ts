@@ -6,6 +6,7 @@ import { engineVersions } from '../vault/sqlite.js';
 import type { Vault } from '../vault/vault.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { readPassphrase } from './passphrase.js';
+import { terminalJson, terminalText } from './terminal.js';
 import { CommandExit, unlock, wrap, type Action } from './context.js';
 import { registerKnowledgeCommands } from './knowledge.js';
 import { registerLifecycleCommands } from './lifecycle.js';
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print one JSON value on stdout')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(terminalText(s)) });
 
   program
     .command('init')
@@ -140,7 +141,7 @@ async function confirmDeletion(t: TenantSummary): Promise<void> {
   if (!process.stdin.isTTY) throw new BulkheadError('INPUT_INVALID', 'deleting a tenant needs --yes when not run in a terminal');
   const { default: input } = await import('@inquirer/input');
   const typed = await input(
-    { message: `This destroys "${t.name}" for good. Type its name to confirm:` },
+    { message: `This destroys "${terminalText(t.name)}" for good. Type its name to confirm:` },
     { input: process.stdin, output: process.stderr },
   );
   if (typed.trim() !== t.name) throw new BulkheadError('INPUT_INVALID', 'the name did not match; nothing was deleted');
@@ -180,7 +181,7 @@ const doctor: Action = async (vault, opts) => {
   }
   for (const f of (report.orphanFiles as string[] | undefined) ?? []) lines.push(`orphan     tenants/${f} (no key in the registry; cannot be decrypted)`);
   if (!healthy) {
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${lines.join('\n')}\n`);
+    process.stdout.write(opts.json ? `${terminalJson(report)}\n` : `${terminalText(lines.join('\n'))}\n`);
     throw new BulkheadError('TENANT_CORRUPT', 'one or more tenants failed the integrity check');
   }
   return { json: report, text: lines.join('\n') };
@@ -196,12 +197,12 @@ function report(err: unknown, json: boolean): number {
   if (err instanceof CommandExit) return err.exitCode;
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INPUT_INVALID', message: err.message } })}\n`);
+    if (json) process.stdout.write(`${terminalJson({ error: { code: 'INPUT_INVALID', message: err.message } }, 0)}\n`);
     return EXIT.usage; // commander already printed its one line
   }
   if (err instanceof BulkheadError) {
     process.stderr.write(`bulkhead: ${oneLine(err.message)} [${err.code}]\n`);
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
+    if (json) process.stdout.write(`${terminalJson({ error: { code: err.code, message: err.message } }, 0)}\n`);
     return exitCodeFor(err.code);
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -210,10 +211,10 @@ function report(err: unknown, json: boolean): number {
     return EXIT.failure;
   }
   process.stderr.write(`bulkhead: unexpected error: ${oneLine(message)} [INTERNAL]\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INTERNAL', message } })}\n`);
+  if (json) process.stdout.write(`${terminalJson({ error: { code: 'INTERNAL', message } }, 0)}\n`);
   return EXIT.failure;
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return terminalText(s).replace(/\s+/g, ' ').trim();
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { pathToCreate } from './options.js';
+import { terminalJson, terminalText } from './terminal.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { runIsolationCheck, writeIsolationReport } from '../verify/isolation.js';
 import { unlock, wrap, type Action } from './context.js';
@@ -9,14 +10,14 @@ const verify =
   (appVersion: string): Action =>
   async (vault, opts) => {
     await unlock(vault);
-    const report = await runIsolationCheck(vault, { appVersion, onProgress: (m) => process.stderr.write(`verify: ${m}\n`) });
+    const report = await runIsolationCheck(vault, { appVersion, onProgress: (m) => process.stderr.write(`verify: ${terminalText(m)}\n`) });
     const { out } = opts as { out?: string };
     const dir = out ? path.resolve(out) : path.join(vault.paths.dataDir, 'reports');
     const files = writeIsolationReport(report, dir);
     const lines = report.controls.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.title} (${c.attempts} attempts)${c.findings.map((f) => `\n      ${f}`).join('')}`);
     const text = [`Isolation self-test of ${report.tenants} tenants`, ...lines, `report: ${files.html}`, `        ${files.json}`, `sha256: ${report.sha256}`].join('\n');
     if (!report.passed) {
-      process.stdout.write(`${opts.json ? JSON.stringify({ report, files }, null, 2) : text}\n`);
+      process.stdout.write(`${opts.json ? terminalJson({ report, files }) : terminalText(text)}\n`);
       const failed = report.controls.filter((c) => !c.pass).length;
       throw new BulkheadError('ISOLATION_FAILED', `${failed} of ${report.controls.length} isolation controls failed; see ${files.html}`);
     }

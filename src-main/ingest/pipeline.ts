@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { neutraliseBidi } from '../../src-shared/display-text.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { appendAuditInTransaction, publishAuditHead } from '../vault/audit-chain.js';
 import { optimizeFts } from '../index/fts.js';
@@ -57,8 +58,12 @@ export interface IngestOptions {
   signal?: AbortSignal;
   maxFileBytes?: number;
   onEvent?: (e: IngestEvent) => void;
-  /** The path a document is recorded under, when the file read is a temporary copy (console uploads). */
-  sourcePathOf?: (file: string) => string;
+  /**
+   * The source a document is recorded under (its identity: same source, same document), when the
+   * file read is a temporary copy (console uploads, samples). `sha256` is the content's hash, for
+   * sources that have no path of their own; it is undefined for a file that failed before hashing.
+   */
+  sourcePathOf?: (file: string, sha256: string | undefined) => string;
   /**
    * Inputs the caller holds itself (the console's sealed uploads): taken as given, not walked,
    * and read through it, so their plaintext is never written to disk.
@@ -107,7 +112,7 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
         summary.cancelled = true;
         break;
       }
-      result = { path: opts.sourcePathOf?.(file.path) ?? file.realPath, status: 'failed', ...describeFailure(err) };
+      result = { path: opts.sourcePathOf?.(file.path, undefined) ?? file.realPath, status: 'failed', ...describeFailure(err) };
     }
     summary.bytes += file.bytes;
     record(result, i);
@@ -134,12 +139,13 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
 
   /** `file` as the walk found it, `real` its real path: what is read, and what a document records. */
   async function ingestOne(file: string, real: string, bytes: number, i: number): Promise<FileResult> {
-    const source = opts.sourcePathOf?.(file) ?? real;
     if (bytes > maxBytes) {
+      const source = opts.sourcePathOf?.(file, undefined) ?? real;
       return { path: source, status: 'failed', code: 'TOO_LARGE', reason: `larger than the ${Math.round(maxBytes / 1048576)} MiB limit for one file` };
     }
     const content = opts.staged ? await opts.staged.read(file) : undefined;
     const sha256 = content ? crypto.createHash('sha256').update(content).digest('hex') : await hashFile(real, opts.signal);
+    const source = opts.sourcePathOf?.(file, sha256) ?? real;
     const existing = findDocumentByPath(tenant, source);
     if (existing && existing.sha256 === sha256) return { path: source, status: 'unchanged', documentId: existing.id, chunks: 0 };
 
@@ -163,7 +169,8 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
       opts.onEvent?.({ type: 'file-progress', index: i, path: file, chunksDone: vectors.length, chunksTotal: chunks.length });
     }
     opts.signal?.throwIfAborted();
-    const title = parsed.title.trim() || path.basename(file);
+    // A title is shown everywhere (console, CLI, citations): it keeps no controls or bidi overrides.
+    const title = displayTitle(parsed.title) || displayTitle(path.basename(source)) || 'untitled';
     // The document and its audit record commit together: one commit, and no stored document
     // without its record (the head kept outside the file follows once committed).
     const { stored, record } = tenant.db
@@ -176,6 +183,11 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     publishAuditHead(tenant, record);
     return { path: source, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
   }
+}
+
+function displayTitle(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  return neutraliseBidi(raw.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')).replace(/\s+/g, ' ').trim();
 }
 
 function describeFailure(err: unknown): { code: string; reason: string } {

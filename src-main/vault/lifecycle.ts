@@ -8,6 +8,7 @@ import { tenantLabel } from './core.js';
 import { closeTenantHandle, deriveAuditKey, mintTenantHandle, type AuditBinding, type TenantHandle } from './handle.js';
 import { newTenantId } from './ids.js';
 import { parseInput } from './input.js';
+import { refuseMisleadingName } from './names.js';
 import { randomKey } from './keyring.js';
 import type { VaultLock } from './lock.js';
 import { migrate } from './migrations/migrate.js';
@@ -49,6 +50,7 @@ export class TenantLifecycle {
   create(nameInput: unknown): TenantSummary {
     const reg = this.lock.reg();
     const name = parseInput(DisplayName, nameInput);
+    refuseMisleadingName(name, reg.list());
     const key = nameKey(name);
     if (reg.findByNameKey(key)) throw new BulkheadError('NAME_TAKEN', `a tenant named "${name}" already exists`);
     const rec: TenantRecord = { id: newTenantId(), name, createdAt: new Date().toISOString(), keyVersion: 1, wrappedKey: Buffer.alloc(0) };
@@ -82,6 +84,7 @@ export class TenantLifecycle {
     const reg = this.lock.reg();
     const rec = this.lock.record(id);
     const name = parseInput(DisplayName, nameInput);
+    refuseMisleadingName(name, reg.list(), rec.id);
     const key = nameKey(name);
     const holder = reg.findByNameKey(key);
     if (holder && holder.id !== rec.id) throw new BulkheadError('NAME_TAKEN', `a tenant named "${name}" already exists`);

@@ -10,6 +10,7 @@ import { errorCode } from '../log/logger.js';
 import { BundleKeys, encodeHeader, openBundle, type BundleManifest, type OpenedBundle } from './bundle.js';
 import { tenantLabel, type VaultCore } from './core.js';
 import { closeTenantHandle, mintTenantHandle } from './handle.js';
+import { refuseMisleadingName } from './names.js';
 import { Keyring, newKdfParams, randomKey, type KdfParams } from './keyring.js';
 import { migrate } from './migrations/migrate.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
@@ -193,6 +194,7 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
 function importName(core: VaultCore, input: string): string {
   const parsed = DisplayName.safeParse(input);
   if (!parsed.success) throw new BulkheadError('INPUT_INVALID', parsed.error.issues[0]?.message ?? 'invalid tenant name');
+  refuseMisleadingName(parsed.data, core.registry.list());
   if (core.registry.findByNameKey(nameKey(parsed.data))) {
     throw new BulkheadError('NAME_TAKEN', `a tenant named "${parsed.data}" already exists here; import it under another name with --rename`);
   }

@@ -14,6 +14,9 @@ import { ERROR_CODES } from '../../src-shared/errors.js';
 import { CALL_SCOPE, STREAM_SCOPE } from '../../src-main/api/call-scope.js';
 import { invokeCall, invokeStream } from '../../src-main/api/dispatch.js';
 import { ConsoleSession } from '../../src-main/api/session.js';
+import { ANY_COUNT, ROW_ID, wholeNumber } from '../../src-main/cli/options.js';
+import { BulkheadError } from '../../src-shared/errors.js';
+import { lookalikeKey } from '../../src-main/vault/names.js';
 import { HashedEmbedder } from '../../src-main/embed/hashed.js';
 import { storeChunks } from '../helpers/retrieval.js';
 import { TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
@@ -24,10 +27,12 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_123);
 const nastyString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme', maxLength: 50 }),
+  // Look-alikes of the tenants' own names (invisible characters, Cyrillic letters, separators).
+  fc.constantFrom('Fuzz\u200b Home', '\u0424uzz Home', 'Fuzz\u00adOther', 'FUZZ  HOME', 'Fuzz\u2028Home', 'F\u0443zz Other', 'invoice\u202Efdp.txt'),
   fc.constantFrom('', ' ', '..', '../..', '../../registry.bulkhead', '/etc/passwd', 'C:\\Windows\\system.ini', '\u0000', '\u202e', '%00', "' OR 1=1 --", 'ATTACH DATABASE', '__proto__', 'constructor', 'prototype', 't_aaaaaaaaaaaaaaaaaaaaaaaaaa', 'u_' + '0'.repeat(32)),
   fc.integer({ min: 1000, max: 200_000 }).map((n) => 'x'.repeat(n)),
 );
-const nastyNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, 1, 2 ** 31, 2 ** 53, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE));
+const nastyNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, -5, 1, 2 ** 31, 2 ** 53, -(2 ** 53), 1e20, Number.MAX_VALUE, Number.MIN_VALUE));
 const { deep } = fc.letrec((tie) => ({
   deep: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.constant(null), fc.array(tie('deep'), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 4 }), tie('deep'), { maxKeys: 2 })),
 }));
@@ -279,5 +284,74 @@ describe(`fuzzing every call in presentation mode (${PRESENTATION_RUNS} inputs e
     expect(verify).toMatchObject({ ok: false, error: { code: 'PRESENTATION_MODE' } });
     expect(p.presentationTenant).toBe(shown);
     expect(outside()).toBe(before);
+  });
+});
+
+describe('fuzzing the new limits', () => {
+  const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\ufeff', '\u180e', '\ufe0f'];
+  const SWAPS: Record<string, string[]> = { o: ['\u043e', '\u03bf', '0'], u: ['\u0443', '\u03c5'], e: ['\u0435'], H: ['\u041d', '\u0397'], m: ['rn', '\u043c'], F: ['\u03dc'] };
+  const lookalike = fc
+    .tuple(fc.constantFrom('Fuzz Home', 'Fuzz Other'), fc.array(fc.tuple(fc.nat(20), fc.constantFrom(...INVISIBLE)), { maxLength: 4 }), fc.array(fc.nat(20), { maxLength: 3 }), fc.boolean())
+    .map(([base, inserts, swaps, upper]) => {
+      let chars = [...(upper ? base.toUpperCase() : base)];
+      for (const at of swaps) {
+        const c = chars[at % chars.length]!;
+        const options = SWAPS[c];
+        if (options) chars[at % chars.length] = options[at % options.length]!;
+      }
+      for (const [at, ch] of inserts) chars.splice(at % (chars.length + 1), 0, ch);
+      return chars.join('');
+    });
+
+  it('a look-alike of an existing tenant name is never a new tenant (created or renamed into)', async () => {
+    await fc.assert(
+      fc.asyncProperty(lookalike, async (name) => {
+        fc.pre(lookalikeKey(name) === lookalikeKey('Fuzz Home') || lookalikeKey(name) === lookalikeKey('Fuzz Other'));
+        const before = fingerprint(s);
+        const created = await invokeCall(s, 'tenants.create', { name });
+        expect(created.ok, name).toBe(false);
+        if (!created.ok) expect(['NAME_TAKEN', 'INPUT_INVALID']).toContain(created.error.code);
+        // Renaming the other tenant into a look-alike of home (or home into one of other) is refused too.
+        const target = lookalikeKey(name) === lookalikeKey('Fuzz Home') ? other : home;
+        const renamed = await invokeCall(s, 'tenants.rename', { tenantId: target, name });
+        expect(renamed.ok, name).toBe(false);
+        expect(fingerprint(s)).toBe(before);
+      }),
+      { numRuns: Math.min(RUNS, 2000), seed: SEED },
+    );
+  });
+
+  it('every CLI number option takes a whole number in range or refuses with INPUT_INVALID, whatever is typed', () => {
+    const parsers = [wholeNumber('--limit', { min: 1, max: 100 }), wholeNumber('--offset', ANY_COUNT), wholeNumber('an id', ROW_ID)];
+    const typed = fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String), fc.constantFrom('abc', '1e20', '-5', '0x10', ' 7 ', '1.0', 'Infinity', '', '99999999999999999999'));
+    fc.assert(
+      fc.property(typed, fc.constantFrom(0, 1, 2), (value, which) => {
+        try {
+          const n = parsers[which]!(value);
+          expect(Number.isSafeInteger(n)).toBe(true);
+          expect(String(n)).toBe(value.trim().replace(/^0+(?=\d)/, ''));
+        } catch (err) {
+          expect(err).toBeInstanceOf(BulkheadError);
+          expect((err as BulkheadError).code).toBe('INPUT_INVALID');
+        }
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+  });
+
+  it('generated hostile markdown uploads are ingested or refused with a typed code; the session goes on', async () => {
+    const doc = fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.constantFrom('- ', '> ', '1. ', '* ', '  '), fc.integer({ min: 0, max: 6000 }), fc.constantFrom('*a _', '[', '|x', '`'))
+      .map(([depth, marker, marks, mark]) => `${Array.from({ length: Math.min(depth, 400) }, (_, i) => `${'  '.repeat(i % 200)}${marker.repeat(1 + Math.floor(depth / 400))}item`).join('\n')}\n\n${mark.repeat(marks)}\n\nplain words at the end\n`);
+    await fc.assert(
+      fc.asyncProperty(doc, async (text) => {
+        const u = await s.uploads.add(home, 'hostile.md', Buffer.from(text));
+        const r = await invokeStream(s, 'ingest.run', { uploadIds: [u.uploadId], tags: [] }, () => undefined, new AbortController().signal);
+        expect(r.ok).toBe(true);
+        const file = (r as { value: { files: { status: string; code?: string }[] } }).value.files[0]!;
+        if (file.status === 'failed') expect(['TOO_DEEP', 'TOO_LARGE', 'TIMEOUT', 'EMPTY']).toContain(file.code);
+        await restore();
+      }),
+      { numRuns: Math.min(RUNS, 25), seed: SEED },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { MAX_XML_DEPTH, tooDeep } from './limits.js';
+import { MAX_XML_DEPTH, MAX_XML_ELEMENTS, tooDeep, tooMany } from './limits.js';
 import { ParseError, stoppedError, throwIfStopped } from './parse-error.js';
 
 /** A Word document has a few dozen parts; tens of thousands is a zip built to exhaust us. */
@@ -129,9 +129,11 @@ const SLASH = 0x2f;
 /**
  * Element depth of an XML stream fed in pieces, without building anything: a tag opens a level,
  * a closing tag or `/>` ends one; comments, declarations and processing instructions do not count.
+ * Elements are counted too (MAX_XML_ELEMENTS).
  */
 export class XmlDepthGauge {
   #depth = 0;
+  #elements = 0;
   #state: 'text' | 'open' | 'tag' | 'skip' = 'text';
   #quote = 0;
   #prev = 0;
@@ -153,6 +155,7 @@ export class XmlDepthGauge {
             this.#state = 'skip';
           } else {
             if (++this.#depth > this.max) throw tooDeep('Word document parts');
+            if (++this.#elements > MAX_XML_ELEMENTS) throw tooMany('elements');
             this.#state = 'tag';
           }
           break;

@@ -14,6 +14,8 @@ export const MAX_MARKDOWN_TABLE_CELLS = 400_000;
 export const MAX_HTML_ELEMENTS = 4_000_000;
 /** Element nesting inside a Word document's XML parts. */
 export const MAX_XML_DEPTH = 1000;
+/** Elements in one XML part of a Word document; mammoth needs ~1 KB and ~15 µs for each. */
+export const MAX_XML_ELEMENTS = 1_500_000;
 /** Values (array items, object members) in one JSON file: JSON.parse builds each one as an object. */
 export const MAX_JSON_VALUES = 4_000_000;
 /** Pages in one PDF. */
