@@ -15,7 +15,7 @@ import { tenantColour, type ConsoleSession } from './session.js';
 import { runIngest } from './ingest.js';
 import { runVerify } from './verify.js';
 import { searchForView } from './search-view.js';
-import { confirmRemoved, watchJob, watchStatus } from './watch-job.js';
+import { confirmRemoved, foldersChanged, watchJob, watchStatus } from './watch-job.js';
 import { addWatchedFolder, removeWatchedFolder } from '../ingest/watch.js';
 import { documentFacets, documentSegments, filterDocuments, retagDocument } from '../ingest/document-filters.js';
 
@@ -156,9 +156,7 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     return guardTenantErrors(handle, () => {
       addWatchedFolder(handle, path);
-      const job = watchJob(handle, signal);
-      job?.rewatch();
-      job?.trigger();
+      foldersChanged(handle, signal);
       return watchStatus(handle, signal);
     });
   },
@@ -166,7 +164,7 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     return guardTenantErrors(handle, () => {
       removeWatchedFolder(handle, path);
-      watchJob(handle, signal)?.rewatch();
+      foldersChanged(handle, signal);
       return watchStatus(handle, signal);
     });
   },
