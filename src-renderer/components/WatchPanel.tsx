@@ -74,7 +74,7 @@ export function WatchPanel() {
             ))}
           </ul>
           <form className="toolbar" onSubmit={submit}>
-            <input className="search-input wide" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="/absolute/path/to/a/folder" aria-label="Folder to watch" />
+            <input className="search-input wide" autoComplete="off" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="/absolute/path/to/a/folder" aria-label="Folder to watch" />
             <button className="button small" type="submit" disabled={!draft.trim()}>
               Watch folder
             </button>

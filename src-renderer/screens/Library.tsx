@@ -43,6 +43,7 @@ function TagCell({ doc }: { doc: DocumentItem }) {
         >
           <input
             className="tag-add"
+            autoComplete="off"
             autoFocus
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
