@@ -19,7 +19,7 @@ import { runIngest } from './ingest.js';
 import { runVerify } from './verify.js';
 import { connectorHandlers } from './connectors.js';
 import { searchForView } from './search-view.js';
-import { confirmRemoved, watchJob, watchStatus } from './watch-job.js';
+import { confirmRemoved, foldersChanged, watchJob, watchStatus } from './watch-job.js';
 import { addWatchedFolder, removeWatchedFolder } from '../ingest/watch.js';
 import { documentFacets, documentSegments, filterDocuments, retagDocument } from '../ingest/document-filters.js';
 
@@ -173,9 +173,7 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     return guardTenantErrors(handle, () => {
       addWatchedFolder(handle, path);
-      const job = watchJob(handle, signal);
-      job?.rewatch();
-      job?.trigger();
+      foldersChanged(handle, signal);
       return watchStatus(handle, signal);
     });
   },
@@ -183,7 +181,7 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     return guardTenantErrors(handle, () => {
       removeWatchedFolder(handle, path);
-      watchJob(handle, signal)?.rewatch();
+      foldersChanged(handle, signal);
       return watchStatus(handle, signal);
     });
   },

@@ -117,14 +117,26 @@ class WatchJob {
 /** Keyed by the open handle: a job can only be reached with that tenant's handle. */
 const jobs = new WeakMap<TenantHandle, WatchJob>();
 
-/** The job of this open tenant, started on first use when it has watched folders. */
+/** The job of this open tenant, started on first use when it has watched folders (a new job syncs at once). */
 export function watchJob(handle: TenantHandle, signal: AbortSignal): WatchJob | null {
+  return ensureWatchJob(handle, signal)?.job ?? null;
+}
+
+function ensureWatchJob(handle: TenantHandle, signal: AbortSignal): { job: WatchJob; created: boolean } | null {
   const existing = jobs.get(handle);
-  if (existing && !existing.stopped && !signal.aborted) return existing;
+  if (existing && !existing.stopped && !signal.aborted) return { job: existing, created: false };
   if (signal.aborted || watchedFolders(handle).length === 0) return null;
   const job = new WatchJob(handle, signal);
   jobs.set(handle, job);
-  return job;
+  return { job, created: true };
+}
+
+/** After the folder list changed: follow it, and sync (a job just started has already begun one). */
+export function foldersChanged(handle: TenantHandle, signal: AbortSignal): void {
+  const found = ensureWatchJob(handle, signal);
+  if (!found || found.created) return;
+  found.job.rewatch();
+  found.job.trigger();
 }
 
 export function watchStatus(handle: TenantHandle, signal: AbortSignal): WatchStatus {

@@ -25,7 +25,8 @@ export function registerDocumentCommands(docs: Command): void {
         const tenant = await openTenant(vault, o.tenant);
         const doc = getDocument(tenant, documentId(id));
         const remove = new Set((o.remove ?? []).map((t) => t.normalize('NFC').trim().toLowerCase()));
-        const next = normaliseTags([...doc.tags.filter((t) => !remove.has(t.toLowerCase())), ...(o.add ?? [])]);
+        // --remove wins over --add for the same tag.
+        const next = normaliseTags([...doc.tags, ...(o.add ?? [])]).filter((t) => !remove.has(t.toLowerCase()));
         const saved = retagDocument(tenant, doc.id, next);
         return { json: saved, text: `Document ${saved.id} "${saved.title}": ${saved.tags.length ? saved.tags.join(', ') : 'no tags'}` };
       }),

@@ -58,6 +58,8 @@ function checkedFolder(input: string): string {
     throw new BulkheadError('INPUT_INVALID', 'that folder does not exist or cannot be read');
   }
   if (!fs.statSync(real).isDirectory()) throw new BulkheadError('INPUT_INVALID', 'that path is a file, not a folder');
+  // The whole disk is not a client's folder (and would make every sync read every file).
+  if (real === path.parse(real).root) throw new BulkheadError('INPUT_INVALID', 'the root of a disk cannot be watched; choose a folder');
   return real;
 }
 

@@ -13,7 +13,9 @@ export function WatchPanel() {
   const watching = (status?.folders.length ?? 0) > 0;
 
   useEffect(() => {
-    void refreshWatch();
+    // After the library's first paint: the folders' state is not what a switch waits for.
+    const t = window.setTimeout(() => void refreshWatch(), 150);
+    return () => window.clearTimeout(t);
   }, []);
   useEffect(() => {
     if (!watching) return;
@@ -62,7 +64,7 @@ export function WatchPanel() {
             {status?.folders.map((f) => (
               <li key={f.path} className="job" data-testid="watched-folder">
                 <div className="job-line">
-                  <span className="job-name">{f.path}</span>
+                  <span className="job-name" title={f.path}>{f.path}</span>
                   {!f.present && <span className="error-text small-print">missing</span>}
                   <button className="button ghost small" onClick={() => void removeFolder(f.path)} aria-label={`Stop watching ${f.path}`}>
                     Stop watching
@@ -72,7 +74,7 @@ export function WatchPanel() {
             ))}
           </ul>
           <form className="toolbar" onSubmit={submit}>
-            <input className="search-input wide" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="/absolute/path/to/a/folder" aria-label="Folder to watch" />
+            <input className="search-input wide" autoComplete="off" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="/absolute/path/to/a/folder" aria-label="Folder to watch" />
             <button className="button small" type="submit" disabled={!draft.trim()}>
               Watch folder
             </button>

@@ -12,6 +12,7 @@ const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json,.pptx,.xlsx,
 
 function TagCell({ doc }: { doc: DocumentItem }) {
   const [draft, setDraft] = useState('');
+  const [adding, setAdding] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const save = (tags: string[]): void => {
     setError(null);
@@ -29,17 +30,35 @@ function TagCell({ doc }: { doc: DocumentItem }) {
           </button>
         </span>
       ))}
-      <form
-        className="tag-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const t = draft.trim();
-          if (t) save([...doc.tags, t]);
-          setDraft('');
-        }}
-      >
-        <input className="tag-add" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="+ tag" aria-label={`Add a tag to ${doc.title}`} maxLength={64} />
-      </form>
+      {adding ? (
+        <form
+          className="tag-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const t = draft.trim();
+            if (t) save([...doc.tags, t]);
+            setDraft('');
+            setAdding(false);
+          }}
+        >
+          <input
+            className="tag-add"
+            autoComplete="off"
+            autoFocus
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            onBlur={() => !draft.trim() && setAdding(false)}
+            placeholder="tag"
+            aria-label={`Add a tag to ${doc.title}`}
+            maxLength={64}
+          />
+        </form>
+      ) : (
+        // A button, not an input per row: the table stays light with thousands of documents.
+        <button className="tag-plus" onClick={() => setAdding(true)} aria-label={`Tag ${doc.title}`} title="Add a tag">
+          + tag
+        </button>
+      )}
       {error && <span className="error-text small-print">{error}</span>}
     </td>
   );
@@ -113,9 +132,11 @@ export function LibraryScreen() {
   useEffect(() => {
     void loadPage(0, '');
   }, []);
+  // The kinds on offer are fetched when the menu is first used, not on the library's first paint.
+  const [kindsWanted, setKindsWanted] = useState(false);
   useEffect(() => {
-    void loadFacets();
-  }, [total]);
+    if (kindsWanted) void loadFacets();
+  }, [kindsWanted, total]);
 
   useEffect(() => {
     const t = window.setTimeout(() => {
@@ -180,6 +201,8 @@ export function LibraryScreen() {
           <select
             className="kind-select"
             aria-label="Kind of document"
+            onFocus={() => setKindsWanted(true)}
+            onMouseDown={() => setKindsWanted(true)}
             value={formats[0] ?? ''}
             onChange={(e) => void loadPage(0, undefined, { formats: e.target.value ? [e.target.value] : [] })}
           >

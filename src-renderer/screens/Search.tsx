@@ -37,7 +37,7 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
             setTagDraft('');
           }}
         >
-          <input className="tag-input" list="search-tag-options" value={tagDraft} onChange={(e) => setTagDraft(e.target.value)} placeholder="Add tag…" aria-label="Filter by tag" />
+          <input className="tag-input" autoComplete="off" list="search-tag-options" value={tagDraft} onChange={(e) => setTagDraft(e.target.value)} placeholder="Add tag…" aria-label="Filter by tag" />
           <datalist id="search-tag-options">
             {(facets?.tags ?? []).map((t) => (
               <option key={t.name} value={t.name} />
@@ -80,7 +80,7 @@ export function SearchScreen() {
         </div>
       </header>
       <form className="search-bar" onSubmit={submit} role="search">
-        <input id="search-query" type="search" autoFocus value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="What are you looking for?  ( / )" aria-label="Search query" />
+        <input id="search-query" type="search" autoComplete="off" autoFocus value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="What are you looking for?  ( / )" aria-label="Search query" />
         <button className="button primary" type="submit" disabled={loading || !draft.trim()}>
           {loading ? 'Searching…' : 'Search'}
         </button>

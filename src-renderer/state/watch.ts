@@ -21,8 +21,8 @@ async function apply(work: () => Promise<WatchStatus>): Promise<void> {
     const status = await work();
     if (!stillCurrent(generation)) return;
     useWatch.setState({ status, error: null });
-    // A sync that just finished may have added documents: show them.
-    if (before?.running && !status.running) {
+    // A sync finished since the last look (however short it was): show what it added or changed.
+    if (before && status.lastRun && status.lastRun.at !== before.lastRun?.at) {
       await loadPage();
       await reloadOpenTenant();
     }

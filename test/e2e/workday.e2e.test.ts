@@ -48,11 +48,14 @@ describe('a working day in the console', () => {
 
     // Tags: add two on one document, one on another; remove one.
     const row = (title: string) => page.getByTestId('doc-row').filter({ hasText: title });
+    await row('Heron migration').getByRole('button', { name: 'Tag Heron migration' }).click();
     await row('Heron migration').getByLabel('Add a tag to Heron migration').fill('Ops');
     await row('Heron migration').getByLabel('Add a tag to Heron migration').press('Enter');
     await expect.poll(() => row('Heron migration').getByTestId('doc-tags').innerText()).toContain('Ops');
+    await row('Heron migration').getByRole('button', { name: 'Tag Heron migration' }).click();
     await row('Heron migration').getByLabel('Add a tag to Heron migration').fill('draft');
     await row('Heron migration').getByLabel('Add a tag to Heron migration').press('Enter');
+    await row('notes').getByRole('button', { name: 'Tag notes' }).click();
     await row('notes').getByLabel('Add a tag to notes').fill('ops');
     await row('notes').getByLabel('Add a tag to notes').press('Enter');
     await expect.poll(() => row('notes').getByTestId('doc-tags').innerText()).toContain('ops');
@@ -64,6 +67,8 @@ describe('a working day in the console', () => {
     await screenshot(page, '22-library-tags');
     await page.getByRole('button', { name: 'Stop filtering by tag Ops' }).click();
     await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
+    await page.getByLabel('Kind of document').focus();
+    await expect.poll(() => page.getByLabel('Kind of document').locator('option').count()).toBe(3);
     await page.getByLabel('Kind of document').selectOption('md');
     await expect.poll(() => page.getByTestId('doc-row').count()).toBe(1);
     await page.getByLabel('Kind of document').selectOption('');

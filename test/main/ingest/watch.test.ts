@@ -52,7 +52,7 @@ describe('watched folders (the tenant file holds the list)', () => {
     fs.writeFileSync(path.join(dir, 'f.txt'), 'x');
     fs.mkdirSync(path.join(dir, 'inner'));
     addWatchedFolder(a, dir);
-    for (const bad of ['relative/path', path.join(dir, 'f.txt'), path.join(dir, 'missing'), path.join(dir, 'inner'), '']) {
+    for (const bad of ['relative/path', path.join(dir, 'f.txt'), path.join(dir, 'missing'), path.join(dir, 'inner'), '', '/', '//.']) {
       expect(() => addWatchedFolder(a, bad)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
     }
   });
