@@ -144,7 +144,9 @@ async function main(): Promise<void> {
       ['paired overhead (assembly - retrieval)', D.p50, D.p95, D.mean, NaN],
       ['assembly after retrieval, timed directly', B.p50, B.p95, B.mean, NaN],
     ];
-    process.stdout.write(`\nAgent context assembly at ${counts.chunks} chunks, ${measured.length} queries x ${ROUNDS} rounds (n=${n}), k=${K}, budget ${CONTEXT_TOKENS} tokens\n`);
+    process.stdout.write(
+      `\nAgent context assembly at ${counts.chunks} chunks, ${measured.length} queries x ${ROUNDS} rounds (n=${n}), k=${K}, budget ${CONTEXT_TOKENS} tokens\n`,
+    );
     for (const row of rows) {
       process.stdout.write(
         `${String(row[0]).padEnd(42)}${row

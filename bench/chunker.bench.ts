@@ -28,7 +28,5 @@ for (const mb of [2, 10, 20]) {
   const chunks = chunkDocument({ sections: [{ text }] }, { chunkTokens: 300, overlapTokens: 50 });
   const seconds = (performance.now() - started) / 1000;
   const heapMb = process.memoryUsage().heapUsed / 1e6;
-  console.log(
-    `${mb} MB: ${chunks.length} chunks in ${seconds.toFixed(2)} s = ${(mb / seconds).toFixed(1)} MB/s; heap ${heapMb.toFixed(0)} MB`,
-  );
+  console.log(`${mb} MB: ${chunks.length} chunks in ${seconds.toFixed(2)} s = ${(mb / seconds).toFixed(1)} MB/s; heap ${heapMb.toFixed(0)} MB`);
 }

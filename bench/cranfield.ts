@@ -2,8 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Judgements } from './metrics.js';
 
-export interface CranfieldDoc { readonly id: string; readonly title: string; readonly text: string }
-export interface CranfieldQuery { readonly id: string; readonly text: string }
+export interface CranfieldDoc {
+  readonly id: string;
+  readonly title: string;
+  readonly text: string;
+}
+export interface CranfieldQuery {
+  readonly id: string;
+  readonly text: string;
+}
 
 export interface Cranfield {
   readonly docs: CranfieldDoc[];
@@ -25,7 +32,10 @@ export function loadCranfield(dir = CRANFIELD_DIR): Cranfield {
   const docs = jsonl(path.join(dir, 'corpus.jsonl')).map((d) => ({ id: String(d['_id']), title: String(d['title'] ?? ''), text: String(d['text'] ?? '') }));
   const queries = jsonl(path.join(dir, 'queries.jsonl')).map((q) => ({ id: String(q['_id']), text: String(q['text'] ?? '') }));
   const qrels = new Map<string, Map<string, number>>();
-  const lines = fs.readFileSync(path.join(dir, 'qrels', 'test.tsv'), 'utf8').split('\n').slice(1);
+  const lines = fs
+    .readFileSync(path.join(dir, 'qrels', 'test.tsv'), 'utf8')
+    .split('\n')
+    .slice(1);
   for (const line of lines) {
     const [qid, did, score] = line.trim().split('\t');
     if (qid === undefined || did === undefined || score === undefined) continue;

@@ -88,15 +88,27 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
     const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS, rules);
     const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, feedbackPassages: 0 }, rules);
     const oddRun = await runQueries(tenant, embedder, c, c.queries.filter(odd), docToCranfield, SEARCH_DEFAULTS, rules);
-    const evenRun = await runQueries(tenant, embedder, c, c.queries.filter((q) => !odd(q)), docToCranfield, SEARCH_DEFAULTS, rules);
+    const evenRun = await runQueries(
+      tenant,
+      embedder,
+      c,
+      c.queries.filter((q) => !odd(q)),
+      docToCranfield,
+      SEARCH_DEFAULTS,
+      rules,
+    );
     const tenantFile = path.join(vault.paths.tenants, `${tenant.id}.bulkhead`);
     vault.lock();
     const header = fs.readFileSync(tenantFile).subarray(0, 16).toString('latin1');
     const encrypted = header !== 'SQLite format 3\u0000';
 
-    console.log(`== ${name}: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} judged queries${Number.isFinite(limit) ? ` (the first ${limit} only: a quick check)` : ''}${rules.excludeOwnId ? " (a query's own id left out)" : ''}, ${collectionDir}`);
+    console.log(
+      `== ${name}: ${c.docs.length} documents as .txt files through the ingestion pipeline (${chunks} chunks; ${empty} empty records refused), ${c.queries.length} judged queries${Number.isFinite(limit) ? ` (the first ${limit} only: a quick check)` : ''}${rules.excludeOwnId ? " (a query's own id left out)" : ''}, ${collectionDir}`,
+    );
     console.log(`tenant: a fresh encrypted vault tenant; file header encrypted: ${encrypted}`);
-    console.log(`embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`);
+    console.log(
+      `embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`,
+    );
     console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
     console.log('');
     console.log(`${'run'.padEnd(44)} nDCG@10    Recall@100`);

@@ -60,7 +60,12 @@ export async function ingestCranfield(
   // Records with neither title nor text (Cranfield 471, 995) are refused as EMPTY, like any empty file.
   const unexpected = summary.files.filter((f) => f.status === 'failed' && f.code !== 'EMPTY');
   if (unexpected.length > 0 || summary.added + summary.failed !== c.docs.length) {
-    throw new Error(`ingested ${summary.added} of ${c.docs.length} documents; failures: ${unexpected.slice(0, 5).map((f) => `${path.basename(f.path)}: ${f.reason}`).join('; ')}`);
+    throw new Error(
+      `ingested ${summary.added} of ${c.docs.length} documents; failures: ${unexpected
+        .slice(0, 5)
+        .map((f) => `${path.basename(f.path)}: ${f.reason}`)
+        .join('; ')}`,
+    );
   }
   const docToCranfield = new Map<number, string>();
   for (const f of summary.files) if (f.documentId !== undefined) docToCranfield.set(f.documentId, fileOf.get(path.basename(f.path, '.txt'))!);
@@ -101,7 +106,14 @@ export async function runQueries(
   };
   const index = activeVectorIndex(tenant);
   if (!index) throw new Error('no vector index after ingestion');
-  const runs = { fts5: [] as string[][], bm25: [] as string[][], vector: [] as string[][], fused: [] as string[][], inBm25: [] as string[][], inVector: [] as string[][] };
+  const runs = {
+    fts5: [] as string[][],
+    bm25: [] as string[][],
+    vector: [] as string[][],
+    fused: [] as string[][],
+    inBm25: [] as string[][],
+    inVector: [] as string[][],
+  };
   const times: number[] = [];
   for (const q of queries) {
     own = q.id;

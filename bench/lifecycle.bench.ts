@@ -41,7 +41,14 @@ async function fillTenant(tenant: TenantHandle): Promise<void> {
     let at = 0;
     for (let i = 0; i < n; i++) {
       const text = gen.words(r, WORDS_PER_CHUNK);
-      chunks.push({ ordinal: i, text, tokenCount: WORDS_PER_CHUNK, charStart: at, charEnd: at + text.length, sha256: crypto.createHash('sha256').update(text).digest('hex') });
+      chunks.push({
+        ordinal: i,
+        text,
+        tokenCount: WORDS_PER_CHUNK,
+        charStart: at,
+        charEnd: at + text.length,
+        sha256: crypto.createHash('sha256').update(text).digest('hex'),
+      });
       at += text.length + 1;
     }
     const vectors = await embedder.embed(chunks.map((c) => c.text));
@@ -111,7 +118,8 @@ async function main(): Promise<void> {
     ];
     console.log(`\nlifecycle of one ${counts.chunks}-chunk tenant (${mb.toFixed(1)} MB file)`);
     console.log(`${'operation'.padEnd(24)}${'seconds'.padStart(10)}${'MB/s'.padStart(10)}${'x copy time'.padStart(14)}`);
-    for (const [name, s, r] of rows) console.log(`${name.padEnd(24)}${s.toFixed(2).padStart(10)}${r.toFixed(1).padStart(10)}${(s / copySeconds).toFixed(1).padStart(14)}`);
+    for (const [name, s, r] of rows)
+      console.log(`${name.padEnd(24)}${s.toFixed(2).padStart(10)}${r.toFixed(1).padStart(10)}${(s / copySeconds).toFixed(1).padStart(14)}`);
     console.log(
       JSON.stringify({
         chunks: counts.chunks,

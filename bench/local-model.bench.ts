@@ -98,9 +98,21 @@ async function main(): Promise<void> {
     t = performance.now();
     await embedder.embed(passages);
     const embedMs = performance.now() - t;
-    await rerank(runtime, b, 'rank.gguf', 'budget plan', passages.slice(0, 2).map((p) => ({ text: p })));
+    await rerank(
+      runtime,
+      b,
+      'rank.gguf',
+      'budget plan',
+      passages.slice(0, 2).map((p) => ({ text: p })),
+    );
     t = performance.now();
-    await rerank(runtime, b, 'rank.gguf', 'budget plan', passages.slice(0, 20).map((p) => ({ text: p })));
+    await rerank(
+      runtime,
+      b,
+      'rank.gguf',
+      'budget plan',
+      passages.slice(0, 20).map((p) => ({ text: p })),
+    );
     const rerankMs = performance.now() - t;
 
     const switchMs = median(switching);
@@ -127,9 +139,13 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
     };
     console.log(`backend ${backend} (llama.cpp through node-llama-cpp 3.21.1), tiny random-weight models, ${ROUNDS} rounds`);
-    console.log(`load ${out.load_ms} ms (${out.load_with_checks_ms} ms with the header check and sha256); first token ${out.first_token_ms} ms; ${out.tokens_per_s} tokens/s; ${out.embeddings_per_s} embeddings/s; rerank 20 passages ${out.rerank_20_ms} ms`);
+    console.log(
+      `load ${out.load_ms} ms (${out.load_with_checks_ms} ms with the header check and sha256); first token ${out.first_token_ms} ms; ${out.tokens_per_s} tokens/s; ${out.embeddings_per_s} embeddings/s; rerank 20 passages ${out.rerank_20_ms} ms`,
+    );
     console.log(`tenant switch ${out.switch_ms} ms  vs  reuse one context ${out.reuse_ms} ms  -> ratio ${out.ratio_switch_vs_reuse}`);
-    console.log(`cache probe (${aFirst.inputTokens}-token prompt): A first ${out.probe_a_first_ms} ms / ${aFirst.inputTokens} evaluated; A again ${out.probe_a_again_ms} ms / ${aAgain.inputTokens}; B same ${out.probe_b_same_ms} ms / ${bSame.inputTokens} (B reuses nothing of A)`);
+    console.log(
+      `cache probe (${aFirst.inputTokens}-token prompt): A first ${out.probe_a_first_ms} ms / ${aFirst.inputTokens} evaluated; A again ${out.probe_a_again_ms} ms / ${aAgain.inputTokens}; B same ${out.probe_b_same_ms} ms / ${bSame.inputTokens} (B reuses nothing of A)`,
+    );
     console.log(JSON.stringify(out));
     session.close();
     await runtime.dispose();

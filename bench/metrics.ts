@@ -14,7 +14,10 @@ export function dcg(gains: readonly number[]): number {
 
 export function ndcgAt(ranked: readonly string[], judged: Judgements, k: number): number {
   const gains = ranked.slice(0, k).map((id) => judged.get(id) ?? 0);
-  const ideal = [...judged.values()].filter((g) => g > 0).sort((a, b) => b - a).slice(0, k);
+  const ideal = [...judged.values()]
+    .filter((g) => g > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k);
   const idcg = dcg(ideal);
   return idcg === 0 ? 0 : dcg(gains) / idcg;
 }

@@ -75,10 +75,18 @@ try {
       time_ms: now.ms,
       peak_rss_mb: now.peak_rss_mb,
     };
-    if (before) Object.assign(row, { baseline_outcome: before.outcome, baseline_time_ms: before.ms, baseline_peak_rss_mb: before.peak_rss_mb, time_ratio: +(before.ms / Math.max(1, now.ms)).toFixed(1) });
+    if (before)
+      Object.assign(row, {
+        baseline_outcome: before.outcome,
+        baseline_time_ms: before.ms,
+        baseline_peak_rss_mb: before.peak_rss_mb,
+        time_ratio: +(before.ms / Math.max(1, now.ms)).toFixed(1),
+      });
     rows.push(row);
     const side = before ? `   | before: ${before.outcome.padEnd(22)} ${String(before.ms).padStart(7)} ms ${String(before.peak_rss_mb).padStart(6)} MB` : '';
-    console.log(`${f.name.padEnd(30)} ${String(row.size_mb).padStart(6)} MB  ${now.outcome.padEnd(10)} ${String(now.ms).padStart(7)} ms ${String(now.peak_rss_mb).padStart(6)} MB${side}`);
+    console.log(
+      `${f.name.padEnd(30)} ${String(row.size_mb).padStart(6)} MB  ${now.outcome.padEnd(10)} ${String(now.ms).padStart(7)} ms ${String(now.peak_rss_mb).padStart(6)} MB${side}`,
+    );
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -240,7 +240,9 @@ async function main(): Promise<void> {
     const corpus = await writeCorpus(gen, corpusDir, SEED, TARGET_CHUNKS);
     const otherDir = path.join(root, 'corpus-other');
     await writeCorpus(gen, otherDir, SEED + 1, Math.min(2000, TARGET_CHUNKS));
-    log(`corpus: ${corpus.files} files of ~${corpus.wordsPerFile} words (${mb(corpus.bytes)}), ~${corpus.predictedChunks} chunks predicted, vocabulary ${gen.vocabulary}, ${since(t0).toFixed(1)} s`);
+    log(
+      `corpus: ${corpus.files} files of ~${corpus.wordsPerFile} words (${mb(corpus.bytes)}), ~${corpus.predictedChunks} chunks predicted, vocabulary ${gen.vocabulary}, ${since(t0).toFixed(1)} s`,
+    );
 
     const vault = new Vault(path.join(root, 'vault'));
     await vault.initialize('retrieval benchmark passphrase'); // the product's Argon2id cost
@@ -265,7 +267,9 @@ async function main(): Promise<void> {
     const ingestSeconds = since(t0);
     const counts = countDocuments(tenant);
     const ingestRate = summary.chunks / ingestSeconds;
-    log(`ingest: ${summary.added} files added, ${summary.failed} failed, ${summary.chunks} chunks in ${ingestSeconds.toFixed(1)} s = ${ingestRate.toFixed(0)} chunks/s`);
+    log(
+      `ingest: ${summary.added} files added, ${summary.failed} failed, ${summary.chunks} chunks in ${ingestSeconds.toFixed(1)} s = ${ingestRate.toFixed(0)} chunks/s`,
+    );
     if (summary.failed > 0) log(`ingest failures: ${JSON.stringify(summary.files.filter((f) => f.status === 'failed').slice(0, 3))}`);
     const tenantFile = vault.paths.tenantFile(ours.id);
 
@@ -316,7 +320,9 @@ async function main(): Promise<void> {
       candidates: coarseCandidates(k),
       recall: curveQueries.reduce((n, q) => n + recallOf(q, vectorTopK(tenant, index, queryVectors[q]!, k)), 0) / curveQueries.length,
     }));
-    log(`recall@10 ${recall.toFixed(4)} (tie-aware ${recallTies.toFixed(4)}); by coarse candidates ${recallCurve.map((c) => `${c.candidates}: ${c.recall.toFixed(3)}`).join(', ')}; ${since(t0).toFixed(1)} s`);
+    log(
+      `recall@10 ${recall.toFixed(4)} (tie-aware ${recallTies.toFixed(4)}); by coarse candidates ${recallCurve.map((c) => `${c.candidates}: ${c.recall.toFixed(3)}`).join(', ')}; ${since(t0).toFixed(1)} s`,
+    );
 
     // --- the other tenant (for alternating opens), then close ours so its file is checkpointed
     tenant = session.open(other.id);
@@ -347,7 +353,17 @@ async function main(): Promise<void> {
 
     t0 = performance.now();
     const sharedFile = path.join(work, 'shared-index.bulkhead');
-    const shared = SharedIndex.build({ file: sharedFile, key: randomKey(), tenants: SHARED_TENANTS, chunks, documents, vectors, codes: codes.codes, gen, seedBase: SEED + 100 });
+    const shared = SharedIndex.build({
+      file: sharedFile,
+      key: randomKey(),
+      tenants: SHARED_TENANTS,
+      chunks,
+      documents,
+      vectors,
+      codes: codes.codes,
+      gen,
+      seedBase: SEED + 100,
+    });
     closers.push(() => shared.close());
     const sharedBuildSeconds = since(t0);
     shared.loadInt8(0, vectors.dimension); // as our tenant keeps its own in memory once warm
@@ -368,7 +384,9 @@ async function main(): Promise<void> {
     const dirty = (): string => /Dirty:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? '?';
     const dirtyBefore = dirty();
     execFileSync('sync');
-    log(`sync: ${Math.round(Number(dirtyBefore) / 1024)} MB of dirty pages written back in ${since(t0).toFixed(1)} s (${Math.round(Number(dirty()) / 1024)} MB left)`);
+    log(
+      `sync: ${Math.round(Number(dirtyBefore) / 1024)} MB of dirty pages written back in ${since(t0).toFixed(1)} s (${Math.round(Number(dirty()) / 1024)} MB left)`,
+    );
     // "Warm" is the state of a tenant in daily use, its file in the OS page cache. Those builds
     // also streamed gigabytes through that cache, which can push out the tenant file read 15
     // minutes earlier: then the first round of searches reads it from disk (a scratch run after
@@ -429,7 +447,17 @@ async function main(): Promise<void> {
     // the whole file's, so its hybrid list may differ a little.
     const overlap = (m: Measured, with_: (q: number) => Set<number>, ids: (a: unknown) => number[]): number => {
       const qs = [...m.answers.keys()];
-      return qs.reduce((n, q) => n + ids(m.answers.get(q)).slice(0, K).filter((id) => with_(q).has(id)).length / K, 0) / Math.max(1, qs.length);
+      return (
+        qs.reduce(
+          (n, q) =>
+            n +
+            ids(m.answers.get(q))
+              .slice(0, K)
+              .filter((id) => with_(q).has(id)).length /
+              K,
+          0,
+        ) / Math.max(1, qs.length)
+      );
     };
     const exactSet = (q: number): Set<number> => new Set(exact.get(q)!.map((e) => e.id));
     const hitIds = (a: unknown): number[] => (a as { chunkId: number }[]).map((h) => h.chunkId);
@@ -535,32 +563,106 @@ async function main(): Promise<void> {
     const sharedDesc = `${SHARED_TENANTS} x ${n}`;
     const rows: [string, string, Summary, string, string][] = [
       ['OURS hybrid, encrypted tenant', `searchKnowledge k=${K}`, S.hOurs, 'base (hybrid)', ''],
-      ['unencrypted copy of the same file', `searchKnowledge k=${K}`, S.hPlain, `${R.unencrypted.toFixed(2)} (hybrid/hybrid)`, `same top 10: ${sanity.plainHybrid.toFixed(3)}`],
-      [`shared index ${sharedDesc}, tenant filter`, 'hybridRank steps, filtered', S.hShared, `${R.shared.toFixed(2)} (hybrid/hybrid)`, `same top 10: ${sanity.sharedHybrid.toFixed(3)}`],
+      [
+        'unencrypted copy of the same file',
+        `searchKnowledge k=${K}`,
+        S.hPlain,
+        `${R.unencrypted.toFixed(2)} (hybrid/hybrid)`,
+        `same top 10: ${sanity.plainHybrid.toFixed(3)}`,
+      ],
+      [
+        `shared index ${sharedDesc}, tenant filter`,
+        'hybridRank steps, filtered',
+        S.hShared,
+        `${R.shared.toFixed(2)} (hybrid/hybrid)`,
+        `same top 10: ${sanity.sharedHybrid.toFixed(3)}`,
+      ],
       ['OURS vector stage, encrypted tenant', `vectorTopK k=${CANDIDATES}`, S.vOurs, 'base (vector)', `top 10 vs exact: ${sanity.vectorOurs.toFixed(3)}`],
-      ['naive float32 vec0 scan, encrypted', `vec0 KNN k=${CANDIDATES}`, S.vNaive, `${R.naive.toFixed(2)} (vector/vector)`, `top 10 vs exact: ${sanity.naive.toFixed(3)}`],
-      ['LanceDB flat (no index), cosine', `vectorSearch k=${CANDIDATES}`, S.vLance, `${R.lance.toFixed(2)} (vector/vector)`, `top 10 vs exact: ${sanity.lance.toFixed(3)}`],
+      [
+        'naive float32 vec0 scan, encrypted',
+        `vec0 KNN k=${CANDIDATES}`,
+        S.vNaive,
+        `${R.naive.toFixed(2)} (vector/vector)`,
+        `top 10 vs exact: ${sanity.naive.toFixed(3)}`,
+      ],
+      [
+        'LanceDB flat (no index), cosine',
+        `vectorSearch k=${CANDIDATES}`,
+        S.vLance,
+        `${R.lance.toFixed(2)} (vector/vector)`,
+        `top 10 vs exact: ${sanity.lance.toFixed(3)}`,
+      ],
       ['(info) unencrypted copy, vector stage', `vectorTopK k=${CANDIDATES}`, S.vPlain, `${R.plainVector.toFixed(2)} (vector/vector)`, ''],
-      ['(info) shared index, vector stage', `same 2 stages, partition`, S.vShared, `${R.sharedVector.toFixed(2)} (vector/vector)`, `top 10 vs exact: ${sanity.sharedVector.toFixed(3)}`],
+      [
+        '(info) shared index, vector stage',
+        `same 2 stages, partition`,
+        S.vShared,
+        `${R.sharedVector.toFixed(2)} (vector/vector)`,
+        `top 10 vs exact: ${sanity.sharedVector.toFixed(3)}`,
+      ],
     ];
     const W = [40, 28, 6, 9, 9, 22];
-    const line = (cells: string[]): string => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(W[i]!) : c.padEnd(W[i] ?? 0))).join(' ').trimEnd();
+    const line = (cells: string[]): string =>
+      cells
+        .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(W[i]!) : c.padEnd(W[i] ?? 0)))
+        .join(' ')
+        .trimEnd();
     console.log('');
-    console.log(`Retrieval benchmark: ${n} chunks (${counts.documents.toLocaleString('en')} documents) in one encrypted tenant, ${vectors.dimension}-d ${embedder.id}, ${measured.length} queries of 3-8 words after ${WARMUP} warm-ups, ${ROUNDS} alternating rounds`);
+    console.log(
+      `Retrieval benchmark: ${n} chunks (${counts.documents.toLocaleString('en')} documents) in one encrypted tenant, ${vectors.dimension}-d ${embedder.id}, ${measured.length} queries of 3-8 words after ${WARMUP} warm-ups, ${ROUNDS} alternating rounds`,
+    );
     console.log(`ratio = that system's median / ours over the same queries (hybrid vs hybrid, vector stage vs vector stage): > 1 means ours is faster`);
     console.log('');
     console.log(line(['system', 'what is timed', 'n', 'p50 ms', 'p95 ms', 'ratio', 'same answers?']));
     console.log('-'.repeat(140));
     for (const [name, what, s, r, check] of rows) console.log(line([name, what, String(s.n), s.p50.toFixed(2), s.p95.toFixed(2), r, check]));
     console.log('-'.repeat(140));
-    console.log(line(['first search after session.open', `searchKnowledge k=${K}`, String(first.n), first.p50.toFixed(2), first.max.toFixed(2), '(max)', `open ${summarize(openMs).p50.toFixed(1)} ms; next search ${summarize(secondMs).p50.toFixed(1)} ms`]));
-    console.log(line(['  parts alone after open: vector stage', `vectorTopK k=${CANDIDATES}, this thread only`, String(FIRST_REPS), summarize(firstVectorMs).p50.toFixed(2), summarize(firstVectorMs).max.toFixed(2), '(max)']));
-    console.log(line(['  parts alone after open: full text', 'hybridRank, no embedder', String(FIRST_REPS), summarize(firstTextMs).p50.toFixed(2), summarize(firstTextMs).max.toFixed(2), '(max)']));
+    console.log(
+      line([
+        'first search after session.open',
+        `searchKnowledge k=${K}`,
+        String(first.n),
+        first.p50.toFixed(2),
+        first.max.toFixed(2),
+        '(max)',
+        `open ${summarize(openMs).p50.toFixed(1)} ms; next search ${summarize(secondMs).p50.toFixed(1)} ms`,
+      ]),
+    );
+    console.log(
+      line([
+        '  parts alone after open: vector stage',
+        `vectorTopK k=${CANDIDATES}, this thread only`,
+        String(FIRST_REPS),
+        summarize(firstVectorMs).p50.toFixed(2),
+        summarize(firstVectorMs).max.toFixed(2),
+        '(max)',
+      ]),
+    );
+    console.log(
+      line([
+        '  parts alone after open: full text',
+        'hybridRank, no embedder',
+        String(FIRST_REPS),
+        summarize(firstTextMs).p50.toFixed(2),
+        summarize(firstTextMs).max.toFixed(2),
+        '(max)',
+      ]),
+    );
     console.log('');
-    console.log(`our warm hybrid, medians of the product's hybridRank with parts switched off (${BREAKDOWN_QUERIES} queries): ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} ms`);
-    console.log(`vector recall@10 vs exact float search (JS brute force, ${measured.length} queries): ${recall.toFixed(4)} (tie-aware ${recallTies.toFixed(4)}); by coarse candidates (${curveQueries.length} queries): ${recallCurve.map((c) => `${c.candidates} -> ${c.recall.toFixed(3)}`).join(', ')}`);
-    console.log(`ingestion, timed end to end (ingestPaths over ${summary.added} .txt/.md files, default embedder): ${summary.chunks.toLocaleString('en')} chunks in ${ingestSeconds.toFixed(1)} s = ${ingestRate.toFixed(0)} chunks/s`);
-    console.log(`files: tenant ${mb(fileSize(tenantFile))}, unencrypted copy ${mb(fileSize(plainFile))}, naive float ${mb(fileSize(naiveFile))}, shared ${mb(fileSize(sharedFile))} (built in ${sharedBuildSeconds.toFixed(0)} s), LanceDB ${mb(fileSize(lanceDir))}`);
+    console.log(
+      `our warm hybrid, medians of the product's hybridRank with parts switched off (${BREAKDOWN_QUERIES} queries): ${Object.entries(breakdown)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ')} ms`,
+    );
+    console.log(
+      `vector recall@10 vs exact float search (JS brute force, ${measured.length} queries): ${recall.toFixed(4)} (tie-aware ${recallTies.toFixed(4)}); by coarse candidates (${curveQueries.length} queries): ${recallCurve.map((c) => `${c.candidates} -> ${c.recall.toFixed(3)}`).join(', ')}`,
+    );
+    console.log(
+      `ingestion, timed end to end (ingestPaths over ${summary.added} .txt/.md files, default embedder): ${summary.chunks.toLocaleString('en')} chunks in ${ingestSeconds.toFixed(1)} s = ${ingestRate.toFixed(0)} chunks/s`,
+    );
+    console.log(
+      `files: tenant ${mb(fileSize(tenantFile))}, unencrypted copy ${mb(fileSize(plainFile))}, naive float ${mb(fileSize(naiveFile))}, shared ${mb(fileSize(sharedFile))} (built in ${sharedBuildSeconds.toFixed(0)} s), LanceDB ${mb(fileSize(lanceDir))}`,
+    );
     const ok = (b: boolean): string => (b ? 'PASS' : 'MISS');
     console.log(
       `targets: hybrid p50 < ${TARGETS.hybridP50} ms ${ok(S.hOurs.p50 < TARGETS.hybridP50)}; first search < ${TARGETS.firstSearch} ms ${ok(first.p50 < TARGETS.firstSearch)}; ` +

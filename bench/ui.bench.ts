@@ -64,7 +64,10 @@ function median(xs: number[]): number {
 const expectedRange = `1–${Math.min(100, DOCS)} of ${DOCS.toLocaleString('en-US')}`;
 
 async function libraryRendered(page: Page): Promise<void> {
-  await page.getByTestId('doc-row').nth(Math.min(99, DOCS - 1)).waitFor();
+  await page
+    .getByTestId('doc-row')
+    .nth(Math.min(99, DOCS - 1))
+    .waitFor();
   if (DOCS > 100) await page.getByTestId('pager-range').filter({ hasText: expectedRange }).waitFor();
 }
 
@@ -94,7 +97,11 @@ async function apiLaunchToList(dataDir: string, big: string): Promise<number> {
   const t0 = performance.now();
   const host = await startWebHost({ dataDir });
   const post = async (name: string, body: unknown): Promise<unknown> => {
-    const r = await fetch(`${host.origin}/api/call/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bulkhead-token': host.token }, body: JSON.stringify(body) });
+    const r = await fetch(`${host.origin}/api/call/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-bulkhead-token': host.token },
+      body: JSON.stringify(body),
+    });
     const j = (await r.json()) as { ok: boolean; value?: unknown };
     if (!j.ok) throw new Error(`${name} failed`);
     return j.value;
@@ -183,8 +190,12 @@ async function main(): Promise<void> {
       };
       console.log('');
       console.log(`                                   UI (Chromium)     bare API     ratio`);
-      console.log(`launch → library of ${DOCS} docs   ${String(f.library_render_p50_ms).padStart(9)} ms ${String(f.api_launch_to_list_p50_ms).padStart(9)} ms ${String(f.library_render_ratio_vs_api).padStart(8)}x`);
-      console.log(`switch → library of ${DOCS} docs   ${String(f.ui_switch_p50_ms).padStart(9)} ms ${String(f.api_switch_p50_ms).padStart(9)} ms ${String(f.ui_switch_ratio_vs_api).padStart(8)}x`);
+      console.log(
+        `launch → library of ${DOCS} docs   ${String(f.library_render_p50_ms).padStart(9)} ms ${String(f.api_launch_to_list_p50_ms).padStart(9)} ms ${String(f.library_render_ratio_vs_api).padStart(8)}x`,
+      );
+      console.log(
+        `switch → library of ${DOCS} docs   ${String(f.ui_switch_p50_ms).padStart(9)} ms ${String(f.api_switch_p50_ms).padStart(9)} ms ${String(f.ui_switch_ratio_vs_api).padStart(8)}x`,
+      );
       console.log('(launch includes unlocking with the default Argon2id cost; medians of each run)');
       console.log(JSON.stringify(f));
     } finally {

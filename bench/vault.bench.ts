@@ -39,7 +39,16 @@ function openPlain(file: string): Db {
   const db = new Database(file, { fileMustExist: true });
   db.prepare('SELECT count(*) FROM sqlite_master').get();
   sqliteVec.load(db);
-  for (const p of ['temp_store=MEMORY', 'journal_mode=WAL', 'synchronous=FULL', 'foreign_keys=ON', 'secure_delete=ON', 'trusted_schema=OFF', 'busy_timeout=5000']) db.pragma(p);
+  for (const p of [
+    'temp_store=MEMORY',
+    'journal_mode=WAL',
+    'synchronous=FULL',
+    'foreign_keys=ON',
+    'secure_delete=ON',
+    'trusted_schema=OFF',
+    'busy_timeout=5000',
+  ])
+    db.pragma(p);
   migrate(db, tenantMigrations, 'plain copy');
   db.prepare("SELECT value FROM tenant_meta WHERE key = 'tenant_id'").pluck().get();
   return db;

@@ -58,7 +58,12 @@ function Shell() {
         <TenantSwitcher />
         <div className="nav-list">
           {NAV.map((n) => (
-            <button key={n.screen} className={`nav-item ${screen === n.screen ? 'active' : ''}`} onClick={() => setScreen(n.screen)} aria-current={screen === n.screen ? 'page' : undefined}>
+            <button
+              key={n.screen}
+              className={`nav-item ${screen === n.screen ? 'active' : ''}`}
+              onClick={() => setScreen(n.screen)}
+              aria-current={screen === n.screen ? 'page' : undefined}
+            >
               <span className="nav-icon">
                 <Icon name={n.icon} />
               </span>

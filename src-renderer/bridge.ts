@@ -64,7 +64,14 @@ export function webBridge(token = tokenFromLocation()): Bridge {
         session = null;
         return '';
       }));
-  const post = async (path: string, body: BodyInit, type: string, view: string | null, extra: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> => {
+  const post = async (
+    path: string,
+    body: BodyInit,
+    type: string,
+    view: string | null,
+    extra: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<Response> => {
     const headers: Record<string, string> = { 'content-type': type, [TRANSPORT.headers.session]: await pageSession(), ...extra };
     if (view) headers[TRANSPORT.headers.tenant] = view;
     return fetch(path, { method: 'POST', body, signal: signal ?? null, cache: 'no-store', credentials: 'omit', headers });
@@ -101,7 +108,9 @@ export function webBridge(token = tokenFromLocation()): Bridge {
     },
     async upload(name, bytes, view) {
       try {
-        return await readResult(await post(TRANSPORT.http.upload, bytes, 'application/octet-stream', view, { [TRANSPORT.headers.fileName]: encodeURIComponent(name) }));
+        return await readResult(
+          await post(TRANSPORT.http.upload, bytes, 'application/octet-stream', view, { [TRANSPORT.headers.fileName]: encodeURIComponent(name) }),
+        );
       } catch {
         return networkError('the upload did not reach the console');
       }

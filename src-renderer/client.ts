@@ -49,10 +49,12 @@ export interface RunningStream<T> {
 
 export function stream<K extends StreamName>(name: K, input: StreamInput<K>, onEvent: (e: StreamEvent<K>) => void): RunningStream<StreamOutput<K>> {
   const id = crypto.randomUUID();
-  const result = bridge.stream(name, input, (e) => onEvent(e as StreamEvent<K>), id, viewTenant).then((r) => {
-    if (!r.ok) throw failure(r.error);
-    return r.value as StreamOutput<K>;
-  });
+  const result = bridge
+    .stream(name, input, (e) => onEvent(e as StreamEvent<K>), id, viewTenant)
+    .then((r) => {
+      if (!r.ok) throw failure(r.error);
+      return r.value as StreamOutput<K>;
+    });
   return { result, stop: () => bridge.cancel(id) };
 }
 

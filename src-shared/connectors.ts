@@ -54,7 +54,10 @@ export const connectorCalls = {
   'connectors.add': { input: ConnectorAddInput, output: ConnectorViewSchema },
   'connectors.remove': { input: z.strictObject({ connectorId: ConnectorId }), output: z.object({ connectorId: z.string() }) },
   /** Starts the connector (sandboxed), lists its tools (new ones off), stops it. */
-  'connectors.test': { input: z.strictObject({ connectorId: ConnectorId }), output: z.object({ ok: z.boolean(), detail: z.string(), connector: ConnectorViewSchema }) },
+  'connectors.test': {
+    input: z.strictObject({ connectorId: ConnectorId }),
+    output: z.object({ ok: z.boolean(), detail: z.string(), connector: ConnectorViewSchema }),
+  },
   'connectors.setTool': {
     input: z.strictObject({ connectorId: ConnectorId, tool: z.string().min(1).max(128), allowed: z.boolean() }),
     output: ConnectorViewSchema,

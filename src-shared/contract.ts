@@ -333,7 +333,10 @@ export const VerifyEvent = z.object({ type: z.literal('progress'), message: z.st
 /** Calls that report progress (events) before their result; the caller may stop them. */
 export const streams = {
   'ingest.run': {
-    input: z.strictObject({ uploadIds: z.array(UploadId).min(1, 'choose at least one file').max(10_000), tags: z.array(z.string().trim().min(1).max(64)).max(32).default([]) }),
+    input: z.strictObject({
+      uploadIds: z.array(UploadId).min(1, 'choose at least one file').max(10_000),
+      tags: z.array(z.string().trim().min(1).max(64)).max(32).default([]),
+    }),
     event: IngestEvent,
     output: IngestSummary,
   },

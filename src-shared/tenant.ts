@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 /** Tenant ids are random, carry no client name, and are the only thing ever used in a path. */
-export const TenantId = z
-  .string()
-  .regex(/^t_[a-z2-7]{26}$/, 'a tenant id looks like t_ followed by 26 base32 letters');
+export const TenantId = z.string().regex(/^t_[a-z2-7]{26}$/, 'a tenant id looks like t_ followed by 26 base32 letters');
 export type TenantId = z.infer<typeof TenantId>;
 
 export const DISPLAY_NAME_MAX = 100;

@@ -11,11 +11,26 @@ import { describe, expect, it } from 'vitest';
 
 /** Modules that open sockets or make requests. Value imports are allowed in src-main/egress/ only. */
 const NETWORK_MODULES = new Set([
-  'http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'dns/promises', 'undici', 'node-fetch', 'axios', 'got', 'ky', 'ws',
+  'http',
+  'https',
+  'http2',
+  'net',
+  'tls',
+  'dgram',
+  'dns',
+  'dns/promises',
+  'undici',
+  'node-fetch',
+  'axios',
+  'got',
+  'ky',
+  'ws',
   // The model client: constructing one is making a way out (egress/model-client.ts makes it, with the tenant's fetch).
   'openai',
   // MCP transports that speak HTTP (HTTP connectors get their fetch from tenantEgress(handle, 'connector')).
-  '@modelcontextprotocol/sdk/client/sse.js', '@modelcontextprotocol/sdk/client/streamableHttp.js', '@modelcontextprotocol/sdk/client/websocket.js',
+  '@modelcontextprotocol/sdk/client/sse.js',
+  '@modelcontextprotocol/sdk/client/streamableHttp.js',
+  '@modelcontextprotocol/sdk/client/websocket.js',
 ]);
 const bare = (spec: string): string => spec.replace(/^node:/, '');
 
@@ -68,10 +83,13 @@ function isTypePosition(node: ts.Node): boolean {
 /** True when the symbol is declared by the platform (TypeScript's lib files or @types/node, undici-types), not by our code. */
 function isPlatformSymbol(program: ts.Program, symbol: ts.Symbol | undefined): boolean {
   const decls = symbol?.declarations ?? [];
-  return decls.length > 0 && decls.every((d) => {
-    const file = d.getSourceFile();
-    return program.isSourceFileDefaultLibrary(file) || /node_modules[\\/](@types[\\/]node|undici-types|typescript[\\/]lib)[\\/]/.test(file.fileName);
-  });
+  return (
+    decls.length > 0 &&
+    decls.every((d) => {
+      const file = d.getSourceFile();
+      return program.isSourceFileDefaultLibrary(file) || /node_modules[\\/](@types[\\/]node|undici-types|typescript[\\/]lib)[\\/]/.test(file.fileName);
+    })
+  );
 }
 
 /** Every way out in the given files that is not in src-main/egress/, as "file:line what". */
@@ -87,13 +105,21 @@ export function findWaysOut(program: ts.Program, files: readonly string[], root:
     const serverOnly = SERVER_ONLY[rel];
     const serverNames = new Set<string>();
 
-    const checkModule = (node: ts.Node, spec: string, typeOnly: boolean, named: readonly ts.ImportSpecifier[] | null, defaultOrNs: ts.Identifier | null): void => {
+    const checkModule = (
+      node: ts.Node,
+      spec: string,
+      typeOnly: boolean,
+      named: readonly ts.ImportSpecifier[] | null,
+      defaultOrNs: ts.Identifier | null,
+    ): void => {
       const m = bare(spec);
       if (typeOnly) return;
       if (NETWORK_MODULES.has(m) || NETWORK_MODULES.has(spec)) {
         const valueNamed = (named ?? []).filter((s) => !s.isTypeOnly);
         if (serverOnly && serverOnly.module === m) {
-          for (const s of valueNamed) if (!serverOnly.members.includes((s.propertyName ?? s.name).text)) offences.push(`${at(s)} imports ${(s.propertyName ?? s.name).text} from ${spec}`);
+          for (const s of valueNamed)
+            if (!serverOnly.members.includes((s.propertyName ?? s.name).text))
+              offences.push(`${at(s)} imports ${(s.propertyName ?? s.name).text} from ${spec}`);
           if (defaultOrNs) serverNames.add(defaultOrNs.text);
           return;
         }
@@ -103,7 +129,9 @@ export function findWaysOut(program: ts.Program, files: readonly string[], root:
       }
       const forbidden = NETWORK_NAMED[spec];
       if (forbidden) {
-        for (const s of named ?? []) if (!s.isTypeOnly && forbidden.includes((s.propertyName ?? s.name).text)) offences.push(`${at(s)} imports ${(s.propertyName ?? s.name).text} from ${spec}`);
+        for (const s of named ?? [])
+          if (!s.isTypeOnly && forbidden.includes((s.propertyName ?? s.name).text))
+            offences.push(`${at(s)} imports ${(s.propertyName ?? s.name).text} from ${spec}`);
         if (defaultOrNs) offences.push(`${at(node)} imports all of ${spec} (name what it uses, so the network parts can be refused)`);
       }
     };
@@ -115,12 +143,25 @@ export function findWaysOut(program: ts.Program, files: readonly string[], root:
         const named = bindings && ts.isNamedImports(bindings) ? [...bindings.elements] : null;
         const ns = bindings && ts.isNamespaceImport(bindings) ? bindings.name : null;
         // A side-effect import (no clause) runs the module: treated as a value import.
-        checkModule(node, node.moduleSpecifier.text, clause?.isTypeOnly ?? false, clause ? named : null, clause?.name ?? ns ?? (clause ? null : ts.factory.createIdentifier('*')));
+        checkModule(
+          node,
+          node.moduleSpecifier.text,
+          clause?.isTypeOnly ?? false,
+          clause ? named : null,
+          clause?.name ?? ns ?? (clause ? null : ts.factory.createIdentifier('*')),
+        );
       } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
         if (!node.isTypeOnly) checkModule(node, node.moduleSpecifier.text, false, null, ts.factory.createIdentifier('*'));
-      } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+      } else if (
+        ts.isImportEqualsDeclaration(node) &&
+        ts.isExternalModuleReference(node.moduleReference) &&
+        ts.isStringLiteral(node.moduleReference.expression)
+      ) {
         checkModule(node, node.moduleReference.expression.text, node.isTypeOnly, null, node.name);
-      } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
+      } else if (
+        ts.isCallExpression(node) &&
+        (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))
+      ) {
         const arg = node.arguments[0];
         if (arg && ts.isStringLiteralLike(arg) && BINARY_PATH_ONLY[rel] === arg.text && node.expression.kind !== ts.SyntaxKind.ImportKeyword) {
           // the launcher's path to the binary: see BINARY_PATH_ONLY
@@ -128,7 +169,15 @@ export function findWaysOut(program: ts.Program, files: readonly string[], root:
         else if (!COMPUTED_IMPORT_ALLOWED.has(rel)) offences.push(`${at(node)} imports a module computed at run time`);
       } else if (ts.isIdentifier(node) && NETWORK_GLOBALS.has(node.text) && !isTypePosition(node)) {
         const parent = node.parent;
-        const declaresName = (ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent) || ts.isParameter(parent) || ts.isVariableDeclaration(parent) || ts.isBindingElement(parent)) && parent.name === node;
+        const declaresName =
+          (ts.isPropertyAssignment(parent) ||
+            ts.isPropertyDeclaration(parent) ||
+            ts.isPropertySignature(parent) ||
+            ts.isMethodDeclaration(parent) ||
+            ts.isParameter(parent) ||
+            ts.isVariableDeclaration(parent) ||
+            ts.isBindingElement(parent)) &&
+          parent.name === node;
         if (!declaresName) {
           const symbol = ts.isShorthandPropertyAssignment(parent) ? checker.getShorthandAssignmentValueSymbol(parent) : checker.getSymbolAtLocation(node);
           if (isPlatformSymbol(program, symbol)) offences.push(`${at(node)} uses the global ${node.text}`);
@@ -136,7 +185,8 @@ export function findWaysOut(program: ts.Program, files: readonly string[], root:
       } else if (serverNames.size > 0 && (ts.isPropertyAccessExpression(node) || ts.isQualifiedName(node))) {
         const left = ts.isPropertyAccessExpression(node) ? node.expression : node.left;
         const right = ts.isPropertyAccessExpression(node) ? node.name : node.right;
-        if (ts.isIdentifier(left) && serverNames.has(left.text) && !serverOnly!.members.includes(right.text)) offences.push(`${at(node)} uses ${left.text}.${right.text} (a server may listen, not send)`);
+        if (ts.isIdentifier(left) && serverNames.has(left.text) && !serverOnly!.members.includes(right.text))
+          offences.push(`${at(node)} uses ${left.text}.${right.text} (a server may listen, not send)`);
       }
       ts.forEachChild(node, visit);
     };
@@ -156,7 +206,10 @@ const ROOT = path.resolve('.');
 
 describe('architecture: one way out', () => {
   it('no file of src-main outside src-main/egress/ imports a network module, uses fetch or builds a model client', () => {
-    const files = ts.sys.readDirectory(path.resolve('src-main'), ['.ts', '.tsx']).map((f) => path.resolve(f)).filter((f) => !f.endsWith('.d.ts'));
+    const files = ts.sys
+      .readDirectory(path.resolve('src-main'), ['.ts', '.tsx'])
+      .map((f) => path.resolve(f))
+      .filter((f) => !f.endsWith('.d.ts'));
     expect(files.length).toBeGreaterThan(50);
     expect(files.some((f) => f.includes(`${path.sep}egress${path.sep}`))).toBe(true);
     const offences = findWaysOut(programFor(files), files, ROOT);
@@ -174,7 +227,7 @@ describe('architecture: one way out', () => {
         "import OpenAI from 'openai';",
         "import { net } from 'electron';",
         "import { request } from 'undici';",
-        "export async function leak(x: string) {",
+        'export async function leak(x: string) {',
         "  await fetch('http://example.com', { method: 'POST', body: x });",
         '  const f = globalThis.fetch;',
         '  const o = { fetch };',
@@ -206,7 +259,8 @@ describe('architecture: one way out', () => {
       ...base,
       fileExists: (f) => f in sources || base.fileExists(f),
       readFile: (f) => sources[f] ?? base.readFile(f),
-      getSourceFile: (f, lang, onError, create) => (f in sources ? ts.createSourceFile(f, sources[f]!, lang, true) : base.getSourceFile(f, lang, onError, create)),
+      getSourceFile: (f, lang, onError, create) =>
+        f in sources ? ts.createSourceFile(f, sources[f]!, lang, true) : base.getSourceFile(f, lang, onError, create),
     };
     const files = Object.keys(sources);
     const offences = findWaysOut(programFor(files, host), files, ROOT);

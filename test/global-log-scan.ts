@@ -9,8 +9,19 @@ import path from 'node:path';
 import { ERROR_CODES } from '../src-shared/errors.js';
 
 const KNOWN_SECRETS = [
-  'Acme', 'Globex', 'Zephyr', 'Quillon', 'canary', 'zanzibar', 'codename', 'merger',
-  'correct horse battery staple', 'cli test passphrase', 'cli lifecycle passphrase', 'cli export passphrase', 'the new vault passphrase',
+  'Acme',
+  'Globex',
+  'Zephyr',
+  'Quillon',
+  'canary',
+  'zanzibar',
+  'codename',
+  'merger',
+  'correct horse battery staple',
+  'cli test passphrase',
+  'cli lifecycle passphrase',
+  'cli export passphrase',
+  'the new vault passphrase',
 ];
 const CODES = new Set<string>(ERROR_CODES);
 /** Another branch's codes are still codes: upper-case words, never a name with spaces. */
@@ -45,7 +56,12 @@ function problemsOf(line: string): string[] {
   }
   for (const [k, v] of Object.entries(entry)) {
     if (typeof v !== 'string') continue;
-    const fine = (k === 'code' && (CODES.has(v) || CODE_SHAPE.test(v))) || (k === 'time' && !Number.isNaN(Date.parse(v))) || /^t_[a-z2-7]{26}$/.test(v) || v === '[redacted]' || /^[a-z0-9][a-z0-9_.:-]*$/.test(v);
+    const fine =
+      (k === 'code' && (CODES.has(v) || CODE_SHAPE.test(v))) ||
+      (k === 'time' && !Number.isNaN(Date.parse(v))) ||
+      /^t_[a-z2-7]{26}$/.test(v) ||
+      v === '[redacted]' ||
+      /^[a-z0-9][a-z0-9_.:-]*$/.test(v);
     if (!fine) problems.push(`field ${k} holds free text`);
   }
   return problems;

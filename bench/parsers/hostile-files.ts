@@ -24,8 +24,7 @@ function lines(n: number, line: (i: number) => string): string {
 }
 
 const DOC_START =
-  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
-  '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>';
+  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>';
 const DOC_END = '</w:body></w:document>';
 
 async function docx(path: string, documentXml: string | (() => Readable)): Promise<void> {
@@ -91,12 +90,20 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     // The finding: 9 MB, a list 3,000 levels deep; ran ingest out of heap after ~70 s.
     name: 'md-list-3000-deep.md',
     expect: 'TOO_DEEP',
-    write: (p) => writeFile(p, lines(3000, (i) => `${'  '.repeat(i)}- item ${i}`)),
+    write: (p) =>
+      writeFile(
+        p,
+        lines(3000, (i) => `${'  '.repeat(i)}- item ${i}`),
+      ),
   },
   {
     name: 'md-quotes-5000-deep.md',
     expect: 'TOO_DEEP',
-    write: (p) => writeFile(p, lines(5000, (i) => `${'>'.repeat(i + 1)} quote ${i}`)),
+    write: (p) =>
+      writeFile(
+        p,
+        lines(5000, (i) => `${'>'.repeat(i + 1)} quote ${i}`),
+      ),
   },
   {
     name: 'md-emphasis-nest-20000.md',

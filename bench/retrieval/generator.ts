@@ -25,9 +25,7 @@ export function randInt(r: () => number, lo: number, hi: number): number {
 const END = '.';
 const PUNCT = new Set([',', ';', ':']);
 /** Words a query should not start or end with (a query is what a person types, not a fragment). */
-const FUNCTION_WORDS = new Set(
-  'a an and are as at be by for from has have in is it its of on or that the this to was were which with'.split(' '),
-);
+const FUNCTION_WORDS = new Set('a an and are as at be by for from has have in is it its of on or that the this to was were which with'.split(' '));
 
 /** Word-bigram transitions with multiplicities (so sampling follows the corpus frequencies). */
 export class MarkovText {
@@ -75,10 +73,11 @@ export class MarkovText {
     this.#starts = Int32Array.from(starts);
     // Query words start from content words (not punctuation, numbers or function words).
     const content: number[] = [];
-    for (const list of next) for (const w of list) {
-      const word = this.#words[w]!;
-      if (/^[a-z][a-z-]{2,}$/.test(word) && !FUNCTION_WORDS.has(word)) content.push(w);
-    }
+    for (const list of next)
+      for (const w of list) {
+        const word = this.#words[w]!;
+        if (/^[a-z][a-z-]{2,}$/.test(word) && !FUNCTION_WORDS.has(word)) content.push(w);
+      }
     this.#content = Int32Array.from(content);
   }
 

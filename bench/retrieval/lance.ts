@@ -22,7 +22,10 @@ export class LanceFlat {
   }
 
   async topK(query: Float32Array, k: number): Promise<{ chunkId: number; distance: number }[]> {
-    const rows = (await this.table.vectorSearch(query).distanceType('cosine').limit(k).select(['id', '_distance']).toArray()) as { id: number; _distance: number }[];
+    const rows = (await this.table.vectorSearch(query).distanceType('cosine').limit(k).select(['id', '_distance']).toArray()) as {
+      id: number;
+      _distance: number;
+    }[];
     return rows.map((r) => ({ chunkId: Number(r.id), distance: r._distance }));
   }
 

@@ -9,7 +9,8 @@ import { tenantMigrations } from '../../src-main/vault/migrations/tenant/index.j
 import { openEncryptedDatabase, type Db } from '../../src-main/vault/sqlite.js';
 
 export function decryptedCopy(source: string, target: string, key: Buffer): void {
-  if (fs.existsSync(`${source}-wal`) && fs.statSync(`${source}-wal`).size > 0) throw new Error('the tenant must be closed (WAL checkpointed) before it is copied');
+  if (fs.existsSync(`${source}-wal`) && fs.statSync(`${source}-wal`).size > 0)
+    throw new Error('the tenant must be closed (WAL checkpointed) before it is copied');
   fs.copyFileSync(source, target);
   fs.chmodSync(target, 0o600);
   const db = openEncryptedDatabase(target, key, { mustExist: true, label: 'unencrypted copy' });
@@ -32,7 +33,17 @@ export function openPlain(file: string): Db {
   const db = new Database(file, { fileMustExist: true });
   db.prepare('SELECT count(*) FROM sqlite_master').get();
   sqliteVec.load(db);
-  for (const p of ['temp_store=MEMORY', 'journal_mode=WAL', 'synchronous=FULL', 'foreign_keys=ON', 'secure_delete=ON', 'trusted_schema=OFF', 'busy_timeout=5000', 'cache_size=-65536']) db.pragma(p);
+  for (const p of [
+    'temp_store=MEMORY',
+    'journal_mode=WAL',
+    'synchronous=FULL',
+    'foreign_keys=ON',
+    'secure_delete=ON',
+    'trusted_schema=OFF',
+    'busy_timeout=5000',
+    'cache_size=-65536',
+  ])
+    db.pragma(p);
   migrate(db, tenantMigrations, 'unencrypted copy');
   db.prepare("SELECT value FROM tenant_meta WHERE key = 'tenant_id'").pluck().get();
   return db;

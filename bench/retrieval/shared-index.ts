@@ -23,7 +23,18 @@ import type { Embedder } from '../../src-main/embed/embedder.js';
 import { porterStem, porterStemCached } from '../../src-main/text/porter.js';
 import { rocchio } from '../../src-main/retrieval/feedback.js';
 import { FTS_TOKENIZE, ftsIndexText, queryWords, quoteFtsTerm } from '../../src-main/index/fts.js';
-import { embedQuery, fuseRrf, indexedStems, RERANK_BATCH, SEARCH_DEFAULTS, termSide, withExpansion, type FullTextSide, type RankedHit, type SearchOptions } from '../../src-main/retrieval/search.js';
+import {
+  embedQuery,
+  fuseRrf,
+  indexedStems,
+  RERANK_BATCH,
+  SEARCH_DEFAULTS,
+  termSide,
+  withExpansion,
+  type FullTextSide,
+  type RankedHit,
+  type SearchOptions,
+} from '../../src-main/retrieval/search.js';
 import { mergePendingTerms } from '../../src-main/index/term-index.js';
 import { parseCodeRows } from '../../src-main/index/code-pack.js';
 import { CodeSet } from '../../src-main/index/code-set.js';
@@ -137,7 +148,9 @@ export class SharedIndex {
     this.#float = db.prepare('SELECT embedding FROM chunk_vectors WHERE chunk_id = ? AND tenant_id = ?').pluck();
     // The product's int8 re-rank statement (search.ts int8RerankSql) with the tenant filter.
     const slots = Array.from({ length: RERANK_BATCH }, () => '?').join(',');
-    this.#rerank = db.prepare(`SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM chunk_q8 WHERE chunk_id IN (${slots}) AND tenant_id = ?`);
+    this.#rerank = db.prepare(
+      `SELECT chunk_id, vec_distance_cosine(vec_int8(vector), vec_int8(?)) FROM chunk_q8 WHERE chunk_id IN (${slots}) AND tenant_id = ?`,
+    );
     this.#atLeast = db.prepare('SELECT count(*) AS c FROM (SELECT 1 FROM chunks WHERE tenant_id = ? LIMIT ?)');
     this.#df = db.prepare('SELECT df FROM term_stats WHERE tenant_id = ? AND term = ?').pluck();
     this.#text = db.prepare('SELECT text FROM chunks WHERE id = ? AND tenant_id = ?');
@@ -325,7 +338,10 @@ export class SharedIndex {
   fullTextTerms(tenantId: number, query: string, opts: SearchOptions): string[] {
     const words = queryWords(query);
     const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
-    const stats = this.#stats(tenantId, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
+    const stats = this.#stats(
+      tenantId,
+      stemmed.flatMap((w) => (w.stem ? [w.stem] : [])),
+    );
     if (stats.total < opts.pruneMinChunks) return words.map((w) => quoteFtsTerm(w.text));
     const share = (w: (typeof stemmed)[number]): number => (w.stem ? stats.df(w.stem) / stats.total : 0);
     const kept = stemmed.filter((w) => share(w) <= opts.commonTermRatio);

@@ -174,7 +174,14 @@ async function generate(
       const toolsAllowed = toolSteps < maxSteps;
       hash = messages.length === ctx.messages.length ? ctx.manifest.hash : manifestHash(messages, ctx.manifest.chunks);
       if (!tenant.isOpen) throw closed();
-      recordLedger(tenant, 'model.call', { manifestHash: hash, model: model.name, endpointHost: host, at: new Date().toISOString(), step: toolSteps, ...model.builtin?.ledgerData() });
+      recordLedger(tenant, 'model.call', {
+        manifestHash: hash,
+        model: model.name,
+        endpointHost: host,
+        at: new Date().toISOString(),
+        step: toolSteps,
+        ...model.builtin?.ledgerData(),
+      });
       const guard = new GuardedStream(tenant, onToken);
       const turn: ModelTurn = await streamChat(tenant, model, messages, toolsAllowed ? toolSpecsFor(tenant) : undefined, {
         signal: controller.signal,
@@ -194,10 +201,16 @@ async function generate(
       for (const [i, call] of turn.toolCalls.entries()) {
         let outcome;
         if (!toolsAllowed) outcome = refuseToolCall(tenant, call, 'step_limit', `at most ${maxSteps} tool steps per answer`);
-        else if (i >= MAX_TOOL_CALLS_PER_STEP) outcome = refuseToolCall(tenant, call, 'too_many_calls', `at most ${MAX_TOOL_CALLS_PER_STEP} tool calls per step`);
-        else outcome = await runToolCall({ tenant, ...(opts.confirm ? { confirm: opts.confirm } : {}), signal: controller.signal, cite: (p) => book.cite(p) }, call);
+        else if (i >= MAX_TOOL_CALLS_PER_STEP)
+          outcome = refuseToolCall(tenant, call, 'too_many_calls', `at most ${MAX_TOOL_CALLS_PER_STEP} tool calls per step`);
+        else
+          outcome = await runToolCall(
+            { tenant, ...(opts.confirm ? { confirm: opts.confirm } : {}), signal: controller.signal, cite: (p) => book.cite(p) },
+            call,
+          );
         const cost = countTokens(outcome.content) + 8;
-        if (outcome.ok && cost > room) outcome = refuseToolCall(tenant, call, 'context_full', 'the result does not fit in the context window; ask for less (smaller k or maxChunks)');
+        if (outcome.ok && cost > room)
+          outcome = refuseToolCall(tenant, call, 'context_full', 'the result does not fit in the context window; ask for less (smaller k or maxChunks)');
         else room -= cost;
         if (outcome.ok && mentionsOtherClient(tenant, outcome.content)) {
           recordWithheld(tenant, { where: 'tool', step: toolSteps, toolCallId: call.id });
@@ -232,11 +245,13 @@ async function answerQuestion(tenant: TenantHandle, ctx: AssembledContext, book:
       if (streamed.value) opts.onDiscard?.();
       return { mode: 'generated', text: WITHHELD, generated };
     }
-    const text = generated.answer.trim() === '' ? `(the model gave no answer within ${opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS} tool steps)` : generated.answer;
+    const text =
+      generated.answer.trim() === '' ? `(the model gave no answer within ${opts.maxToolSteps ?? DEFAULT_MAX_TOOL_STEPS} tool steps)` : generated.answer;
     return { mode: 'generated', text, generated };
   } catch (err) {
     if (isBulkheadError(err, 'TENANT_CLOSED') || !tenant.isOpen) throw closed();
-    if (isBulkheadError(err, 'CANCELLED') || opts.signal?.aborted) throw new BulkheadError('CANCELLED', 'the answer was cancelled; nothing was saved', { cause: err });
+    if (isBulkheadError(err, 'CANCELLED') || opts.signal?.aborted)
+      throw new BulkheadError('CANCELLED', 'the answer was cancelled; nothing was saved', { cause: err });
     if (!isBulkheadError(err, 'MODEL_UNAVAILABLE') && !isBulkheadError(err, 'MODEL_NOT_ALLOWED')) throw err;
     if (streamed.value) opts.onDiscard?.();
     const reason = err.code === 'MODEL_NOT_ALLOWED' ? 'the model endpoint is not allowed for this tenant' : 'the model failed';
@@ -258,7 +273,15 @@ function resolveCitations(tenant: TenantHandle, ids: readonly string[], book: Ci
 }
 
 /** The question and its final answer, in one transaction; a new conversation is created with it. */
-function storeTurn(tenant: TenantHandle, conversation: Conversation | null, question: string, answer: Answer, citations: Citation[], model: ModelConfig | null, manifestHash: string): number {
+function storeTurn(
+  tenant: TenantHandle,
+  conversation: Conversation | null,
+  question: string,
+  answer: Answer,
+  citations: Citation[],
+  model: ModelConfig | null,
+  manifestHash: string,
+): number {
   const id = tenant.db.transaction(() => {
     const conv = conversation ?? createConversation(tenant, question);
     appendTurn(tenant, conv.id, {

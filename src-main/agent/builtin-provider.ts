@@ -135,14 +135,16 @@ export class BuiltinChat implements BuiltinBinding {
   async streamChat(messages: ChatMessage[], tools: ToolSpec[] | undefined, opts: ChatCallOptions): Promise<ModelTurn> {
     const loaded = await this.runtime.loadModel(this.modelName);
     this.#sha256 = loaded.sha256;
-    return this.runtime.run(
-      this.tenant,
-      async (state) => this.#turn(state, loaded, messages, tools, opts),
-      this.opts.onQueued,
-    );
+    return this.runtime.run(this.tenant, async (state) => this.#turn(state, loaded, messages, tools, opts), this.opts.onQueued);
   }
 
-  async #turn(state: TenantState, loaded: Awaited<ReturnType<LocalRuntime['loadModel']>>, messages: ChatMessage[], tools: ToolSpec[] | undefined, opts: ChatCallOptions): Promise<ModelTurn> {
+  async #turn(
+    state: TenantState,
+    loaded: Awaited<ReturnType<LocalRuntime['loadModel']>>,
+    messages: ChatMessage[],
+    tools: ToolSpec[] | undefined,
+    opts: ChatCallOptions,
+  ): Promise<ModelTurn> {
     const c = await this.runtime.chatContext(state, loaded);
     // A slot of a context since disposed (tenant switch) is never reused: pick again.
     if (!this.#slot || this.#slot.sequence.disposed || !c.slots.includes(this.#slot)) {
@@ -200,7 +202,11 @@ export class BuiltinChat implements BuiltinBinding {
           const spec = tools.find((t) => 'function' in t && t.function.name === action);
           const schema = spec && 'function' in spec ? toGrammarSchema(spec.function.parameters) : { type: 'object', properties: {} };
           const args = await generate([...history, { type: 'user', text: `Arguments for ${action}, as JSON:` }], schema as GbnfJsonSchema, undefined, 160);
-          return this.#finish(seq, tokensBefore, meterIn, meterOut, t0, firstTokenMs, { content: '', toolCalls: [{ id: `call_${crypto.randomBytes(4).toString('hex')}`, name: action, arguments: args }], finishReason: 'tool_calls' });
+          return this.#finish(seq, tokensBefore, meterIn, meterOut, t0, firstTokenMs, {
+            content: '',
+            toolCalls: [{ id: `call_${crypto.randomBytes(4).toString('hex')}`, name: action, arguments: args }],
+            finishReason: 'tool_calls',
+          });
         }
       }
       const content = await generate(history, null, (t) => opts.onToken?.(t));
@@ -208,10 +214,14 @@ export class BuiltinChat implements BuiltinBinding {
       return this.#finish(seq, tokensBefore, meterIn, meterOut, t0, firstTokenMs, { content, toolCalls: [], finishReason: 'stop' });
     } catch (err) {
       if (isBulkheadError(err)) throw err;
-      if (state.abort.signal.aborted || !this.tenant.isOpen) throw new BulkheadError('TENANT_CLOSED', 'the tenant was closed while the built-in model was answering', { cause: err });
-      if (idle) throw new BulkheadError('MODEL_UNAVAILABLE', `the built-in model ${this.modelName} sent nothing for ${timeoutMs} ms (timed out)`, { cause: err });
+      if (state.abort.signal.aborted || !this.tenant.isOpen)
+        throw new BulkheadError('TENANT_CLOSED', 'the tenant was closed while the built-in model was answering', { cause: err });
+      if (idle)
+        throw new BulkheadError('MODEL_UNAVAILABLE', `the built-in model ${this.modelName} sent nothing for ${timeoutMs} ms (timed out)`, { cause: err });
       if (opts.signal?.aborted) throw new BulkheadError('CANCELLED', 'the answer was cancelled', { cause: err });
-      throw new BulkheadError('MODEL_UNAVAILABLE', `the built-in model ${this.modelName} failed: ${(err as Error).message?.slice(0, 200) ?? 'unknown error'}`, { cause: err });
+      throw new BulkheadError('MODEL_UNAVAILABLE', `the built-in model ${this.modelName} failed: ${(err as Error).message?.slice(0, 200) ?? 'unknown error'}`, {
+        cause: err,
+      });
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', stop);
@@ -220,7 +230,15 @@ export class BuiltinChat implements BuiltinBinding {
     }
   }
 
-  #finish(seq: SequenceSlot['sequence'], tokensBefore: number, meterIn: number, meterOut: number, t0: number, firstTokenMs: number | null, turn: ModelTurn): ModelTurn {
+  #finish(
+    seq: SequenceSlot['sequence'],
+    tokensBefore: number,
+    meterIn: number,
+    meterOut: number,
+    t0: number,
+    firstTokenMs: number | null,
+    turn: ModelTurn,
+  ): ModelTurn {
     const totalMs = performance.now() - t0;
     const outputTokens = seq.tokenMeter.usedOutputTokens - meterOut;
     const genMs = firstTokenMs === null ? totalMs : Math.max(1, totalMs - firstTokenMs);
@@ -251,7 +269,12 @@ function parseAction(raw: string, names: string[]): string | null {
  * The agent's model for a tenant that chose a built-in model: a ModelConfig whose calls go to the
  * runtime. `contextTokens` is the context the runtime gives the tenant, so the prompt budget fits it.
  */
-export async function builtinModelConfig(runtime: LocalRuntime, tenant: TenantHandle, modelName: string, opts: BuiltinChatOptions & { contextTokens?: number } = {}): Promise<ModelConfig> {
+export async function builtinModelConfig(
+  runtime: LocalRuntime,
+  tenant: TenantHandle,
+  modelName: string,
+  opts: BuiltinChatOptions & { contextTokens?: number } = {},
+): Promise<ModelConfig> {
   const binding = await new BuiltinChat(runtime, tenant, modelName, opts).prepare();
   const loaded = await runtime.loadModel(modelName);
   return {

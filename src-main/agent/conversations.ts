@@ -37,16 +37,14 @@ const MAX_TITLE = 80;
 export function createConversation(tenant: TenantHandle, firstQuestion: string): Conversation {
   const now = new Date().toISOString();
   const title = firstQuestion.replace(/\s+/g, ' ').trim().slice(0, MAX_TITLE) || 'Conversation';
-  const { lastInsertRowid } = tenant.db
-    .prepare('INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)')
-    .run(title, now, now);
+  const { lastInsertRowid } = tenant.db.prepare('INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)').run(title, now, now);
   return { id: Number(lastInsertRowid), title, createdAt: now, updatedAt: now };
 }
 
 export function getConversation(tenant: TenantHandle, id: number): Conversation {
-  const row = tenant.db
-    .prepare('SELECT id, title, created_at AS createdAt, updated_at AS updatedAt FROM conversations WHERE id = ?')
-    .get(id) as Conversation | undefined;
+  const row = tenant.db.prepare('SELECT id, title, created_at AS createdAt, updated_at AS updatedAt FROM conversations WHERE id = ?').get(id) as
+    | Conversation
+    | undefined;
   if (!row) throw new BulkheadError('CONVERSATION_NOT_FOUND', `no conversation ${id} in this tenant`);
   return row;
 }

@@ -148,7 +148,10 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
 /** The key, or INPUT_INVALID naming what is wrong (an API key is a tenant's, never the vault's). */
 export function checkConfigKey(key: string): ConfigKey {
   if (key === 'model.apiKey') {
-    throw new BulkheadError('INPUT_INVALID', "an API key belongs to one tenant, not to the vault: bulkhead model set --tenant NAME --base-url URL --model NAME --api-key-env VAR");
+    throw new BulkheadError(
+      'INPUT_INVALID',
+      'an API key belongs to one tenant, not to the vault: bulkhead model set --tenant NAME --base-url URL --model NAME --api-key-env VAR',
+    );
   }
   if (!(CONFIG_KEYS as readonly string[]).includes(key)) throw new BulkheadError('INPUT_INVALID', `unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
   return key as ConfigKey;
@@ -216,13 +219,17 @@ export function modelDefaults(vault: Vault): ModelDefaults | null {
 }
 
 /** The version-1 settings this tenant is owed a copy of (key opened), or null. */
-export function legacyModelFor(vault: Vault, tenant: TenantHandle): { baseUrl: string; name: string; apiKey: string | null; contextTokens?: number; timeoutMs?: number } | null {
+export function legacyModelFor(
+  vault: Vault,
+  tenant: TenantHandle,
+): { baseUrl: string; name: string; apiKey: string | null; contextTokens?: number; timeoutMs?: number } | null {
   const legacy = upgraded(vault).legacy;
   if (!legacy || !legacy.tenants.includes(tenant.id)) return null;
   let apiKey: string | null = null;
   if (legacy.apiKeySealed) {
     apiKey = vault.openAppSecret(API_KEY_PURPOSE, legacy.apiKeySealed);
-    if (apiKey === null) throw new BulkheadError('INPUT_INVALID', 'the stored model API key cannot be opened (set by another vault or altered); set it again for each tenant');
+    if (apiKey === null)
+      throw new BulkheadError('INPUT_INVALID', 'the stored model API key cannot be opened (set by another vault or altered); set it again for each tenant');
   }
   return {
     baseUrl: legacy.baseUrl,
@@ -238,7 +245,8 @@ export function settleLegacyModel(vault: Vault, tenant: TenantHandle): void {
   const stored = upgraded(vault);
   if (!stored.legacy || !stored.legacy.tenants.includes(tenant.id)) return;
   const tenants = stored.legacy.tenants.filter((t) => t !== tenant.id);
-  if (tenants.length === 0) delete stored.legacy; // the old key leaves this file with the last copy
+  if (tenants.length === 0)
+    delete stored.legacy; // the old key leaves this file with the last copy
   else stored.legacy = { ...stored.legacy, tenants };
   writeStored(vault, stored);
 }

@@ -140,9 +140,7 @@ export async function streamChat(
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
-  const toolCalls = [...calls.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([i, c]) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments }));
+  const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([i, c]) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments }));
   return { content, toolCalls, finishReason };
 }
 

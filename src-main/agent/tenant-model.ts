@@ -95,7 +95,11 @@ export async function setTenantModel(tenant: TenantHandle, input: TenantModelInp
     baseUrl,
     name,
     ...(apiKey ? { apiKey } : {}),
-    ...(input.contextTokens !== undefined ? { contextTokens: parseOrThrow(ContextTokens, input.contextTokens) } : current?.contextTokens ? { contextTokens: current.contextTokens } : {}),
+    ...(input.contextTokens !== undefined
+      ? { contextTokens: parseOrThrow(ContextTokens, input.contextTokens) }
+      : current?.contextTokens
+        ? { contextTokens: current.contextTokens }
+        : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: parseOrThrow(TimeoutMs, input.timeoutMs) } : current?.timeoutMs ? { timeoutMs: current.timeoutMs } : {}),
   };
   writeTenantModel(tenant, next);

@@ -84,7 +84,17 @@ export interface ToolContext {
   cite: (passages: readonly Passage[]) => string[];
 }
 
-export type RefusalReason = ConnectorRefusal | 'unknown_tool' | 'oversized_arguments' | 'invalid_json' | 'invalid_arguments' | 'not_found' | 'declined' | 'step_limit' | 'too_many_calls' | 'context_full';
+export type RefusalReason =
+  | ConnectorRefusal
+  | 'unknown_tool'
+  | 'oversized_arguments'
+  | 'invalid_json'
+  | 'invalid_arguments'
+  | 'not_found'
+  | 'declined'
+  | 'step_limit'
+  | 'too_many_calls'
+  | 'context_full';
 
 /** Tool calls run per model turn; the rest of that turn's calls are refused. */
 export const MAX_TOOL_CALLS_PER_STEP = 32;
@@ -153,7 +163,9 @@ async function execute(ctx: ToolContext, name: ToolName, args: unknown): Promise
           `SELECT c.id AS chunkId, c.document_id AS documentId, c.ordinal, c.text, c.char_start AS charStart, c.char_end AS charEnd, c.page, c.heading_path AS headingPath
              FROM chunks c WHERE c.document_id = ? AND c.ordinal >= ? ORDER BY c.ordinal LIMIT ?`,
         )
-        .all(doc.id, a.fromChunk ?? 0, a.maxChunks ?? 5) as (Omit<Passage, 'title' | 'sourcePath' | 'headingPath' | 'score' | 'bm25Rank' | 'vectorRank'> & { headingPath: string | null })[];
+        .all(doc.id, a.fromChunk ?? 0, a.maxChunks ?? 5) as (Omit<Passage, 'title' | 'sourcePath' | 'headingPath' | 'score' | 'bm25Rank' | 'vectorRank'> & {
+        headingPath: string | null;
+      })[];
       const passages: Passage[] = rows.map((r) => ({
         ...r,
         title: doc.title,
@@ -164,7 +176,12 @@ async function execute(ctx: ToolContext, name: ToolName, args: unknown): Promise
         vectorRank: null,
       }));
       const ids = ctx.cite(passages);
-      return { documentId: doc.id, title: doc.title, chunkCount: doc.chunkCount, passages: passages.map((p, i) => ({ ...passageView(p, ids[i]!), chunk: p.ordinal })) };
+      return {
+        documentId: doc.id,
+        title: doc.title,
+        chunkCount: doc.chunkCount,
+        passages: passages.map((p, i) => ({ ...passageView(p, ids[i]!), chunk: p.ordinal })),
+      };
     }
     case 'list_documents': {
       const a = args as z.infer<(typeof TOOL_ARGS)['list_documents']>;

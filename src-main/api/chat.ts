@@ -23,18 +23,29 @@ export async function runChat(
 ): Promise<ChatAnswer> {
   const { handle, signal: scope } = s.scope();
   const signal = AbortSignal.any([scope, stop]);
-  const r = await askAgent(handle, { question: input.question, ...(input.conversationId !== null ? { conversationId: input.conversationId } : {}) }, {
-    model: tenantModelFor(s.vault, handle),
-    signal,
-    onToken: (text) => emit({ type: 'token', text }),
-    onDiscard: () => emit({ type: 'discard' }),
-    confirm: (req) => s.askConfirmation((confirmId) => emit({ type: 'confirm', confirmId, tool: req.tool, title: req.title, body: req.body }), signal),
-  });
+  const r = await askAgent(
+    handle,
+    { question: input.question, ...(input.conversationId !== null ? { conversationId: input.conversationId } : {}) },
+    {
+      model: tenantModelFor(s.vault, handle),
+      signal,
+      onToken: (text) => emit({ type: 'token', text }),
+      onDiscard: () => emit({ type: 'discard' }),
+      confirm: (req) => s.askConfirmation((confirmId) => emit({ type: 'confirm', confirmId, tool: req.tool, title: req.title, body: req.body }), signal),
+    },
+  );
   return {
     conversationId: r.conversationId,
     text: r.answer,
     mode: r.mode === 'retrieval-only' ? 'retrieval-only' : 'generated',
-    citations: r.citations.map((c) => ({ id: c.id, chunkId: c.chunkId, documentId: c.documentId, title: c.title, page: c.page, excerpt: c.text.slice(0, EXCERPT_CHARS) })),
+    citations: r.citations.map((c) => ({
+      id: c.id,
+      chunkId: c.chunkId,
+      documentId: c.documentId,
+      title: c.title,
+      page: c.page,
+      excerpt: c.text.slice(0, EXCERPT_CHARS),
+    })),
     model: r.model,
     modelError: r.modelError?.message ?? null,
   };
@@ -52,7 +63,11 @@ export function modelSettings(s: ConsoleSession, h: TenantHandle): NonNullable<S
  * against the new policy before either is stored (MODEL_NOT_ALLOWED), and a kept key stays only
  * with the same endpoint.
  */
-export async function saveModelSettings(s: ConsoleSession, h: TenantHandle, m: { baseUrl: string; name: string; apiKey?: string | undefined; localOnly: boolean }): Promise<void> {
+export async function saveModelSettings(
+  s: ConsoleSession,
+  h: TenantHandle,
+  m: { baseUrl: string; name: string; apiKey?: string | undefined; localOnly: boolean },
+): Promise<void> {
   tenantModelFor(s.vault, h);
   if (m.localOnly) await assertLoopbackEndpoint(m.baseUrl);
   await setLocalModelsOnly(h, m.localOnly);
@@ -64,7 +79,10 @@ export async function testModel(s: ConsoleSession, h: TenantHandle, signal: Abor
   if (!config) throw new BulkheadError('INPUT_INVALID', 'set an endpoint and a model first');
   try {
     const r = await testConnection(h, config, signal);
-    return { ok: true, detail: `${r.host} answered in ${Math.round(r.latencyMs)} ms; ${r.modelListed ? `${config.name} is available` : `${config.name} is not among its ${r.models.length} models`}` };
+    return {
+      ok: true,
+      detail: `${r.host} answered in ${Math.round(r.latencyMs)} ms; ${r.modelListed ? `${config.name} is available` : `${config.name} is not among its ${r.models.length} models`}`,
+    };
   } catch (err) {
     return { ok: false, detail: err instanceof BulkheadError ? err.message : 'the endpoint did not answer' };
   }

@@ -23,7 +23,10 @@ import { confirmRemoved, foldersChanged, watchJob, watchStatus } from './watch-j
 import { addWatchedFolder, removeWatchedFolder } from '../ingest/watch.js';
 import { documentFacets, documentSegments, filterDocuments, retagDocument } from '../ingest/document-filters.js';
 
-type CallHandler<K extends CallName> = (s: ConsoleSession, input: z.output<Calls[K]['input']>) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
+type CallHandler<K extends CallName> = (
+  s: ConsoleSession,
+  input: z.output<Calls[K]['input']>,
+) => Promise<z.input<Calls[K]['output']>> | z.input<Calls[K]['output']>;
 export type CallHandlers = { [K in CallName]: CallHandler<K> };
 
 export type StreamHandler<K extends StreamName> = (
@@ -46,7 +49,13 @@ function openTenantView(s: ConsoleSession, h: TenantHandle): OpenTenant {
 function status(s: ConsoleSession): VaultStatus {
   const state = s.state;
   const h = state === 'unlocked' ? s.current : null;
-  return { state, tenant: h ? openTenantView(s, h) : null, presentation: s.presentationTenant !== null, keychain: s.keychain.status(), idleLockSeconds: s.idleLockSeconds };
+  return {
+    state,
+    tenant: h ? openTenantView(s, h) : null,
+    presentation: s.presentationTenant !== null,
+    keychain: s.keychain.status(),
+    idleLockSeconds: s.idleLockSeconds,
+  };
 }
 
 function embedderView(c: EmbedderConfig): EmbedderView {
@@ -59,7 +68,6 @@ async function settings(s: ConsoleSession, h: TenantHandle): Promise<Settings> {
   const held = await reviewStoredEndpoints(h);
   return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h), held };
 }
-
 
 export const callHandlers: CallHandlers = {
   'vault.status': (s) => status(s),
@@ -115,7 +123,8 @@ export const callHandlers: CallHandlers = {
   'tenants.delete': (s, { tenantId, confirmName }) => {
     const authority = s.authority();
     const t = s.vault.getTenant(tenantId);
-    if (nameKey(confirmName.normalize('NFC').trim()) !== nameKey(t.name)) throw new BulkheadError('INPUT_INVALID', 'type the client’s name exactly to delete it');
+    if (nameKey(confirmName.normalize('NFC').trim()) !== nameKey(t.name))
+      throw new BulkheadError('INPUT_INVALID', 'type the client’s name exactly to delete it');
     s.closeIf(tenantId);
     const r = authority.deleteTenant(tenantId);
     return { tenantId: r.tenantId, deletedAt: r.deletedAt, keyDestroyed: r.keyDestroyed };

@@ -83,6 +83,7 @@ export class ConsoleHost {
   }
 
   #lockIfIdle(): void {
-    if (this.vault.state === 'unlocked' && Date.now() - this.#lastActivity > (this.idleLockSeconds + Math.min(30, this.idleLockSeconds / 2)) * 1000) this.lock();
+    if (this.vault.state === 'unlocked' && Date.now() - this.#lastActivity > (this.idleLockSeconds + Math.min(30, this.idleLockSeconds / 2)) * 1000)
+      this.lock();
   }
 }

@@ -53,7 +53,8 @@ export class Keychain {
     const enabled = fs.existsSync(this.file);
     if (!this.os) return { supported: false, enabled, reason: 'the system keychain is only available in the desktop app' };
     if (!this.os.isAvailable()) return { supported: false, enabled, reason: 'no system keychain is available' };
-    if (REFUSED.has(this.os.backend())) return { supported: false, enabled, reason: 'this system keychain stores secrets unprotected (basic_text); use the passphrase' };
+    if (REFUSED.has(this.os.backend()))
+      return { supported: false, enabled, reason: 'this system keychain stores secrets unprotected (basic_text); use the passphrase' };
     return { supported: true, enabled, reason: null };
   }
 
@@ -62,7 +63,10 @@ export class Keychain {
     const { master, check } = vault.exportForKeychain();
     try {
       const blob = os.encrypt(master.toString('hex'));
-      writeFileAtomic(this.file, JSON.stringify({ format: 'bulkhead-keychain', version: 1, backend: os.backend(), blob: blob.toString('base64'), check: check.toString('base64') }));
+      writeFileAtomic(
+        this.file,
+        JSON.stringify({ format: 'bulkhead-keychain', version: 1, backend: os.backend(), blob: blob.toString('base64'), check: check.toString('base64') }),
+      );
     } finally {
       master.fill(0);
     }
@@ -76,7 +80,10 @@ export class Keychain {
     const os = this.#usable();
     const stored = this.#read();
     if (stored.backend !== os.backend()) {
-      throw new BulkheadError('UNAVAILABLE', `the system keychain changed (${stored.backend} → ${os.backend()}); unlock with the passphrase and turn keychain unlock on again`);
+      throw new BulkheadError(
+        'UNAVAILABLE',
+        `the system keychain changed (${stored.backend} → ${os.backend()}); unlock with the passphrase and turn keychain unlock on again`,
+      );
     }
     let hex: string;
     try {

@@ -101,9 +101,16 @@ export async function createSampleTenants(s: ConsoleSession): Promise<TenantSumm
     const uploads = await Promise.all(Object.entries(sample.documents).map(([name, text]) => s.uploads.add(tenant.id, name, Buffer.from(text))));
     try {
       const handle = session.open(tenant.id);
-      const stored = s.uploads.take(tenant.id, uploads.map((u) => u.uploadId));
+      const stored = s.uploads.take(
+        tenant.id,
+        uploads.map((u) => u.uploadId),
+      );
       const staged = s.uploads.ingestInputs(stored);
-      await ingestPaths(handle, staged.inputs, { embedder: createEmbedder(handle, readEmbedderConfig(handle)), sourcePathOf: staged.sourcePathOf, staged: staged.staged });
+      await ingestPaths(handle, staged.inputs, {
+        embedder: createEmbedder(handle, readEmbedderConfig(handle)),
+        sourcePathOf: staged.sourcePathOf,
+        staged: staged.staged,
+      });
     } finally {
       s.uploads.discard(uploads.map((u) => u.uploadId));
       session.dispose();

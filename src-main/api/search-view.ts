@@ -50,6 +50,10 @@ export async function searchForView(
   }
   return {
     ...result,
-    passages: passages.map((p) => ({ ...p, highlights: highlightRanges(p.text, terms), ...(formats.has(p.documentId) ? { format: formats.get(p.documentId)! } : {}) })),
+    passages: passages.map((p) => ({
+      ...p,
+      highlights: highlightRanges(p.text, terms),
+      ...(formats.has(p.documentId) ? { format: formats.get(p.documentId)! } : {}),
+    })),
   };
 }

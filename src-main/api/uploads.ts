@@ -55,7 +55,8 @@ export class UploadStore {
     try {
       for await (const chunk of Buffer.isBuffer(bytes) ? [bytes] : bytes) {
         size += chunk.length;
-        if (size > MAX_UPLOAD_BYTES) throw new BulkheadError('INPUT_INVALID', `"${safe}" is larger than the ${MAX_UPLOAD_BYTES / 1048576} MiB limit for one file`);
+        if (size > MAX_UPLOAD_BYTES)
+          throw new BulkheadError('INPUT_INVALID', `"${safe}" is larger than the ${MAX_UPLOAD_BYTES / 1048576} MiB limit for one file`);
         fs.writeSync(fd, cipher.update(chunk));
       }
       fs.writeSync(fd, cipher.final());
@@ -142,7 +143,9 @@ export function safeFileName(name: string): string {
   const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   // Controls (C0, DEL, C1) and bidi controls: "invoice\u202Efdp.txt" would show as "invoicetxt.pdf".
-  const cleaned = neutraliseBidi(base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')).trim().slice(-200);
+  const cleaned = neutraliseBidi(base.replace(/[\u0000-\u001f\u007f-\u009f]/g, ''))
+    .trim()
+    .slice(-200);
   if (cleaned === '' || cleaned === '.' || cleaned === '..') throw new BulkheadError('INPUT_INVALID', 'a file needs a name');
   return cleaned;
 }

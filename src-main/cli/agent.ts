@@ -68,7 +68,8 @@ function resultFooter(r: AgentResult): string {
 function confirmer(yes: boolean | undefined, rl: readline.Interface | null): ConfirmFn {
   return async (req) => {
     if (yes) return true;
-    const what = req.tool === 'save_note' ? `save a note titled "${req.title}" (${req.body.length} characters)` : `${req.title.replace(/^Run/, 'run')} with ${req.body}`;
+    const what =
+      req.tool === 'save_note' ? `save a note titled "${req.title}" (${req.body.length} characters)` : `${req.title.replace(/^Run/, 'run')} with ${req.body}`;
     if (!rl) {
       process.stderr.write(printable(`bulkhead: the agent wanted to ${what}; declined (not a terminal; pass --yes to allow)`) + '\n');
       return false;
@@ -78,18 +79,35 @@ function confirmer(yes: boolean | undefined, rl: readline.Interface | null): Con
   };
 }
 
-async function askOnce(tenant: TenantHandle, model: ModelConfig | null, question: string, opts: AskOpts, conversationId: number | undefined, rl: readline.Interface | null): Promise<AgentResult> {
+async function askOnce(
+  tenant: TenantHandle,
+  model: ModelConfig | null,
+  question: string,
+  opts: AskOpts,
+  conversationId: number | undefined,
+  rl: readline.Interface | null,
+): Promise<AgentResult> {
   const cancel = cancelOnInterrupt();
   const stream = !opts.json;
   try {
-    const result = await askAgent(tenant, { question, ...(conversationId !== undefined ? { conversationId } : {}) }, {
-      model,
-      signal: cancel.signal,
-      confirm: confirmer(opts.yes, rl),
-      ...(opts.limit ? { k: positiveInt(opts.limit, '--limit') } : {}),
-      ...(stream ? { onToken: (t: string) => process.stdout.write(printable(t)), onDiscard: () => process.stdout.write('\n[the streamed text above is void: the model failed]\n') } : {}),
-    });
-    if (result.modelError) process.stderr.write(`bulkhead: ${printable(result.modelError.message)}; answered from retrieval only [${result.modelError.code}]\n`);
+    const result = await askAgent(
+      tenant,
+      { question, ...(conversationId !== undefined ? { conversationId } : {}) },
+      {
+        model,
+        signal: cancel.signal,
+        confirm: confirmer(opts.yes, rl),
+        ...(opts.limit ? { k: positiveInt(opts.limit, '--limit') } : {}),
+        ...(stream
+          ? {
+              onToken: (t: string) => process.stdout.write(printable(t)),
+              onDiscard: () => process.stdout.write('\n[the streamed text above is void: the model failed]\n'),
+            }
+          : {}),
+      },
+    );
+    if (result.modelError)
+      process.stderr.write(`bulkhead: ${printable(result.modelError.message)}; answered from retrieval only [${result.modelError.code}]\n`);
     if (stream && result.mode === 'retrieval-only') process.stdout.write(printable(result.answer));
     return result;
   } finally {
@@ -142,7 +160,8 @@ export function registerAgentCommands(program: Command): void {
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
         const results: AgentResult[] = [];
         try {
-          if (process.stdin.isTTY) process.stderr.write(`${model ? `Model: ${printable(model.name)}` : 'No model configured: answers come from retrieval only'}. /exit to leave.\n`);
+          if (process.stdin.isTTY)
+            process.stderr.write(`${model ? `Model: ${printable(model.name)}` : 'No model configured: answers come from retrieval only'}. /exit to leave.\n`);
           for await (const line of rl) {
             const question = line.trim();
             if (question === '/exit' || question === '/quit') break;
@@ -170,7 +189,10 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const tenant = await openTenant(vault, (opts as AskOpts).tenant);
         const list = listConversations(tenant);
-        return { json: list, text: list.length === 0 ? 'No conversations.' : printable(list.map((c) => `${String(c.id).padStart(5)}  ${c.updatedAt}  ${c.title}`).join('\n')) };
+        return {
+          json: list,
+          text: list.length === 0 ? 'No conversations.' : printable(list.map((c) => `${String(c.id).padStart(5)}  ${c.updatedAt}  ${c.title}`).join('\n')),
+        };
       }),
     );
   conv
@@ -183,7 +205,10 @@ export function registerAgentCommands(program: Command): void {
         const c = getConversation(tenant, positiveInt(id, 'a conversation id')!);
         const messages = listMessages(tenant, c.id);
         const text = printable(
-          [`${c.title} (${c.id})`, ...messages.map((m) => `\n${m.role === 'user' ? 'You' : `Agent${m.mode === 'retrieval-only' ? ' (not generated)' : ''}`}: ${m.content}`)].join('\n'),
+          [
+            `${c.title} (${c.id})`,
+            ...messages.map((m) => `\n${m.role === 'user' ? 'You' : `Agent${m.mode === 'retrieval-only' ? ' (not generated)' : ''}`}: ${m.content}`),
+          ].join('\n'),
         );
         return { json: { ...c, messages }, text };
       }),
@@ -212,7 +237,9 @@ export function registerAgentCommands(program: Command): void {
 function registerConfigCommands(program: Command): void {
   const config = program
     .command('config')
-    .description(`vault-wide defaults that prefill a new tenant's chat model: ${CONFIG_KEYS.join(', ')} (env BULKHEAD_MODEL_BASE_URL, BULKHEAD_MODEL override); a tenant's own model: bulkhead model`);
+    .description(
+      `vault-wide defaults that prefill a new tenant's chat model: ${CONFIG_KEYS.join(', ')} (env BULKHEAD_MODEL_BASE_URL, BULKHEAD_MODEL override); a tenant's own model: bulkhead model`,
+    );
   config
     .command('show', { isDefault: true })
     .description('show the defaults for new tenants')
@@ -227,7 +254,8 @@ function registerConfigCommands(program: Command): void {
     .argument('<key>', CONFIG_KEYS.join(' | '))
     .action(
       wrap(async (vault, _o, key) => {
-        if (!(CONFIG_KEYS as readonly string[]).includes(key!)) throw new BulkheadError('INPUT_INVALID', `unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
+        if (!(CONFIG_KEYS as readonly string[]).includes(key!))
+          throw new BulkheadError('INPUT_INVALID', `unknown setting "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
         await unlock(vault);
         const view = showConfig(vault) as unknown as Record<string, unknown>;
         return { json: { [key!]: view[key!] ?? null }, text: String(view[key!] ?? '(not set)') };
@@ -262,7 +290,7 @@ function registerConfigCommands(program: Command): void {
 function configText(view: ReturnType<typeof showConfig>): string {
   const lines = CONFIG_KEYS.map((k) => `${k.padEnd(20)} ${view[k] ?? '(not set)'}${view.fromEnvironment.includes(k) ? '  (from the environment)' : ''}`);
   if (view.migrationPending > 0) lines.push(`(${view.migrationPending} tenant(s) get their copy of the former vault-wide model settings when next opened)`);
-  return ['Defaults for new tenants (each tenant\'s own model: bulkhead model show --tenant NAME)', ...lines].join('\n');
+  return ["Defaults for new tenants (each tenant's own model: bulkhead model show --tenant NAME)", ...lines].join('\n');
 }
 
 function registerPolicyCommands(program: Command): void {
@@ -279,7 +307,7 @@ function registerPolicyCommands(program: Command): void {
   policy
     .command('set')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .requiredOption('--local-models-only <on|off>', 'only loopback model endpoints may receive this tenant\'s context')
+    .requiredOption('--local-models-only <on|off>', "only loopback model endpoints may receive this tenant's context")
     .action(
       wrap(async (vault, opts) => {
         const o = opts as AskOpts & { localModelsOnly: string };

@@ -54,7 +54,11 @@ function viewLines(v: ConnectorView): string[] {
     `  sandbox ${v.sandbox}; network ${v.network ? 'allowed' : 'none'}; ${v.running ? 'running' : 'stopped'}${warn}`,
     ...(v.envNames.length ? [`  env ${v.envNames.join(', ')}`] : []),
     ...(v.headerNames.length ? [`  headers ${v.headerNames.join(', ')}`] : []),
-    ...v.tools.map((t) => printable(`  ${t.allowed ? 'allowed' : 'off    '} ${t.readOnly ? 'read-only' : 'confirms '} ${t.name}${t.changed ? ' (declaration changed: review and allow again)' : ''}`)),
+    ...v.tools.map((t) =>
+      printable(
+        `  ${t.allowed ? 'allowed' : 'off    '} ${t.readOnly ? 'read-only' : 'confirms '} ${t.name}${t.changed ? ' (declaration changed: review and allow again)' : ''}`,
+      ),
+    ),
   ];
 }
 
@@ -83,14 +87,32 @@ export function registerConnectorCommands(program: Command): void {
         if (Boolean(o.command) === Boolean(o.url)) throw new BulkheadError('INPUT_INVALID', 'give either --command (stdio) or --url (HTTP)');
         const t = await openTenant(vault, o.tenant);
         const limits = Object.fromEntries(
-          Object.entries({ cpuSeconds: int(o.cpuSeconds, '--cpu-seconds'), memoryMiB: int(o.memoryMib, '--memory-mib'), timeoutMs: int(o.timeoutMs, '--timeout-ms') }).filter(([, v]) => v !== undefined),
+          Object.entries({
+            cpuSeconds: int(o.cpuSeconds, '--cpu-seconds'),
+            memoryMiB: int(o.memoryMib, '--memory-mib'),
+            timeoutMs: int(o.timeoutMs, '--timeout-ms'),
+          }).filter(([, v]) => v !== undefined),
         );
         const target = o.command
-          ? { kind: 'stdio', command: o.command, args: o.arg ?? [], env: pairs(o.env, '--env'), readOnlyPaths: o.read ?? [], network: Boolean(o.network), unsandboxed: Boolean(o.unsandboxed) }
+          ? {
+              kind: 'stdio',
+              command: o.command,
+              args: o.arg ?? [],
+              env: pairs(o.env, '--env'),
+              readOnlyPaths: o.read ?? [],
+              network: Boolean(o.network),
+              unsandboxed: Boolean(o.unsandboxed),
+            }
           : { kind: 'http', url: o.url, headers: pairs(o.header, '--header') };
         const c = addConnector(t, { name, target, limits });
         const v = connectorView(t, c);
-        return { json: v, text: [`Added connector "${c.name}" to tenant "${t.name}"; its tools are off until you allow them (connectors tools, connectors allow).`, ...viewLines(v)].join('\n') };
+        return {
+          json: v,
+          text: [
+            `Added connector "${c.name}" to tenant "${t.name}"; its tools are off until you allow them (connectors tools, connectors allow).`,
+            ...viewLines(v),
+          ].join('\n'),
+        };
       }),
     );
 
@@ -102,9 +124,13 @@ export function registerConnectorCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const t = await openTenant(vault, (opts as { tenant?: string }).tenant);
         const o = connectorsOverview(t);
-        const lines = o.connectors.length === 0 ? ['No connectors: bulkhead connectors add NAME --tenant T --command PATH | --url URL'] : o.connectors.flatMap(viewLines);
+        const lines =
+          o.connectors.length === 0 ? ['No connectors: bulkhead connectors add NAME --tenant T --command PATH | --url URL'] : o.connectors.flatMap(viewLines);
         if (!o.sandboxAvailable) lines.push('WARNING: no sandbox (bubblewrap) on this machine: stdio connectors run only if marked --unsandboxed');
-        if (o.guard.locked) lines.push(`TOOLS LOCKED since ${o.guard.locked.at} (${o.guard.locked.count} ${o.guard.locked.reason} in 5 minutes): review, then bulkhead connectors unlock --tenant T`);
+        if (o.guard.locked)
+          lines.push(
+            `TOOLS LOCKED since ${o.guard.locked.at} (${o.guard.locked.count} ${o.guard.locked.reason} in 5 minutes): review, then bulkhead connectors unlock --tenant T`,
+          );
         return { json: o, text: lines.join('\n') };
       }),
     );
@@ -145,7 +171,10 @@ export function registerConnectorCommands(program: Command): void {
       );
   }
 
-  for (const [cmd, allowed] of [['allow', true], ['deny', false]] as const) {
+  for (const [cmd, allowed] of [
+    ['allow', true],
+    ['deny', false],
+  ] as const) {
     group
       .command(cmd)
       .argument('<name>', 'connector name or id')
@@ -171,7 +200,10 @@ export function registerConnectorCommands(program: Command): void {
         const t = await openTenant(vault, (opts as { tenant?: string }).tenant);
         const before = connectorsOverview(t).guard.locked;
         unlockTools(t);
-        return { json: { wasLocked: before !== null, locked: false }, text: before ? `Unlocked the tool path of "${t.name}"` : `The tool path of "${t.name}" was not locked` };
+        return {
+          json: { wasLocked: before !== null, locked: false },
+          text: before ? `Unlocked the tool path of "${t.name}"` : `The tool path of "${t.name}" was not locked`,
+        };
       }),
     );
 }

@@ -32,7 +32,6 @@ export class CommandExit extends Error {
 
 export type Action = (vault: Vault, opts: GlobalOptions, ...args: string[]) => Promise<Output>;
 
-
 /** Runs a command against a vault that is locked again (keys zeroed) whatever happens. */
 export const wrap =
   (action: Action) =>

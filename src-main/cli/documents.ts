@@ -40,7 +40,12 @@ export function registerDocumentCommands(docs: Command): void {
       wrap(async (vault, opts, id) => {
         const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
         const view = documentSegments(tenant, documentId(id));
-        const text = [`${view.document.title}  (${view.document.format}, ${view.document.sourcePath})`, '', view.segments.map((s) => s.text).join(''), view.truncated ? '\n[truncated]' : '']
+        const text = [
+          `${view.document.title}  (${view.document.format}, ${view.document.sourcePath})`,
+          '',
+          view.segments.map((s) => s.text).join(''),
+          view.truncated ? '\n[truncated]' : '',
+        ]
           .join('\n')
           .trimEnd();
         return { json: view, text };

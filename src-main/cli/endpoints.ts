@@ -23,7 +23,10 @@ export async function holdImportedEndpoints(vault: Vault, tenantId: string): Pro
 function heldText(held: readonly HeldEndpoint[]): string {
   if (held.length === 0) return 'No endpoint is on hold.';
   return held
-    .map((h) => `${h.slot.padEnd(9)} ${h.url}  on hold since ${h.since} (${h.reason === 'imported' ? 'came with an imported bundle' : 'broke "local models only"'})`)
+    .map(
+      (h) =>
+        `${h.slot.padEnd(9)} ${h.url}  on hold since ${h.since} (${h.reason === 'imported' ? 'came with an imported bundle' : 'broke "local models only"'})`,
+    )
     .join('\n');
 }
 
@@ -55,7 +58,10 @@ export function registerEndpointCommands(program: Command): void {
         const o = opts as { tenant?: string; slot?: string };
         const tenant = await openTenant(vault, o.tenant);
         const r = await confirmStoredEndpoints(tenant, slotOf(o.slot));
-        return { json: r, text: `${r.confirmed.length === 0 ? 'Nothing was on hold.' : `Confirmed: ${r.confirmed.map((h) => `${h.slot} ${h.url}`).join(', ')}`}\n${heldText(r.held)}` };
+        return {
+          json: r,
+          text: `${r.confirmed.length === 0 ? 'Nothing was on hold.' : `Confirmed: ${r.confirmed.map((h) => `${h.slot} ${h.url}`).join(', ')}`}\n${heldText(r.held)}`,
+        };
       }),
     );
 }

@@ -46,7 +46,9 @@ function ingestProgress(): { onEvent: (e: IngestEvent) => void; stop: () => void
 }
 
 function summaryText(s: IngestSummary): string {
-  const lines = [`${s.added} added, ${s.unchanged} unchanged, ${s.replaced} replaced, ${s.failed} failed (${s.chunks} chunks)${s.cancelled ? ' - cancelled before the end' : ''}`];
+  const lines = [
+    `${s.added} added, ${s.unchanged} unchanged, ${s.replaced} replaced, ${s.failed} failed (${s.chunks} chunks)${s.cancelled ? ' - cancelled before the end' : ''}`,
+  ];
   for (const f of s.files.filter((x) => x.status === 'failed')) lines.push(`  failed  ${f.path}: ${f.reason} [${f.code}]`);
   return lines.join('\n');
 }
@@ -89,7 +91,13 @@ export function registerKnowledgeCommands(program: Command): void {
         const cancel = cancelOnInterrupt();
         const progress = ingestProgress();
         try {
-          const summary = await ingestPaths(tenant, paths, { embedder, tags: o.tag ?? [], followLinks: o.followLinks === true, signal: cancel.signal, onEvent: progress.onEvent });
+          const summary = await ingestPaths(tenant, paths, {
+            embedder,
+            tags: o.tag ?? [],
+            followLinks: o.followLinks === true,
+            signal: cancel.signal,
+            onEvent: progress.onEvent,
+          });
           progress.stop();
           return { json: summary, text: summaryText(summary), exitCode: ingestExitCode(summary) };
         } finally {
@@ -113,7 +121,8 @@ export function registerKnowledgeCommands(program: Command): void {
       wrap(async (vault, opts, query) => {
         const o = opts as { tenant?: string; limit: number; kind?: string[]; tag?: string[]; from?: string; to?: string };
         if (query!.trim() === '') throw new BulkheadError('INPUT_INVALID', 'say what to look for');
-        for (const d of [o.from, o.to]) if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new BulkheadError('INPUT_INVALID', '--from and --to are dates written YYYY-MM-DD');
+        for (const d of [o.from, o.to])
+          if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new BulkheadError('INPUT_INVALID', '--from and --to are dates written YYYY-MM-DD');
         const tenant = await openTenant(vault, o.tenant);
         const filtered = Boolean(o.kind?.length || o.tag?.length || o.from || o.to);
         const filters = { formats: o.kind ?? [], tags: o.tag ?? [], from: o.from ?? null, to: o.to ?? null };
@@ -144,7 +153,13 @@ export function registerKnowledgeCommands(program: Command): void {
         const text =
           list.length === 0
             ? 'No documents.'
-            : [...list.map((d) => `${String(d.id).padStart(6)}  ${d.title}  (${d.format}, ${d.chunkCount} chunks${d.tags.length ? `, tags: ${d.tags.join(', ')}` : ''})\n        ${d.sourcePath}`), `${totals.documents} documents, ${totals.chunks} chunks in all`].join('\n');
+            : [
+                ...list.map(
+                  (d) =>
+                    `${String(d.id).padStart(6)}  ${d.title}  (${d.format}, ${d.chunkCount} chunks${d.tags.length ? `, tags: ${d.tags.join(', ')}` : ''})\n        ${d.sourcePath}`,
+                ),
+                `${totals.documents} documents, ${totals.chunks} chunks in all`,
+              ].join('\n');
         return { json: { documents: list, totals }, text };
       }),
     );
@@ -208,15 +223,27 @@ export function registerKnowledgeCommands(program: Command): void {
       wrap(async (vault, opts, kind) => {
         const o = opts as { tenant?: string; baseUrl?: string; model?: string; apiKeyEnv?: string };
         const apiKey = o.apiKeyEnv ? process.env[o.apiKeyEnv] : undefined;
-        const parsed = EmbedderConfig.safeParse({ kind, ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), ...(o.model ? { model: o.model } : {}), ...(apiKey ? { apiKey } : {}) });
-        if (!parsed.success) throw new BulkheadError('INPUT_INVALID', `embedder: ${parsed.error.issues[0]?.path.join('.') || 'kind'}: ${parsed.error.issues[0]?.message}`);
+        const parsed = EmbedderConfig.safeParse({
+          kind,
+          ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}),
+          ...(o.model ? { model: o.model } : {}),
+          ...(apiKey ? { apiKey } : {}),
+        });
+        if (!parsed.success)
+          throw new BulkheadError('INPUT_INVALID', `embedder: ${parsed.error.issues[0]?.path.join('.') || 'kind'}: ${parsed.error.issues[0]?.message}`);
         const tenant = await openTenant(vault, o.tenant);
         // The tenant's policy first: an endpoint it does not allow is refused before a byte is sent.
         await assertEmbedderAllowed(tenant, parsed.data);
-        const config = parsed.data.kind === 'hash' || parsed.data.dimension ? parsed.data : { ...parsed.data, dimension: await probeDimension(tenant, parsed.data) };
+        const config =
+          parsed.data.kind === 'hash' || parsed.data.dimension ? parsed.data : { ...parsed.data, dimension: await probeDimension(tenant, parsed.data) };
         const embedder = createEmbedder(tenant, config);
         const cancel = cancelOnInterrupt();
-        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: ' re-embedding {bar} {value}/{total} chunks', clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+        const bar = process.stderr.isTTY
+          ? new cliProgress.SingleBar(
+              { stream: process.stderr, format: ' re-embedding {bar} {value}/{total} chunks', clearOnComplete: true },
+              cliProgress.Presets.shades_classic,
+            )
+          : null;
         bar?.start(countDocuments(tenant).chunks, 0);
         try {
           const index = await reembedTenant(tenant, config, embedder, { signal: cancel.signal, onProgress: (p) => bar?.update(p.chunksDone) });

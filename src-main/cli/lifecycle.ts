@@ -12,14 +12,17 @@ const EXPORT_PASSPHRASE_ENV = 'BULKHEAD_EXPORT_PASSPHRASE';
 const NEW_PASSPHRASE_ENV = 'BULKHEAD_NEW_PASSPHRASE';
 
 function auditLine(r: AuditRecord): string {
-  const data = Object.entries(r.data).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  const data = Object.entries(r.data)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
   return `${String(r.seq).padStart(6)}  ${r.at}  ${r.kind.padEnd(19)} ${data}`;
 }
 
 async function verifyVaultChain(vault: Vault): Promise<{ json: unknown; text: string }> {
   await unlock(vault);
   const v = vault.verifyVaultAudit();
-  if (!v.ok) throw new BulkheadError('AUDIT_BROKEN', `the vault audit chain is broken at record ${v.firstBadSeq}: ${v.reason} (${v.count} records verified before it)`);
+  if (!v.ok)
+    throw new BulkheadError('AUDIT_BROKEN', `the vault audit chain is broken at record ${v.firstBadSeq}: ${v.reason} (${v.count} records verified before it)`);
   return { json: v, text: `The vault audit chain verifies: ${v.count} records` };
 }
 
@@ -39,7 +42,10 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
         const t = await openTenant(vault, o.tenant);
         const v = verifyAudit(t);
         if (!v.ok) {
-          throw new BulkheadError('AUDIT_BROKEN', `the audit trail of tenant "${t.name}" is broken at record ${v.firstBadSeq}: ${v.reason} (${v.count} records verified before it)`);
+          throw new BulkheadError(
+            'AUDIT_BROKEN',
+            `the audit trail of tenant "${t.name}" is broken at record ${v.firstBadSeq}: ${v.reason} (${v.count} records verified before it)`,
+          );
         }
         return { json: { tenantId: t.id, ...v }, text: `Audit trail of "${t.name}" verifies: ${v.count} records, head ${v.head ?? '(empty)'}` };
       }),
@@ -71,7 +77,10 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
         const t = vault.findTenant(o.tenant ?? '');
         const pass = await readSecret({ env: EXPORT_PASSPHRASE_ENV, message: 'Export passphrase', confirm: true });
         const r = await vault.exportTenant(t.id, o.out, pass);
-        return { json: r, text: `Exported "${t.name}" to ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.tables} tables, audit head ${r.auditHead?.seq ?? 0})` };
+        return {
+          json: r,
+          text: `Exported "${t.name}" to ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.tables} tables, audit head ${r.auditHead?.seq ?? 0})`,
+        };
       }),
     );
 
@@ -89,7 +98,10 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
         // The bundle's author chose its endpoints: each that is not loopback is held until confirmed.
         const held = await holdImportedEndpoints(vault, r.tenantId);
         const note = held.length > 0 ? `\n${held.length} endpoint(s) on hold until you confirm them: bulkhead endpoints show --tenant ${r.tenantId}` : '';
-        return { json: { ...r, heldEndpoints: held }, text: `Imported "${r.name}" (${r.tenantId}${r.newId ? ', a new id: its old one is taken here' : ''})${note}` };
+        return {
+          json: { ...r, heldEndpoints: held },
+          text: `Imported "${r.name}" (${r.tenantId}${r.newId ? ', a new id: its old one is taken here' : ''})${note}`,
+        };
       }),
     );
 

@@ -175,7 +175,11 @@ const doctor: Action = async (vault, opts) => {
     .filter(([k]) => k !== 'tenants' && k !== 'orphanFiles' && k !== 'permissions')
     .map(([k, v]) => `${k.padEnd(10)} ${String(v)}`);
   const perms = report.permissions as Record<string, string | null>;
-  lines.push(`${'modes'.padEnd(10)} ${Object.entries(perms).map(([k, v]) => `${k} ${v ?? '-'}`).join(', ')}`);
+  lines.push(
+    `${'modes'.padEnd(10)} ${Object.entries(perms)
+      .map(([k, v]) => `${k} ${v ?? '-'}`)
+      .join(', ')}`,
+  );
   for (const t of (report.tenants as { id: string; name: string; ok: boolean; detail: string }[] | undefined) ?? []) {
     lines.push(`${t.ok ? 'ok  ' : 'FAIL'}       ${t.name} (${t.id})${t.ok ? '' : `: ${t.detail}`}`);
   }

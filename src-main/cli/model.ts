@@ -94,7 +94,8 @@ export function registerModelCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const tenant = await openTenant(vault, (opts as ModelOpts).tenant);
         const config = tenantModelFor(vault, tenant);
-        if (!config) throw new BulkheadError('MODEL_NOT_CONFIGURED', 'this tenant has no chat model: bulkhead model set --tenant NAME --base-url URL --model NAME');
+        if (!config)
+          throw new BulkheadError('MODEL_NOT_CONFIGURED', 'this tenant has no chat model: bulkhead model set --tenant NAME --base-url URL --model NAME');
         const report = await testConnection(tenant, config);
         const text = `Connected to ${report.host} in ${report.latencyMs.toFixed(0)} ms; ${report.models.length} models; "${config.name}" ${report.modelListed ? 'is listed' : 'is NOT listed'}`;
         return { json: report, text };

@@ -22,7 +22,8 @@ function table(models: LibraryModel[]): string {
   const w = Math.max(4, ...models.map((m) => m.name.length));
   const head = `${'NAME'.padEnd(w)}  ${'KIND'.padEnd(9)}  ${'ARCH'.padEnd(10)}  ${'QUANT'.padEnd(14)}  ${'CONTEXT'.padStart(7)}  SIZE`;
   const rows = models.map(
-    (m) => `${m.name.padEnd(w)}  ${m.kind.padEnd(9)}  ${m.architecture.padEnd(10)}  ${m.quantisation.padEnd(14)}  ${String(m.contextLength ?? '-').padStart(7)}  ${mib(m.sizeBytes)}`,
+    (m) =>
+      `${m.name.padEnd(w)}  ${m.kind.padEnd(9)}  ${m.architecture.padEnd(10)}  ${m.quantisation.padEnd(14)}  ${String(m.contextLength ?? '-').padStart(7)}  ${mib(m.sizeBytes)}`,
   );
   return [head, ...rows].join('\n');
 }
@@ -70,7 +71,10 @@ export function registerModelsCommands(program: Command): void {
           }
           model = await lib.addFile(path.resolve(source!), opts.name);
         }
-        return { json: model, text: `Added ${model.name} (${model.kind}, ${model.architecture}, ${model.quantisation}, ${mib(model.sizeBytes)}) to ${lib.dir}${extra}` };
+        return {
+          json: model,
+          text: `Added ${model.name} (${model.kind}, ${model.architecture}, ${model.quantisation}, ${mib(model.sizeBytes)}) to ${lib.dir}${extra}`,
+        };
       }),
     );
 

@@ -20,7 +20,8 @@ export function registerSamplesCommand(program: Command): void {
         try {
           await session.vault.unlock(await readPassphrase({ confirm: false }));
           const created = await createSampleTenants(session);
-          const text = created.length > 0 ? `Created ${created.map((t) => `"${t.name}"`).join(' and ')} with sample documents.` : 'The sample clients exist already.';
+          const text =
+            created.length > 0 ? `Created ${created.map((t) => `"${t.name}"`).join(' and ')} with sample documents.` : 'The sample clients exist already.';
           return { json: created, text };
         } finally {
           session.lock();

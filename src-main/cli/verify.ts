@@ -14,8 +14,16 @@ const verify =
     const { out } = opts as { out?: string };
     const dir = out ? path.resolve(out) : path.join(vault.paths.dataDir, 'reports');
     const files = writeIsolationReport(report, dir);
-    const lines = report.controls.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.title} (${c.attempts} attempts)${c.findings.map((f) => `\n      ${f}`).join('')}`);
-    const text = [`Isolation self-test of ${report.tenants} tenants`, ...lines, `report: ${files.html}`, `        ${files.json}`, `sha256: ${report.sha256}`].join('\n');
+    const lines = report.controls.map(
+      (c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.title} (${c.attempts} attempts)${c.findings.map((f) => `\n      ${f}`).join('')}`,
+    );
+    const text = [
+      `Isolation self-test of ${report.tenants} tenants`,
+      ...lines,
+      `report: ${files.html}`,
+      `        ${files.json}`,
+      `sha256: ${report.sha256}`,
+    ].join('\n');
     if (!report.passed) {
       process.stdout.write(`${opts.json ? terminalJson({ report, files }) : terminalText(text)}\n`);
       const failed = report.controls.filter((c) => !c.pass).length;
@@ -28,6 +36,6 @@ export function registerVerifyCommand(program: Command, appVersion: string): voi
   program
     .command('verify')
     .description('isolation self-test of this data folder: a canary planted in a scratch tenant must not reach any other')
-    .option('--out <dir>', 'where to write the report (JSON and HTML); default: the data folder\'s reports/', pathToCreate('--out', 'folder'))
+    .option('--out <dir>', "where to write the report (JSON and HTML); default: the data folder's reports/", pathToCreate('--out', 'folder'))
     .action(wrap(verify(appVersion)));
 }

@@ -2,7 +2,15 @@
 import type { Command } from 'commander';
 import { createEmbedder } from '../embed/index.js';
 import { readEmbedderConfig } from '../embed/settings.js';
-import { addWatchedFolder, confirmRemovedFiles, removedFiles, removeWatchedFolder, syncWatchedFolders, watchedFolders, type SyncSummary } from '../ingest/watch.js';
+import {
+  addWatchedFolder,
+  confirmRemovedFiles,
+  removedFiles,
+  removeWatchedFolder,
+  syncWatchedFolders,
+  watchedFolders,
+  type SyncSummary,
+} from '../ingest/watch.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { openTenant, wrap } from './context.js';
 
@@ -46,7 +54,9 @@ export function registerWatchCommand(program: Command): void {
           const removed = removedFiles(tenant);
           const text = [
             folders.length ? folders.map((f) => `  ${f.path}`).join('\n') : 'No watched folders (watching is off).',
-            ...(removed.length ? [`${removed.length} file(s) removed from them:`, ...removed.map((r) => `  ${String(r.documentId).padStart(6)}  ${r.sourcePath}`)] : []),
+            ...(removed.length
+              ? [`${removed.length} file(s) removed from them:`, ...removed.map((r) => `  ${String(r.documentId).padStart(6)}  ${r.sourcePath}`)]
+              : []),
           ].join('\n');
           return { json: { folders, removed }, text };
         }

@@ -27,9 +27,19 @@ export const Limits = z
     /** Address space of the server process (RLIMIT_AS), MiB. Node needs a few GiB of it. */
     memoryMiB: z.number().int().min(64).max(65_536).default(8192),
     /** Bytes the server may write to us over its whole life (stdout); beyond it, it is stopped. */
-    outputBytes: z.number().int().min(4096).max(1 << 30).default(32 * 1024 * 1024),
+    outputBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(1 << 30)
+      .default(32 * 1024 * 1024),
     /** The largest one message (a JSON-RPC line) may be. */
-    messageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    messageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     /** One call's time. */
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
   })

@@ -109,7 +109,16 @@ export class ConnectorHost {
       throw unavailable(connector, live.transport, err);
     }
     if (!this.#tenant.isOpen) throw new BulkheadError('TENANT_CLOSED', 'this tenant is closed');
-    const tools = recordDeclaredTools(this.#tenant, connector.id, listed.tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown>, annotations: t.annotations })));
+    const tools = recordDeclaredTools(
+      this.#tenant,
+      connector.id,
+      listed.tools.map((t) => ({
+        name: t.name,
+        description: t.description,
+        inputSchema: t.inputSchema as Record<string, unknown>,
+        annotations: t.annotations,
+      })),
+    );
     return { connector, tools, sandbox: live.sandbox };
   }
 
@@ -121,11 +130,16 @@ export class ConnectorHost {
       // A server that started just now could declare something else under an allowed name.
       const { tools } = await this.discover(connector.id, signal);
       const record = tools.find((t) => t.name === tool);
-      if (!record?.allowed) throw new BulkheadError('CONNECTOR_UNAVAILABLE', `the tool's declaration changed since it was allowed; it is off until the user allows it again`);
+      if (!record?.allowed)
+        throw new BulkheadError('CONNECTOR_UNAVAILABLE', `the tool's declaration changed since it was allowed; it is off until the user allows it again`);
     }
     try {
       const r = await live.client.callTool({ name: tool, arguments: args }, undefined, { timeout: connector.limits.timeoutMs, ...(signal ? { signal } : {}) });
-      return { isError: r.isError === true, content: Array.isArray(r.content) ? r.content : [], ...(r.structuredContent !== undefined ? { structuredContent: r.structuredContent } : {}) };
+      return {
+        isError: r.isError === true,
+        content: Array.isArray(r.content) ? r.content : [],
+        ...(r.structuredContent !== undefined ? { structuredContent: r.structuredContent } : {}),
+      };
     } catch (err) {
       if (signal?.aborted) throw new BulkheadError('CANCELLED', 'the tool call was cancelled', { cause: err });
       throw unavailable(connector, live.transport, err);
@@ -171,13 +185,19 @@ function unavailable(connector: Connector, transport: Transport, err: unknown): 
   if (isBulkheadError(err)) return err;
   const stop = transport instanceof GroupTransport ? transport.stopReason : null;
   const why =
-    stop === 'output_cap' ? 'it wrote more output than its cap and was stopped'
-    : stop === 'message_cap' ? 'it sent a message larger than its cap and was stopped'
-    : stop === 'spawn_failed' ? 'its command could not be started'
-    : stop === 'exited' ? 'its process exited'
-    : err instanceof Error && /timed out/i.test(err.message) ? 'it did not answer in time'
-    : err instanceof Error && /MODEL_NOT_ALLOWED|local models only|not allowed/i.test(err.message) ? 'the tenant’s egress policy does not allow its address'
-    : 'it failed';
+    stop === 'output_cap'
+      ? 'it wrote more output than its cap and was stopped'
+      : stop === 'message_cap'
+        ? 'it sent a message larger than its cap and was stopped'
+        : stop === 'spawn_failed'
+          ? 'its command could not be started'
+          : stop === 'exited'
+            ? 'its process exited'
+            : err instanceof Error && /timed out/i.test(err.message)
+              ? 'it did not answer in time'
+              : err instanceof Error && /MODEL_NOT_ALLOWED|local models only|not allowed/i.test(err.message)
+                ? 'the tenant’s egress policy does not allow its address'
+                : 'it failed';
   return new BulkheadError('CONNECTOR_UNAVAILABLE', `connector "${connector.name}": ${why}`, { cause: err });
 }
 

@@ -42,10 +42,30 @@ export function sandboxTools(): { bwrap: string; prlimit: string } | null {
   const bwrap = findExecutable('bwrap');
   const prlimit = findExecutable('prlimit');
   if (!bwrap || !prlimit) return probed;
-  const r = spawnSync(bwrap, ['--unshare-all', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin', '/usr/bin/true'], {
-    stdio: 'ignore',
-    timeout: 5000,
-  });
+  const r = spawnSync(
+    bwrap,
+    [
+      '--unshare-all',
+      '--die-with-parent',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/lib',
+      '/lib',
+      '--symlink',
+      'usr/lib64',
+      '/lib64',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '/usr/bin/true',
+    ],
+    {
+      stdio: 'ignore',
+      timeout: 5000,
+    },
+  );
   if (r.status === 0) probed = { bwrap, prlimit };
   return probed;
 }
@@ -71,7 +91,8 @@ export function checkReadablePath(p: string, dataDir: string): void {
   for (const g of guarded) {
     const inside = resolved === g || resolved.startsWith(g + path.sep);
     const holds = g.startsWith(resolved === path.sep ? resolved : resolved + path.sep);
-    if (inside || holds) throw new BulkheadError('UNSAFE_PATH', `a connector may not read "${p}": it is, holds or lies inside the data folder or the home folder`);
+    if (inside || holds)
+      throw new BulkheadError('UNSAFE_PATH', `a connector may not read "${p}": it is, holds or lies inside the data folder or the home folder`);
   }
 }
 
@@ -95,13 +116,7 @@ export interface StdioPlan {
 const SANDBOX_WORK = '/connector';
 
 function limitArgs(limits: Limits): string[] {
-  return [
-    `--cpu=${limits.cpuSeconds}`,
-    `--as=${limits.memoryMiB * 1024 * 1024}`,
-    `--fsize=${256 * 1024 * 1024}`,
-    '--core=0',
-    '--nofile=256',
-  ];
+  return [`--cpu=${limits.cpuSeconds}`, `--as=${limits.memoryMiB * 1024 * 1024}`, `--fsize=${256 * 1024 * 1024}`, '--core=0', '--nofile=256'];
 }
 
 /** The process to spawn for a stdio connector; SANDBOX_UNAVAILABLE when none exists and the tenant did not choose to run it without. */
@@ -112,7 +127,10 @@ export function planLaunch(plan: StdioPlan, limits: Limits, workDir: string, dat
   const tools = sandboxTools();
   if (!tools) {
     if (!plan.unsandboxed) {
-      throw new BulkheadError('SANDBOX_UNAVAILABLE', 'no sandbox (bubblewrap) is available on this machine; this connector runs only if the tenant chooses to run it unsandboxed');
+      throw new BulkheadError(
+        'SANDBOX_UNAVAILABLE',
+        'no sandbox (bubblewrap) is available on this machine; this connector runs only if the tenant chooses to run it unsandboxed',
+      );
     }
     const prlimit = process.platform === 'linux' ? findExecutable('prlimit') : null;
     const env = { ...baseEnv, HOME: workDir, TMPDIR: workDir };
@@ -136,14 +154,22 @@ export function planLaunch(plan: StdioPlan, limits: Limits, workDir: string, dat
     ...(plan.network ? ['--share-net'] : []),
     '--die-with-parent',
     '--new-session',
-    '--cap-drop', 'ALL',
-    '--hostname', 'connector',
-    '--proc', '/proc',
-    '--dev', '/dev',
-    '--tmpfs', '/tmp',
+    '--cap-drop',
+    'ALL',
+    '--hostname',
+    'connector',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
     ...binds,
-    '--bind', workDir, SANDBOX_WORK,
-    '--chdir', SANDBOX_WORK,
+    '--bind',
+    workDir,
+    SANDBOX_WORK,
+    '--chdir',
+    SANDBOX_WORK,
     '--',
     plan.command,
     ...plan.args,

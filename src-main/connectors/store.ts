@@ -105,7 +105,12 @@ export function setToolAllowed(tenant: TenantHandle, ref: string, tool: string, 
   const tools = readTools(tenant, c.id);
   const hit = tools.filter((t) => tool === '*' || t.name === tool);
   if (hit.length === 0) {
-    throw new BulkheadError('INPUT_INVALID', tools.length === 0 ? `connector "${c.name}" has no known tools yet: run \`connectors tools\` first` : `connector "${c.name}" has no tool "${tool.slice(0, 64)}"`);
+    throw new BulkheadError(
+      'INPUT_INVALID',
+      tools.length === 0
+        ? `connector "${c.name}" has no known tools yet: run \`connectors tools\` first`
+        : `connector "${c.name}" has no tool "${tool.slice(0, 64)}"`,
+    );
   }
   const next = tools.map((t) => (tool === '*' || t.name === tool ? { ...t, allowed, changed: false } : t));
   writeTenantMeta(tenant, toolsKey(c.id), JSON.stringify(next));

@@ -54,7 +54,13 @@ export class GroupTransport implements Transport {
       });
     }
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(this.spec.command, this.spec.args, { env: this.spec.env, cwd: this.spec.cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      const child = spawn(this.spec.command, this.spec.args, {
+        env: this.spec.env,
+        cwd: this.spec.cwd,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
       this.#child = child;
       live.add(this);
       this.#exited = new Promise((done) => child.once('close', () => done()));

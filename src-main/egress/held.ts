@@ -85,7 +85,10 @@ export async function confirmHeld(tenant: TenantHandle, slot?: EndpointSlot): Pr
     for (const h of chosen) await assertLoopbackEndpoint(h.url, `${h.slot} endpoint`);
   }
   const confirmed = new Set(chosen.map((h) => `${h.slot}\n${h.url}`));
-  writeHeld(tenant, readHeld(tenant).filter((h) => !confirmed.has(`${h.slot}\n${h.url}`)));
+  writeHeld(
+    tenant,
+    readHeld(tenant).filter((h) => !confirmed.has(`${h.slot}\n${h.url}`)),
+  );
   return chosen;
 }
 

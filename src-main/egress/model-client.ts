@@ -13,7 +13,11 @@ export interface ModelEndpoint {
 }
 
 /** An OpenAI-compatible client for this tenant's endpoint, sending through this tenant's egress. */
-export function tenantModelClient(tenant: TenantHandle, purpose: Extract<EgressPurpose, 'chat' | 'model-list' | 'connection-test'>, endpoint: ModelEndpoint): OpenAI {
+export function tenantModelClient(
+  tenant: TenantHandle,
+  purpose: Extract<EgressPurpose, 'chat' | 'model-list' | 'connection-test'>,
+  endpoint: ModelEndpoint,
+): OpenAI {
   return new OpenAI({
     baseURL: endpoint.baseUrl,
     // A local server needs no key; the SDK insists on one, so the header is removed instead.

@@ -45,9 +45,12 @@ if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
 function startDesktop(bin: string): void {
   if (!fs.existsSync(path.join(root, 'build', 'electron', 'better_sqlite3.node'))) {
     // First start: build the Electron copy of the SQLite driver beside Node's (which stays as it is).
-    process.stderr.write('bulkhead: first start: building the SQLite driver for Electron (once; Node\'s build stays as it is)\n');
+    process.stderr.write("bulkhead: first start: building the SQLite driver for Electron (once; Node's build stays as it is)\n");
     const rebuild = spawnSync(process.execPath, [path.join(here, 'rebuild.js')], { stdio: 'inherit' });
-    if (rebuild.status !== 0) fail('building the Electron copy of the SQLite driver failed (it needs network access once, for Electron\'s headers); retry with `npm run electron:rebuild`.');
+    if (rebuild.status !== 0)
+      fail(
+        "building the Electron copy of the SQLite driver failed (it needs network access once, for Electron's headers); retry with `npm run electron:rebuild`.",
+      );
   }
   const child = spawn(bin, [path.join(root, 'dist', 'src-main', 'electron', 'main.js')], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 1));

@@ -28,7 +28,13 @@ function serveRenderer(): void {
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
     const file = path.resolve(rendererDir, rel);
     if (url.host !== 'bulkhead' || !file.startsWith(rendererDir + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });
-    return new Response(fs.readFileSync(file), { headers: { ...SECURITY_HEADERS, 'content-security-policy': CONTENT_SECURITY_POLICY.replace("connect-src 'self'", "connect-src 'none'"), 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' } });
+    return new Response(fs.readFileSync(file), {
+      headers: {
+        ...SECURITY_HEADERS,
+        'content-security-policy': CONTENT_SECURITY_POLICY.replace("connect-src 'self'", "connect-src 'none'"),
+        'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      },
+    });
   });
 }
 

@@ -155,9 +155,7 @@ export class HashedEmbedder implements Embedder {
       throw new EmbedderError('INPUT_INVALID', 'the hashed embedder needs an integer dimension of at least 8');
     }
     this.dimension = this.opts.dimension;
-    const isDefault = (Object.keys(HASHED_DEFAULTS) as (keyof HashedEmbedderOptions)[]).every(
-      (k) => this.opts[k] === HASHED_DEFAULTS[k],
-    );
+    const isDefault = (Object.keys(HASHED_DEFAULTS) as (keyof HashedEmbedderOptions)[]).every((k) => this.opts[k] === HASHED_DEFAULTS[k]);
     // Non-default settings are a different feature space and must not share the default's id.
     this.id = isDefault ? HASHED_EMBEDDER_ID : `${HASHED_EMBEDDER_ID}:${JSON.stringify(this.opts)}`;
   }

@@ -105,7 +105,12 @@ export function toVectors(url: string, rows: readonly (readonly number[])[], exp
   });
 }
 
-export async function inBatches(texts: readonly string[], size: number, signal: AbortSignal | undefined, run: (batch: string[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
+export async function inBatches(
+  texts: readonly string[],
+  size: number,
+  signal: AbortSignal | undefined,
+  run: (batch: string[]) => Promise<Float32Array[]>,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < texts.length; i += size) {
     if (signal?.aborted) throw new EmbedderError('ABORTED', 'embedding was cancelled', { cause: signal.reason });

@@ -21,7 +21,12 @@ export function createEmbedder(tenant: TenantHandle, config: EmbedderConfig): Em
     case 'hash':
       return new HashedEmbedder();
     case 'ollama':
-      return new OllamaEmbedder({ baseUrl: config.baseUrl, model: config.model, dimension: needDimension(config), fetch: tenantEgress(tenant, 'embeddings').fetch });
+      return new OllamaEmbedder({
+        baseUrl: config.baseUrl,
+        model: config.model,
+        dimension: needDimension(config),
+        fetch: tenantEgress(tenant, 'embeddings').fetch,
+      });
     case 'openai':
       return new OpenAiEmbedder({
         baseUrl: config.baseUrl,
@@ -58,7 +63,11 @@ export async function probeDimension(tenant: TenantHandle, config: Exclude<Embed
   await egress.check(base);
   const url = endpoint(base, config.kind === 'ollama' ? 'api/embed' : 'embeddings');
   const headers: Record<string, string> = config.kind === 'openai' && config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {};
-  const json = await postJson(url, { model: config.model, input: ['dimension probe'] }, { fetch: egress.fetch, timeoutMs: DEFAULT_TIMEOUT_MS, headers, signal });
+  const json = await postJson(
+    url,
+    { model: config.model, input: ['dimension probe'] },
+    { fetch: egress.fetch, timeoutMs: DEFAULT_TIMEOUT_MS, headers, signal },
+  );
   const parsed = ProbeShape.safeParse(json);
   if (!parsed.success) throw new EmbedderError('BAD_RESPONSE', `${url} did not answer with an embedding`);
   const length = 'embeddings' in parsed.data ? parsed.data.embeddings[0]!.length : parsed.data.data[0]!.embedding.length;

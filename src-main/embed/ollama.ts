@@ -21,7 +21,11 @@ export class OllamaEmbedder implements Embedder {
 
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     return inBatches(texts, this.opts.batchSize ?? DEFAULT_BATCH_SIZE, signal, async (batch) => {
-      const json = await postJson(this.url, { model: this.opts.model, input: batch }, { fetch: this.opts.fetch, timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal });
+      const json = await postJson(
+        this.url,
+        { model: this.opts.model, input: batch },
+        { fetch: this.opts.fetch, timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal },
+      );
       const parsed = OllamaEmbedResponse.safeParse(json);
       if (!parsed.success) throw new EmbedderError('BAD_RESPONSE', `${this.url} answered without a valid "embeddings" array`);
       return toVectors(this.url, parsed.data.embeddings, batch.length, this.dimension);

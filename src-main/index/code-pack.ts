@@ -134,7 +134,8 @@ export function readCodePack(tenant: TenantHandle, index: Pick<VectorIndex, 'gen
   }
   const ids = new Int32Array(expected);
   for (let i = 0; i < expected; i++) ids[i] = idBytes.readInt32LE(4 * i);
-  if (!ids.every((id, i) => i === 0 || id > ids[i - 1]!)) throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its packed vector codes are out of order`);
+  if (!ids.every((id, i) => i === 0 || id > ids[i - 1]!))
+    throw new BulkheadError('TENANT_CORRUPT', `tenant "${tenant.name}": its packed vector codes are out of order`);
   return { ids, codes, writes: meta.writes, count: meta.count };
 }
 
@@ -172,28 +173,30 @@ export function readCodePackJob(tenant: TenantHandle, generation: number, from: 
 export function refreshCodePack(tenant: TenantHandle, index: VectorIndex, opts: { minCodes?: number; partSize?: number } = {}): boolean {
   const partSize = opts.partSize ?? PACK_PART;
   if (!Number.isInteger(partSize) || partSize < 1) throw new RangeError(`a pack part holds at least one code, not ${partSize}`);
-  return tenant.db.transaction(() => {
-    if (currentMeta(tenant, index)) return false;
-    const writes = storedVectorWrites(tenant);
-    const table = codePackTable(index);
-    const { ids, codes } = readCodeRows(tenant, index);
-    tenant.db.exec(`DROP TABLE IF EXISTS ${table}`);
-    if (ids.length < (opts.minCodes ?? PACK_MIN_CODES)) {
-      deleteTenantMeta(tenant, META_KEY);
-      return false;
-    }
-    tenant.db.exec(`CREATE TABLE ${table} (part INTEGER PRIMARY KEY, ids BLOB NOT NULL, codes BLOB NOT NULL) STRICT`);
-    const insert = tenant.db.prepare(`INSERT INTO ${table} (part, ids, codes) VALUES (?, ?, ?)`);
-    for (let part = 0, from = 0; from < ids.length; part++, from += partSize) {
-      const to = Math.min(ids.length, from + partSize);
-      const idBytes = Buffer.alloc((to - from) * 4);
-      for (let i = from; i < to; i++) idBytes.writeInt32LE(ids[i]!, 4 * (i - from));
-      insert.run(part, idBytes, codes.subarray(from * CODE_BYTES, to * CODE_BYTES));
-    }
-    const value: PackMeta = { generation: index.generation, writes, count: ids.length, part: partSize };
-    writeTenantMeta(tenant, META_KEY, JSON.stringify(value));
-    return true;
-  }).immediate();
+  return tenant.db
+    .transaction(() => {
+      if (currentMeta(tenant, index)) return false;
+      const writes = storedVectorWrites(tenant);
+      const table = codePackTable(index);
+      const { ids, codes } = readCodeRows(tenant, index);
+      tenant.db.exec(`DROP TABLE IF EXISTS ${table}`);
+      if (ids.length < (opts.minCodes ?? PACK_MIN_CODES)) {
+        deleteTenantMeta(tenant, META_KEY);
+        return false;
+      }
+      tenant.db.exec(`CREATE TABLE ${table} (part INTEGER PRIMARY KEY, ids BLOB NOT NULL, codes BLOB NOT NULL) STRICT`);
+      const insert = tenant.db.prepare(`INSERT INTO ${table} (part, ids, codes) VALUES (?, ?, ?)`);
+      for (let part = 0, from = 0; from < ids.length; part++, from += partSize) {
+        const to = Math.min(ids.length, from + partSize);
+        const idBytes = Buffer.alloc((to - from) * 4);
+        for (let i = from; i < to; i++) idBytes.writeInt32LE(ids[i]!, 4 * (i - from));
+        insert.run(part, idBytes, codes.subarray(from * CODE_BYTES, to * CODE_BYTES));
+      }
+      const value: PackMeta = { generation: index.generation, writes, count: ids.length, part: partSize };
+      writeTenantMeta(tenant, META_KEY, JSON.stringify(value));
+      return true;
+    })
+    .immediate();
 }
 
 /**
@@ -208,4 +211,3 @@ export function packCodes(tenant: TenantHandle, index: VectorIndex): void {
     if (!tenant.isOpen || !isStorageError(err)) throw err;
   }
 }
-

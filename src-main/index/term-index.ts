@@ -110,32 +110,34 @@ function mergePending(tenant: TenantHandle): number {
   let merged = 0;
   const cache = new Map<string, string>();
   for (;;) {
-    const moved = db.transaction(() => {
-      const rows = next.all(MERGE_BATCH) as { id: number; text: string }[];
-      if (rows.length === 0) {
-        // Pending rows of chunks that no longer exist (none should: a trigger removes them).
-        db.prepare('DELETE FROM term_index_pending').run();
-        return 0;
-      }
-      const byStem = new Map<string, Postings>();
-      let tokens = 0;
-      for (const { id, text } of rows) {
-        const { length, tf } = chunkTerms(text, cache);
-        tokens += length;
-        const q = quantizeLength(length);
-        for (const [stem, n] of tf) {
-          let p = byStem.get(stem);
-          if (!p) byStem.set(stem, (p = emptyPostings()));
-          p.ids.push(id);
-          p.tfs.push(n);
-          p.lengths.push(q);
+    const moved = db
+      .transaction(() => {
+        const rows = next.all(MERGE_BATCH) as { id: number; text: string }[];
+        if (rows.length === 0) {
+          // Pending rows of chunks that no longer exist (none should: a trigger removes them).
+          db.prepare('DELETE FROM term_index_pending').run();
+          return 0;
         }
-      }
-      for (const [stem, p] of byStem) writer.addToStem(stem, p);
-      writer.adjustTotals(rows.length, tokens);
-      for (const r of rows) done.run(r.id);
-      return rows.length;
-    }).immediate();
+        const byStem = new Map<string, Postings>();
+        let tokens = 0;
+        for (const { id, text } of rows) {
+          const { length, tf } = chunkTerms(text, cache);
+          tokens += length;
+          const q = quantizeLength(length);
+          for (const [stem, n] of tf) {
+            let p = byStem.get(stem);
+            if (!p) byStem.set(stem, (p = emptyPostings()));
+            p.ids.push(id);
+            p.tfs.push(n);
+            p.lengths.push(q);
+          }
+        }
+        for (const [stem, p] of byStem) writer.addToStem(stem, p);
+        writer.adjustTotals(rows.length, tokens);
+        for (const r of rows) done.run(r.id);
+        return rows.length;
+      })
+      .immediate();
     if (moved === 0) return merged;
     merged += moved;
   }

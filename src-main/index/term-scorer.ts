@@ -253,8 +253,6 @@ export class TopK {
   }
 
   sorted(): TermHit[] {
-    return this.#ids
-      .map((chunkId, i) => ({ chunkId, score: this.#scores[i]! }))
-      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+    return this.#ids.map((chunkId, i) => ({ chunkId, score: this.#scores[i]! })).sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
   }
 }

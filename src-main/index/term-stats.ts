@@ -93,10 +93,10 @@ export function termStats(tenant: TenantHandle, stems: Iterable<string>): TermSt
   const df = kept?.df ?? new Map<string, number>();
   const missing = [...wanted].filter((stem) => !df.has(stem));
   if (missing.length > 0) {
-    const rows = db
-      .prepare('SELECT term, df FROM term_stats WHERE term IN (SELECT value FROM json_each(?))')
-      .raw()
-      .all(JSON.stringify(missing)) as [string, number][];
+    const rows = db.prepare('SELECT term, df FROM term_stats WHERE term IN (SELECT value FROM json_each(?))').raw().all(JSON.stringify(missing)) as [
+      string,
+      number,
+    ][];
     for (const stem of missing) df.set(stem, 0);
     for (const [term, n] of rows) df.set(term, Number(n));
   }

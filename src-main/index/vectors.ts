@@ -94,9 +94,7 @@ export function storedVectorWrites(tenant: TenantHandle): number {
 }
 
 function bumpStoredWrites(tenant: TenantHandle): void {
-  tenant.db
-    .prepare(`INSERT INTO tenant_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`)
-    .run(WRITES_KEY);
+  tenant.db.prepare(`INSERT INTO tenant_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`).run(WRITES_KEY);
 }
 
 /** Every table of a generation: the floats, the codes, the int8 copies. */
@@ -142,10 +140,12 @@ export function vectorIndexFor(tenant: TenantHandle, embedderId: string, dimensi
     return active;
   }
   const index = { generation: 1, embedderId, dimension };
-  tenant.db.transaction(() => {
-    createVectorTable(tenant, index);
-    activateVectorIndex(tenant, index);
-  }).immediate();
+  tenant.db
+    .transaction(() => {
+      createVectorTable(tenant, index);
+      activateVectorIndex(tenant, index);
+    })
+    .immediate();
   return index;
 }
 
@@ -181,6 +181,9 @@ export function deleteVectors(tenant: TenantHandle, index: VectorIndex, chunkIds
 
 /** Drops the vectors of chunks that no longer exist (deleted while a re-embed was running). */
 export function pruneVectors(tenant: TenantHandle, index: VectorIndex): void {
-  const orphans = tenant.db.prepare(`SELECT chunk_id FROM ${vectorTable(index)} WHERE chunk_id NOT IN (SELECT id FROM chunks)`).pluck().all() as number[];
+  const orphans = tenant.db
+    .prepare(`SELECT chunk_id FROM ${vectorTable(index)} WHERE chunk_id NOT IN (SELECT id FROM chunks)`)
+    .pluck()
+    .all() as number[];
   deleteVectors(tenant, index, orphans);
 }

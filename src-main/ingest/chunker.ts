@@ -79,7 +79,7 @@ function samePath(a: string[] | undefined, b: string[] | undefined): boolean {
 }
 
 /** Where a chunk may end, weakest first. */
-const enum Cut {
+enum Cut {
   InsideWord = 0,
   Word = 1,
   Line = 2,
@@ -283,8 +283,17 @@ class Units {
 
 function isSpace(c: number): boolean {
   return (
-    c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
   );
 }
 

@@ -54,7 +54,10 @@ export function filterDocuments(tenant: TenantHandle, f: DocumentFilter, offset:
     // The plain listing keeps its own (indexed) path.
     const items = listDocuments(tenant, { offset, limit, ...(f.text ? { filter: f.text } : {}) });
     const { sql, params } = documentWhere(f);
-    const total = tenant.db.prepare(`SELECT count(*) FROM documents d ${sql}`).pluck().get(...params) as number;
+    const total = tenant.db
+      .prepare(`SELECT count(*) FROM documents d ${sql}`)
+      .pluck()
+      .get(...params) as number;
     return { total, items };
   }
   const { sql, params } = documentWhere(f);
@@ -62,14 +65,22 @@ export function filterDocuments(tenant: TenantHandle, f: DocumentFilter, offset:
     .prepare(`SELECT d.id FROM documents d ${sql} ORDER BY d.title COLLATE NOCASE, d.id LIMIT ? OFFSET ?`)
     .pluck()
     .all(...params, limit, offset) as number[];
-  const total = tenant.db.prepare(`SELECT count(*) FROM documents d ${sql}`).pluck().get(...params) as number;
+  const total = tenant.db
+    .prepare(`SELECT count(*) FROM documents d ${sql}`)
+    .pluck()
+    .get(...params) as number;
   return { total, items: ids.map((id) => getDocument(tenant, id)) };
 }
 
 /** The ids of the documents a filter lets through (for narrowing search results). */
 export function allowedDocumentIds(tenant: TenantHandle, f: DocumentFilter): Set<number> {
   const { sql, params } = documentWhere(f);
-  return new Set(tenant.db.prepare(`SELECT d.id FROM documents d ${sql}`).pluck().all(...params) as number[]);
+  return new Set(
+    tenant.db
+      .prepare(`SELECT d.id FROM documents d ${sql}`)
+      .pluck()
+      .all(...params) as number[],
+  );
 }
 
 /** Tags and formats in use, with how many documents carry each. */
@@ -77,7 +88,10 @@ export function documentFacets(tenant: TenantHandle): { tags: { name: string; co
   const tags = tenant.db
     .prepare('SELECT t.value AS name, count(*) AS count FROM documents d, json_each(d.tags) t GROUP BY lower(t.value) ORDER BY lower(t.value) LIMIT 500')
     .all() as { name: string; count: number }[];
-  const formats = tenant.db.prepare('SELECT format AS name, count(*) AS count FROM documents GROUP BY format ORDER BY format').all() as { name: string; count: number }[];
+  const formats = tenant.db.prepare('SELECT format AS name, count(*) AS count FROM documents GROUP BY format ORDER BY format').all() as {
+    name: string;
+    count: number;
+  }[];
   return { tags, formats };
 }
 
@@ -88,7 +102,8 @@ export function normaliseTags(tags: readonly string[]): string[] {
   for (const raw of tags) {
     const tag = raw.normalize('NFC').trim();
     if (!tag) continue;
-    if (tag.length > 64 || /[\p{Cc}\p{Cf}]/u.test(tag)) throw new BulkheadError('INPUT_INVALID', 'a tag is at most 64 characters, without control or formatting characters');
+    if (tag.length > 64 || /[\p{Cc}\p{Cf}]/u.test(tag))
+      throw new BulkheadError('INPUT_INVALID', 'a tag is at most 64 characters, without control or formatting characters');
     if (seen.has(tag.toLowerCase())) continue;
     seen.add(tag.toLowerCase());
     out.push(tag);
@@ -119,9 +134,14 @@ export interface DocumentSegment {
  */
 export function documentSegments(tenant: TenantHandle, id: number): { document: StoredDocument; segments: DocumentSegment[]; truncated: boolean } {
   const document = getDocument(tenant, id);
-  const rows = tenant.db
-    .prepare('SELECT id, text, char_start, char_end, page, heading_path FROM chunks WHERE document_id = ? ORDER BY ordinal')
-    .all(id) as { id: number; text: string; char_start: number; char_end: number; page: number | null; heading_path: string | null }[];
+  const rows = tenant.db.prepare('SELECT id, text, char_start, char_end, page, heading_path FROM chunks WHERE document_id = ? ORDER BY ordinal').all(id) as {
+    id: number;
+    text: string;
+    char_start: number;
+    char_end: number;
+    page: number | null;
+    heading_path: string | null;
+  }[];
   const segments: DocumentSegment[] = [];
   let covered = -1;
   let size = 0;

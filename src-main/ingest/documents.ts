@@ -91,7 +91,9 @@ export function listDocuments(tenant: TenantHandle, q: DocumentQuery = {}): Stor
   const offset = Math.max(0, q.offset ?? 0);
   const rows = q.filter
     ? tenant.db
-        .prepare("SELECT * FROM documents WHERE instr(lower(title), lower(?)) > 0 OR instr(lower(source_path), lower(?)) > 0 ORDER BY title COLLATE NOCASE, id LIMIT ? OFFSET ?")
+        .prepare(
+          'SELECT * FROM documents WHERE instr(lower(title), lower(?)) > 0 OR instr(lower(source_path), lower(?)) > 0 ORDER BY title COLLATE NOCASE, id LIMIT ? OFFSET ?',
+        )
         .all(q.filter, q.filter, limit, offset)
     : tenant.db.prepare('SELECT * FROM documents ORDER BY title COLLATE NOCASE, id LIMIT ? OFFSET ?').all(limit, offset);
   return (rows as DocumentRow[]).map(toDocument);
@@ -107,8 +109,16 @@ export function countDocuments(tenant: TenantHandle): { documents: number; chunk
 
 function removeDocumentRows(tenant: TenantHandle, id: number, index: VectorIndex | null): void {
   const chunks = tenant.db.prepare('SELECT id, text FROM chunks WHERE document_id = ?').all(id) as { id: number; text: string }[];
-  if (index) deleteVectors(tenant, index, chunks.map((c) => c.id));
-  removeTermStats(tenant, chunks.map((c) => c.text));
+  if (index)
+    deleteVectors(
+      tenant,
+      index,
+      chunks.map((c) => c.id),
+    );
+  removeTermStats(
+    tenant,
+    chunks.map((c) => c.text),
+  );
   removeChunkTerms(tenant, chunks);
   // Chunks go by ON DELETE CASCADE, their full-text rows by the chunks_fts_delete trigger;
   // vec0 cannot be reached from a trigger under trusted_schema=OFF, hence the explicit delete.
@@ -121,11 +131,13 @@ function removeDocumentRows(tenant: TenantHandle, id: number, index: VectorIndex
  * and rebuilds the vector code pack so the next open still reads it fast.
  */
 export function deleteDocument(tenant: TenantHandle, id: number): StoredDocument {
-  const doc = tenant.db.transaction(() => {
-    const found = getDocument(tenant, id);
-    removeDocumentRows(tenant, id, activeVectorIndex(tenant));
-    return found;
-  }).immediate();
+  const doc = tenant.db
+    .transaction(() => {
+      const found = getDocument(tenant, id);
+      removeDocumentRows(tenant, id, activeVectorIndex(tenant));
+      return found;
+    })
+    .immediate();
   optimizeFts(tenant);
   mergePendingTerms(tenant);
   const index = activeVectorIndex(tenant);
@@ -151,29 +163,43 @@ export function storeDocument(
   vectors: readonly Float32Array[],
   index: VectorIndex,
 ): { id: number; replaced: boolean } {
-  return tenant.db.transaction(() => {
-    const now = new Date().toISOString();
-    const previous = findDocumentByPath(tenant, doc.sourcePath);
-    if (previous) removeDocumentRows(tenant, previous.id, index);
-    const { lastInsertRowid } = tenant.db
-      .prepare(
-        'INSERT INTO documents (source_path, title, format, content_sha256, bytes, tags, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(doc.sourcePath, doc.title, doc.format, doc.sha256, doc.bytes, JSON.stringify(doc.tags), chunks.length, previous?.ingestedAt ?? now, now);
-    const documentId = Number(lastInsertRowid);
-    const insert = tenant.db.prepare(
-      'INSERT INTO chunks (document_id, ordinal, text, token_count, char_start, char_end, page, heading_path, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const indexText = prepareFtsInsert(tenant);
-    const ids = chunks.map((c) =>
-      Number(
-        insert.run(documentId, c.ordinal, c.text, c.tokenCount, c.charStart, c.charEnd, c.page ?? null, c.headingPath ? JSON.stringify(c.headingPath) : null, c.sha256)
-          .lastInsertRowid,
-      ),
-    );
-    ids.forEach((chunkId, i) => indexText(chunkId, chunks[i]!.text));
-    addTermStats(tenant, chunks.map((c) => c.text));
-    insertVectors(tenant, index, ids, vectors);
-    return { id: documentId, replaced: previous !== undefined };
-  }).immediate();
+  return tenant.db
+    .transaction(() => {
+      const now = new Date().toISOString();
+      const previous = findDocumentByPath(tenant, doc.sourcePath);
+      if (previous) removeDocumentRows(tenant, previous.id, index);
+      const { lastInsertRowid } = tenant.db
+        .prepare(
+          'INSERT INTO documents (source_path, title, format, content_sha256, bytes, tags, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(doc.sourcePath, doc.title, doc.format, doc.sha256, doc.bytes, JSON.stringify(doc.tags), chunks.length, previous?.ingestedAt ?? now, now);
+      const documentId = Number(lastInsertRowid);
+      const insert = tenant.db.prepare(
+        'INSERT INTO chunks (document_id, ordinal, text, token_count, char_start, char_end, page, heading_path, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const indexText = prepareFtsInsert(tenant);
+      const ids = chunks.map((c) =>
+        Number(
+          insert.run(
+            documentId,
+            c.ordinal,
+            c.text,
+            c.tokenCount,
+            c.charStart,
+            c.charEnd,
+            c.page ?? null,
+            c.headingPath ? JSON.stringify(c.headingPath) : null,
+            c.sha256,
+          ).lastInsertRowid,
+        ),
+      );
+      ids.forEach((chunkId, i) => indexText(chunkId, chunks[i]!.text));
+      addTermStats(
+        tenant,
+        chunks.map((c) => c.text),
+      );
+      insertVectors(tenant, index, ids, vectors);
+      return { id: documentId, replaced: previous !== undefined };
+    })
+    .immediate();
 }

@@ -134,7 +134,15 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     summary.files.push(result);
     summary[result.status] += 1;
     summary.chunks += result.chunks ?? 0;
-    opts.onEvent?.({ type: 'file-done', index: i, result, filesDone: summary.files.length, bytesDone: summary.bytes, chunksDone: summary.chunks, errors: summary.failed });
+    opts.onEvent?.({
+      type: 'file-done',
+      index: i,
+      result,
+      filesDone: summary.files.length,
+      bytesDone: summary.bytes,
+      chunksDone: summary.chunks,
+      errors: summary.failed,
+    });
   }
 
   /** `file` as the walk found it, `real` its real path: what is read, and what a document records. */
@@ -165,7 +173,12 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     const vectors: Float32Array[] = [];
     for (let at = 0; at < chunks.length; at += EMBED_BATCH) {
       opts.signal?.throwIfAborted();
-      vectors.push(...(await opts.embedder.embed(chunks.slice(at, at + EMBED_BATCH).map((c) => c.text), opts.signal)));
+      vectors.push(
+        ...(await opts.embedder.embed(
+          chunks.slice(at, at + EMBED_BATCH).map((c) => c.text),
+          opts.signal,
+        )),
+      );
       opts.onEvent?.({ type: 'file-progress', index: i, path: file, chunksDone: vectors.length, chunksTotal: chunks.length });
     }
     opts.signal?.throwIfAborted();
@@ -176,7 +189,14 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
     const { stored, record } = tenant.db
       .transaction(() => {
         const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
-        const record = appendAuditInTransaction(tenant, 'ingest', { documentId: stored.id, sha256, format: parsed.format, bytes, chunks: chunks.length, replaced: stored.replaced });
+        const record = appendAuditInTransaction(tenant, 'ingest', {
+          documentId: stored.id,
+          sha256,
+          format: parsed.format,
+          bytes,
+          chunks: chunks.length,
+          replaced: stored.replaced,
+        });
         return { stored, record };
       })
       .immediate();
@@ -187,7 +207,9 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
 
 function displayTitle(raw: string): string {
   // eslint-disable-next-line no-control-regex
-  return neutraliseBidi(raw.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')).replace(/\s+/g, ' ').trim();
+  return neutraliseBidi(raw.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function describeFailure(err: unknown): { code: string; reason: string } {

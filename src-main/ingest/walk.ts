@@ -45,12 +45,25 @@ export function* walkInputs(inputs: readonly string[], options: WalkOptions | Ab
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const reason =
-        code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? (named ? 'no such file or folder' : 'dangling symbolic link') : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? 'error'})`;
+        code === 'ELOOP'
+          ? 'symbolic link loop'
+          : code === 'ENOENT'
+            ? named
+              ? 'no such file or folder'
+              : 'dangling symbolic link'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : `cannot read (${code ?? 'error'})`;
       yield { kind: 'problem', path: p, code: code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', reason };
       return;
     }
     if (root !== null && !followLinks && !isInside(real, root)) {
-      yield { kind: 'problem', path: p, code: 'OUTSIDE_FOLDER', reason: 'a symbolic link to a place outside the folder given (use --follow-links to follow it)' };
+      yield {
+        kind: 'problem',
+        path: p,
+        code: 'OUTSIDE_FOLDER',
+        reason: 'a symbolic link to a place outside the folder given (use --follow-links to follow it)',
+      };
       return;
     }
     if (st.isDirectory()) {
@@ -74,7 +87,13 @@ export function* walkInputs(inputs: readonly string[], options: WalkOptions | Ab
       return;
     }
     if (!isSupported(p)) {
-      if (named) yield { kind: 'problem', path: p, code: 'UNSUPPORTED_TYPE', reason: `unsupported file type (${path.extname(p) || 'no extension'}); supported: ${SUPPORTED_EXTENSIONS.join(' ')}` };
+      if (named)
+        yield {
+          kind: 'problem',
+          path: p,
+          code: 'UNSUPPORTED_TYPE',
+          reason: `unsupported file type (${path.extname(p) || 'no extension'}); supported: ${SUPPORTED_EXTENSIONS.join(' ')}`,
+        };
       return;
     }
     if (seenFiles.has(real)) return;

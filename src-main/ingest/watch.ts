@@ -116,7 +116,11 @@ export async function syncWatchedFolders(
     .filter((p) => fs.existsSync(p));
   const total: SyncSummary = { added: 0, replaced: 0, unchanged: 0, failed: 0, cancelled: false, removed: [] };
   if (folders.length > 0) {
-    const s = await ingestPaths(tenant, folders, { embedder: opts.embedder, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    const s = await ingestPaths(tenant, folders, {
+      embedder: opts.embedder,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
     Object.assign(total, { added: s.added, replaced: s.replaced, unchanged: s.unchanged, failed: s.failed, cancelled: s.cancelled });
   }
   total.removed = removedFiles(tenant);

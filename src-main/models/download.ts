@@ -123,7 +123,8 @@ export async function downloadModel(library: ModelLibrary, rawUrl: string, opts:
   const expected = opts.sha256?.trim().toLowerCase();
   if (expected !== undefined && !SHA256.test(expected)) throw new BulkheadError('INPUT_INVALID', '--sha256 must be 64 hex digits');
   library.ensureDir();
-  if (fs.existsSync(path.join(library.dir, name))) throw new BulkheadError('FILE_EXISTS', `the library already has a model named "${name}"; remove it first or choose --name`);
+  if (fs.existsSync(path.join(library.dir, name)))
+    throw new BulkheadError('FILE_EXISTS', `the library already has a model named "${name}"; remove it first or choose --name`);
   fs.mkdirSync(path.join(library.dir, PARTIAL_DIR_NAME), { recursive: true, mode: 0o700 });
   const part = partialPath(library, url);
   const retries = opts.retries ?? 3;

@@ -72,7 +72,10 @@ export class ModelLibrary {
   async list(): Promise<{ models: LibraryModel[]; broken: BrokenModel[] }> {
     let names: string[];
     try {
-      names = fs.readdirSync(this.dir).filter((n) => NAME.test(n)).sort();
+      names = fs
+        .readdirSync(this.dir)
+        .filter((n) => NAME.test(n))
+        .sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { models: [], broken: [] };
       throw new BulkheadError('IO_ERROR', `cannot read the model library ${this.dir}: ${(err as Error).message}`, { cause: err });

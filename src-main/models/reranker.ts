@@ -9,7 +9,14 @@ export interface Rankable {
 }
 
 /** The candidates, best first by the reranker's score (ties keep the fused order). */
-export async function rerank<T extends Rankable>(runtime: LocalRuntime, tenant: TenantHandle, modelName: string, query: string, candidates: readonly T[], signal?: AbortSignal): Promise<{ items: T[]; scores: number[] }> {
+export async function rerank<T extends Rankable>(
+  runtime: LocalRuntime,
+  tenant: TenantHandle,
+  modelName: string,
+  query: string,
+  candidates: readonly T[],
+  signal?: AbortSignal,
+): Promise<{ items: T[]; scores: number[] }> {
   if (candidates.length <= 1) return { items: [...candidates], scores: candidates.map(() => 1) };
   const loaded = await runtime.loadModel(modelName);
   return runtime.run(tenant, async (state) => {

@@ -75,7 +75,10 @@ export class LocalRuntime {
 
   constructor(library: ModelLibrary, opts: RuntimeOptions = {}) {
     this.#library = library;
-    this.#opts = { gpu: opts.gpu ?? 'auto', contextSize: opts.contextSize ?? 4096, sequences: opts.sequences ?? 2,
+    this.#opts = {
+      gpu: opts.gpu ?? 'auto',
+      contextSize: opts.contextSize ?? 4096,
+      sequences: opts.sequences ?? 2,
       threads: opts.threads ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
       onEvent: opts.onEvent,
     };
@@ -177,11 +180,7 @@ export class LocalRuntime {
   async #release(state: TenantState): Promise<void> {
     if (this.#state === state) this.#state = null;
     state.abort.abort();
-    const all: { dispose(): Promise<void> }[] = [
-      ...[...state.chat.values()].map((c) => c.context),
-      ...state.embedding.values(),
-      ...state.ranking.values(),
-    ];
+    const all: { dispose(): Promise<void> }[] = [...[...state.chat.values()].map((c) => c.context), ...state.embedding.values(), ...state.ranking.values()];
     state.chat.clear();
     state.embedding.clear();
     state.ranking.clear();

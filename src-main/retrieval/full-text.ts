@@ -103,7 +103,10 @@ export function termSide(scorer: Pick<TermScorer, 'add' | 'top' | 'totalChunks'>
 function fullTextTerms(tenant: TenantHandle, query: string, opts: SearchOptions): { terms: string[]; totalChunks: number } {
   const words = queryWords(query);
   const stemmed = words.map((w) => ({ ...w, stem: w.word ? porterStem(w.text) : null }));
-  const stats = termStats(tenant, stemmed.flatMap((w) => (w.stem ? [w.stem] : [])));
+  const stats = termStats(
+    tenant,
+    stemmed.flatMap((w) => (w.stem ? [w.stem] : [])),
+  );
   if (stats.total < opts.pruneMinChunks) return { terms: words.map((w) => quoteFtsTerm(w.text)), totalChunks: stats.total };
   const share = (w: (typeof stemmed)[number]): number => (w.stem ? stats.df(w.stem) / stats.total : 0);
   const kept = stemmed.filter((w) => share(w) <= opts.commonTermRatio);
@@ -130,4 +133,3 @@ export function withExpansion(user: readonly RankedHit[], expansion: readonly Ra
     .slice(0, opts.candidates)
     .map(([chunkId, s], i) => ({ chunkId, rank: i + 1, score: s }));
 }
-

@@ -113,7 +113,10 @@ export async function searchKnowledge(
     ranking = await hybridRank(tenant, null, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
   }
   const top = ranking.fused.slice(0, k);
-  const stored = storedPassages(tenant, top.map((h) => h.chunkId));
+  const stored = storedPassages(
+    tenant,
+    top.map((h) => h.chunkId),
+  );
   const passages: Passage[] = top.flatMap((hit) => {
     const p = stored.get(hit.chunkId);
     return p ? [{ ...p, score: hit.fusedScore, bm25Rank: hit.bm25?.rank ?? null, vectorRank: hit.vector?.rank ?? null }] : [];

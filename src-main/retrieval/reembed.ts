@@ -3,7 +3,15 @@ import type { Embedder } from '../embed/embedder.js';
 import { writeEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { packCodes } from '../index/code-pack.js';
-import { activateVectorIndex, activeVectorIndex, createVectorTable, dropVectorTables, insertVectors, pruneVectors, type VectorIndex } from '../index/vectors.js';
+import {
+  activateVectorIndex,
+  activeVectorIndex,
+  createVectorTable,
+  dropVectorTables,
+  insertVectors,
+  pruneVectors,
+  type VectorIndex,
+} from '../index/vectors.js';
 
 const BATCH = 64;
 
@@ -38,13 +46,15 @@ export async function reembedTenant(
       const rows = batchAfter.all(lastId, BATCH) as { id: number; text: string }[];
       if (rows.length === 0) {
         // Switch only if no chunk arrived meanwhile; nothing can interleave with this sync block.
-        const switched = tenant.db.transaction(() => {
-          if (batchAfter.get(lastId, 1)) return false;
-          pruneVectors(tenant, next);
-          writeEmbedderConfig(tenant, config);
-          activateVectorIndex(tenant, next);
-          return true;
-        }).immediate();
+        const switched = tenant.db
+          .transaction(() => {
+            if (batchAfter.get(lastId, 1)) return false;
+            pruneVectors(tenant, next);
+            writeEmbedderConfig(tenant, config);
+            activateVectorIndex(tenant, next);
+            return true;
+          })
+          .immediate();
         if (switched) {
           packCodes(tenant, next);
           return next;
@@ -55,7 +65,16 @@ export async function reembedTenant(
         rows.map((r) => r.text),
         opts.signal,
       );
-      tenant.db.transaction(() => insertVectors(tenant, next, rows.map((r) => r.id), vectors)).immediate();
+      tenant.db
+        .transaction(() =>
+          insertVectors(
+            tenant,
+            next,
+            rows.map((r) => r.id),
+            vectors,
+          ),
+        )
+        .immediate();
       lastId = rows.at(-1)!.id;
       done += rows.length;
       opts.onProgress?.({ chunksDone: done, chunksTotal: Math.max(done, total()) });

@@ -8,6 +8,10 @@ export function startModuleWorker(base: URL, callerUrl: string, workerData?: unk
   const fromSource = callerUrl.endsWith('.ts');
   const url = new URL(`${base.href}${fromSource ? '.ts' : '.js'}`);
   return fromSource
-    ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData, ...(resourceLimits ? { resourceLimits } : {}) })
+    ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, {
+        eval: true,
+        workerData,
+        ...(resourceLimits ? { resourceLimits } : {}),
+      })
     : new Worker(url, { workerData, ...(resourceLimits ? { resourceLimits } : {}) });
 }

@@ -30,12 +30,31 @@ export type AuditKind =
   | 'answer.withheld';
 
 export const AUDIT_KINDS: readonly AuditKind[] = [
-  'tenant.open', 'ingest', 'document.delete', 'search', 'model.call', 'tool.call', 'tool.refused',
-  'note.save', 'conversation.create', 'export', 'import', 'key.rotate',
-  'connector.add', 'connector.remove', 'connector.allow', 'connector.call', 'connector.refused', 'connector.confirm',
-  'connector.lock', 'connector.unlock', 'mcp.serve', 'mcp.call',
+  'tenant.open',
+  'ingest',
+  'document.delete',
+  'search',
+  'model.call',
+  'tool.call',
+  'tool.refused',
+  'note.save',
+  'conversation.create',
+  'export',
+  'import',
+  'key.rotate',
+  'connector.add',
+  'connector.remove',
+  'connector.allow',
+  'connector.call',
+  'connector.refused',
+  'connector.confirm',
+  'connector.lock',
+  'connector.unlock',
+  'mcp.serve',
+  'mcp.call',
   'document.tags',
-  'document.shared', 'answer.withheld',
+  'document.shared',
+  'answer.withheld',
 ];
 
 /** Ids, hashes, counts: never document text, prompts or answers. */
@@ -49,9 +68,7 @@ export interface AuditRecord {
   hash: string;
 }
 
-export type AuditVerdict =
-  | { ok: true; count: number; head: string | null }
-  | { ok: false; count: number; firstBadSeq: number; reason: string };
+export type AuditVerdict = { ok: true; count: number; head: string | null } | { ok: false; count: number; firstBadSeq: number; reason: string };
 
 /** Long enough for a hash, an id or a path-free label; too short to smuggle a passage in. */
 const MAX_VALUE_CHARS = 200;
@@ -179,7 +196,8 @@ function checkData(data: AuditData): AuditData {
     if (typeof v === 'string' && v.length > MAX_VALUE_CHARS) {
       throw new BulkheadError('INPUT_INVALID', `audit field ${k} is longer than ${MAX_VALUE_CHARS} characters: records hold ids and hashes, never text`);
     }
-    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw new BulkheadError('INPUT_INVALID', `audit field ${k} must be a string, number, boolean or null`);
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v))
+      throw new BulkheadError('INPUT_INVALID', `audit field ${k} must be a string, number, boolean or null`);
   }
   return Object.freeze({ ...data });
 }

@@ -110,7 +110,14 @@ async function snapshotVault(core: VaultCore, staging: string): Promise<BackupMa
   files['keyring.json'] = await sha256File(paths.keyring);
   files['registry.bulkhead'] = await sha256File(paths.registry);
   for (const id of tenants) if (fs.existsSync(paths.tenantFile(id))) files[`tenants/${id}${TENANT_FILE_SUFFIX}`] = await sha256File(paths.tenantFile(id));
-  const manifest: BackupManifest = { format: 'bulkhead-backup', version: 1, createdAt: new Date().toISOString(), tenants, ...(damaged.length ? { damaged } : {}), files };
+  const manifest: BackupManifest = {
+    format: 'bulkhead-backup',
+    version: 1,
+    createdAt: new Date().toISOString(),
+    tenants,
+    ...(damaged.length ? { damaged } : {}),
+    files,
+  };
   writeFileAtomic(path.join(staging, BACKUP_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const rel of Object.keys(files)) fsyncFile(path.join(staging, rel));
   fsyncDir(paths.tenants);

@@ -27,7 +27,10 @@ export const BundleManifest = z
     audit: z
       .object({
         key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
-        head: z.object({ seq: z.number().int().positive(), hash: z.string().regex(/^[0-9a-f]{64}$/) }).strict().nullable(),
+        head: z
+          .object({ seq: z.number().int().positive(), hash: z.string().regex(/^[0-9a-f]{64}$/) })
+          .strict()
+          .nullable(),
       })
       .strict(),
   })

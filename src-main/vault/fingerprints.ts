@@ -23,7 +23,12 @@ const MIN_NAME_CHARS = 4;
 
 /** Text as the matcher sees it: NFKC, lower case, words of letters and digits. */
 export function foldWords(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 export interface TenantPrints {

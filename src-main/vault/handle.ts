@@ -71,7 +71,10 @@ export class TenantHandle {
     if (!this.#db) throw closedError();
     if (this.#file && !sameFile(this.#file)) {
       close(this);
-      throw new BulkheadError('TENANT_CORRUPT', `tenant "${this.name}": its file was deleted or replaced while it was open; it was closed so that nothing more goes into a file that is gone`);
+      throw new BulkheadError(
+        'TENANT_CORRUPT',
+        `tenant "${this.name}": its file was deleted or replaced while it was open; it was closed so that nothing more goes into a file that is gone`,
+      );
     }
     return this.#db;
   }

@@ -37,7 +37,11 @@ function schemaOf(db: Db): SchemaRow[] {
 export function referenceSchema(version: number, generationNames: readonly string[]): SchemaRow[] {
   const db = openMemoryDatabase();
   try {
-    migrate(db, tenantMigrations.filter((m) => m.version <= version), 'the reference schema');
+    migrate(
+      db,
+      tenantMigrations.filter((m) => m.version <= version),
+      'the reference schema',
+    );
     for (const name of generationNames) {
       for (const [pattern, sql] of GENERATION_TABLES) {
         const m = pattern.exec(name);
@@ -55,7 +59,8 @@ export function checkKnownVersion(version: number): void {
   const known = tenantMigrations.some((m) => m.version === version);
   if (!known) {
     const latest = tenantMigrations.at(-1)?.version ?? 0;
-    if (version > latest) throw new BulkheadError('VERSION_UNSUPPORTED', `the bundle was written by a newer Bulkhead (schema ${version}, this build knows ${latest})`);
+    if (version > latest)
+      throw new BulkheadError('VERSION_UNSUPPORTED', `the bundle was written by a newer Bulkhead (schema ${version}, this build knows ${latest})`);
     throw new BulkheadError('BUNDLE_INVALID', 'the database in the bundle has a schema version no Bulkhead wrote');
   }
 }
@@ -100,6 +105,6 @@ export function checkSettings(db: Db): void {
 export function checkOwner(db: Db, manifestId: string): void {
   const owner = db.prepare("SELECT value FROM tenant_meta WHERE key = 'tenant_id'").pluck().all() as unknown[];
   if (owner.length !== 1 || owner[0] !== manifestId) {
-    throw new BulkheadError('BUNDLE_INVALID', "the database in the bundle belongs to another tenant than its manifest names");
+    throw new BulkheadError('BUNDLE_INVALID', 'the database in the bundle belongs to another tenant than its manifest names');
   }
 }

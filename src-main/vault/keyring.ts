@@ -14,7 +14,11 @@ export const WRAPPED_KEY_BYTES = IV_BYTES + TAG_BYTES + KEY_BYTES;
 export const KdfParams = z
   .object({
     algorithm: z.literal('argon2id'),
-    memoryKiB: z.number().int().min(8192).max(4 * 1024 * 1024),
+    memoryKiB: z
+      .number()
+      .int()
+      .min(8192)
+      .max(4 * 1024 * 1024),
     iterations: z.number().int().min(1).max(64),
     parallelism: z.number().int().min(1).max(16),
     salt: z.string().regex(/^[A-Za-z0-9+/]{22}==$/, 'a 16-byte base64 salt'),

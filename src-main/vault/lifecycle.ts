@@ -111,7 +111,10 @@ export class TenantLifecycle {
   /** A session holds at most one open tenant (one per window in the app, one per CLI run). */
   openSession(): TenantSession {
     this.lock.reg();
-    const session = new TenantSession((id) => this.#openTenant(id), (s) => this.#sessions.delete(s));
+    const session = new TenantSession(
+      (id) => this.#openTenant(id),
+      (s) => this.#sessions.delete(s),
+    );
     this.#sessions.add(session);
     return session;
   }

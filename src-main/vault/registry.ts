@@ -89,12 +89,14 @@ export class Registry {
   /** The tenant's row and its audit slot, together or not at all. */
   insert(rec: TenantRecord, nameKey: string, audit: AuditSlot): void {
     try {
-      this.db.transaction(() => {
-        this.db
-          .prepare('INSERT INTO tenants (id, display_name, name_key, created_at, key_version, wrapped_key) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(rec.id, rec.name, nameKey, rec.createdAt, rec.keyVersion, rec.wrappedKey);
-        this.putAudit(rec.id, audit);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db
+            .prepare('INSERT INTO tenants (id, display_name, name_key, created_at, key_version, wrapped_key) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(rec.id, rec.name, nameKey, rec.createdAt, rec.keyVersion, rec.wrappedKey);
+          this.putAudit(rec.id, audit);
+        })
+        .immediate();
     } catch (err) {
       throw uniqueToNameTaken(err);
     }

@@ -66,7 +66,7 @@ export function tableDigests(db: Db): Record<string, TableDigest> {
   const out: Record<string, TableDigest> = {};
   for (const table of tables) {
     const quoted = `"${table.replaceAll('"', '""')}"`;
-    const width = (db.prepare(`SELECT * FROM ${quoted} LIMIT 0`).columns()).length;
+    const width = db.prepare(`SELECT * FROM ${quoted} LIMIT 0`).columns().length;
     const order = Array.from({ length: width }, (_, i) => i + 1).join(', ');
     const hash = crypto.createHash('sha256');
     let rows = 0;

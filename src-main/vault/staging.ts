@@ -62,10 +62,12 @@ export function leftoverStagedUploads(dataDir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => {
-    const m = OWNED.exec(n);
-    return !(m && isAlive(Number(m[1])));
-  }).map((n) => path.join(STAGING_DIR, n));
+  return names
+    .filter((n) => {
+      const m = OWNED.exec(n);
+      return !(m && isAlive(Number(m[1])));
+    })
+    .map((n) => path.join(STAGING_DIR, n));
 }
 
 function isAlive(pid: number): boolean {

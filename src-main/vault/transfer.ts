@@ -16,7 +16,19 @@ import { migrate } from './migrations/migrate.js';
 import { tenantMigrations } from './migrations/tenant/index.js';
 import { checkExactSchema, checkKnownVersion, checkOwner, checkSettings } from './import-checks.js';
 import type { TenantRecord } from './registry.js';
-import { besideTarget, checkIntegrity, removeLeftovers, openRaw, publish, rekeyCopy, removeDatabaseFiles, sha256File, tableDigests, vacuumInto, type TableDigest } from './snapshot.js';
+import {
+  besideTarget,
+  checkIntegrity,
+  removeLeftovers,
+  openRaw,
+  publish,
+  rekeyCopy,
+  removeDatabaseFiles,
+  sha256File,
+  tableDigests,
+  vacuumInto,
+  type TableDigest,
+} from './snapshot.js';
 import { mapSqliteError, openEncryptedDatabase, rekeyDatabase, type Db } from './sqlite.js';
 
 export interface ExportOptions {
@@ -259,14 +271,17 @@ function firstOpen(tmp: string, dataKey: Buffer, rec: TenantRecord): void {
  */
 function importError(err: unknown): unknown {
   const mapped = mapSqliteError(err, 'the imported tenant');
-  if (isBulkheadError(mapped, 'TENANT_CORRUPT')) return new BulkheadError('BUNDLE_INVALID', 'the database in the bundle is damaged or is not a Bulkhead tenant');
+  if (isBulkheadError(mapped, 'TENANT_CORRUPT'))
+    return new BulkheadError('BUNDLE_INVALID', 'the database in the bundle is damaged or is not a Bulkhead tenant');
   if (mapped instanceof BulkheadError) return mapped;
-  if ((err as NodeJS.ErrnoException | null)?.syscall) return new BulkheadError('IO_ERROR', `cannot write the imported tenant (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  if ((err as NodeJS.ErrnoException | null)?.syscall)
+    return new BulkheadError('IO_ERROR', `cannot write the imported tenant (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   return new BulkheadError('BUNDLE_INVALID', 'the database in the bundle could not be read as a Bulkhead tenant');
 }
 
 function checkContent(db: Db, manifest: BundleManifest): void {
-  if (db.pragma('integrity_check', { simple: true }) !== 'ok') throw new BulkheadError('BUNDLE_INVALID', 'the database in the bundle fails its integrity check');
+  if (db.pragma('integrity_check', { simple: true }) !== 'ok')
+    throw new BulkheadError('BUNDLE_INVALID', 'the database in the bundle fails its integrity check');
   const version = Number(db.pragma('user_version', { simple: true }));
   checkKnownVersion(version);
   if (version !== manifest.schemaVersion) throw new BulkheadError('BUNDLE_INVALID', 'the bundle does not match its manifest (schema version)');

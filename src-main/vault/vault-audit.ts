@@ -25,7 +25,13 @@ export type VaultAuditKind =
   | 'authority';
 
 export const VAULT_AUDIT_KINDS: readonly VaultAuditKind[] = [
-  'vault.init', 'vault.unlock', 'vault.unlock.failed', 'vault.passphrase.change', 'presentation.start', 'presentation.end', 'authority',
+  'vault.init',
+  'vault.unlock',
+  'vault.unlock.failed',
+  'vault.passphrase.change',
+  'presentation.start',
+  'presentation.end',
+  'authority',
 ];
 
 export type VaultAuditData = Readonly<Record<string, string | number | boolean | null>>;
@@ -129,7 +135,10 @@ export class VaultAudit {
       const hashes = new Map<number, string>();
       let lines: string[];
       try {
-        lines = fs.readFileSync(vaultAuditFile(this.dataDir), 'utf8').split('\n').filter((l) => l.length > 0);
+        lines = fs
+          .readFileSync(vaultAuditFile(this.dataDir), 'utf8')
+          .split('\n')
+          .filter((l) => l.length > 0);
       } catch {
         lines = [];
       }
@@ -151,7 +160,12 @@ export class VaultAudit {
       }
       const head = this.reg().vaultAudit()?.head ?? null;
       if (head && head.seq > count) {
-        return { ok: false, count, firstBadSeq: count + 1, reason: `records ${count + 1} to ${head.seq} were removed from the end of the chain (the vault last saw record ${head.seq})` };
+        return {
+          ok: false,
+          count,
+          firstBadSeq: count + 1,
+          reason: `records ${count + 1} to ${head.seq} were removed from the end of the chain (the vault last saw record ${head.seq})`,
+        };
       }
       if (head && hashes.get(head.seq) !== head.hash) {
         return { ok: false, count, firstBadSeq: head.seq, reason: `record ${head.seq} differs from the one the vault last saw at the head of the chain` };
@@ -193,7 +207,10 @@ export class VaultAudit {
 }
 
 function mac(key: Buffer, prev: string, body: { seq: number; at: string; kind: string; data: VaultAuditData }): string {
-  return crypto.createHmac('sha256', key).update(`${prev}\n${canonicalJson(body)}`, 'utf8').digest('hex');
+  return crypto
+    .createHmac('sha256', key)
+    .update(`${prev}\n${canonicalJson(body)}`, 'utf8')
+    .digest('hex');
 }
 
 /** Ids and codes only: a value that is not one is not written. */

@@ -38,7 +38,11 @@ export class Vault {
     this.log = opts.log ?? silentLog;
     this.#lock = new VaultLock(this.paths, this.log);
     this.#tenants = new TenantLifecycle(this.#lock, this.paths, this.log);
-    this.#audit = new VaultAudit(this.paths.dataDir, () => this.#lock.ring(), () => this.#lock.reg());
+    this.#audit = new VaultAudit(
+      this.paths.dataDir,
+      () => this.#lock.ring(),
+      () => this.#lock.reg(),
+    );
   }
 
   // --- keyring and lock -------------------------------------------------------------------
@@ -244,7 +248,12 @@ export class Vault {
 
   /** Tenant files with no registry row: left by a crash during create or delete; undecryptable. */
   orphanFiles(): string[] {
-    const known = new Set(this.#lock.reg().list().map((r) => r.id));
+    const known = new Set(
+      this.#lock
+        .reg()
+        .list()
+        .map((r) => r.id),
+    );
     return listTenantFiles(this.paths.tenants).filter((f) => !known.has(f.slice(0, f.indexOf('.'))));
   }
 

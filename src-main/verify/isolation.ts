@@ -170,7 +170,11 @@ async function probeTenant(t: TenantHandle, canary: string, scratchIds: number[]
   await search('vault phrase quarterly memo');
   const found = await search(`What is the vault phrase ${canary}?`);
 
-  const tools = log.control('tools', "The agent's tools reach only the open tenant", "search_knowledge for the canary, list_documents, read_document with the scratch tenant's document ids and with a smuggled tenant id");
+  const tools = log.control(
+    'tools',
+    "The agent's tools reach only the open tenant",
+    "search_knowledge for the canary, list_documents, read_document with the scratch tenant's document ids and with a smuggled tenant id",
+  );
   const ctx: ToolContext = { tenant: t, cite: (ps) => ps.map((_, i) => `S${i + 1}`) };
   const calls = [
     { name: 'search_knowledge', arguments: JSON.stringify({ query: canary }) },
@@ -182,7 +186,11 @@ async function probeTenant(t: TenantHandle, canary: string, scratchIds: number[]
     log.attempt(tools, leak(`tool ${call.name}`, await runToolCall(ctx, { id: `verify-${i}`, ...call })));
   }
 
-  const context = log.control('context', "The model's context holds only the open tenant", 'context assembled for a question naming the canary, as sent to a model');
+  const context = log.control(
+    'context',
+    "The model's context holds only the open tenant",
+    'context assembled for a question naming the canary, as sent to a model',
+  );
   // Built from the search for the question naming the canary, above.
   const assembled = buildContext(t, `What is the vault phrase?`, [], found, { contextTokens: 8192 });
   log.attempt(context, leak('assembled context', assembled.messages));
@@ -242,7 +250,7 @@ function crossTenantControl(vault: Vault, tenants: readonly { id: string }[], bo
 }
 
 function tenantFilesControl(vault: Vault, needles: readonly TenantNeedles[], tempDir: string, log: ControlLog, say: (m: string) => void): void {
-  say('scanning the data folder and the temp folder for every tenant\'s name and text');
+  say("scanning the data folder and the temp folder for every tenant's name and text");
   const files = log.control(
     'tenant-files',
     "No client's name or text in any file, and no staged upload left behind",
@@ -251,14 +259,23 @@ function tenantFilesControl(vault: Vault, needles: readonly TenantNeedles[], tem
   const { findings, files: count } = scanFilesForTenants(vault.paths.dataDir, needles, tempDir);
   for (let i = 0; i < count - findings.length; i++) log.attempt(files, null);
   for (const f of findings) {
-    log.attempt(files, f.what === 'staged upload' ? `${f.where}: a staged upload left behind by a process that is gone` : `${f.where}: its ${f.what} holds the name or text of tenant ${f.tenantId}`);
+    log.attempt(
+      files,
+      f.what === 'staged upload'
+        ? `${f.where}: a staged upload left behind by a process that is gone`
+        : `${f.where}: its ${f.what} holds the name or text of tenant ${f.tenantId}`,
+    );
   }
 }
 
 /** Runs the isolation self-test; the vault must be unlocked. */
 /** The vault-level chain (vault-audit.ts): every record's MAC and the head kept in the registry. */
 function vaultChainControl(vault: Vault, log: ControlLog): void {
-  const c = log.control('vault-audit', 'The vault audit chain verifies', 'the HMAC chain of unlocks, presentation and vault-wide operations, and its head in the registry');
+  const c = log.control(
+    'vault-audit',
+    'The vault audit chain verifies',
+    'the HMAC chain of unlocks, presentation and vault-wide operations, and its head in the registry',
+  );
   const v = vault.verifyVaultAudit();
   log.attempt(c, v.ok ? null : `vault chain: record ${v.firstBadSeq}: ${v.reason}`);
 }
@@ -295,15 +312,22 @@ export async function runIsolationCheck(vault: Vault, opts: VerifyOptions): Prom
 
     say('scanning every file under the data folder');
     const scanFiles = (when: string): void => {
-      const files = log.control('files', 'No plaintext canary or client name in any file', 'every file under the data folder (tenant files, -wal, -shm, registry, keyring, logs, settings), as UTF-8 and UTF-16');
+      const files = log.control(
+        'files',
+        'No plaintext canary or client name in any file',
+        'every file under the data folder (tenant files, -wal, -shm, registry, keyring, logs, settings), as UTF-8 and UTF-16',
+      );
       const bytes = needleBytes(needles);
       for (const file of filesUnder(vault.paths.dataDir)) {
-        log.attempt(files, fileContains(file, bytes) ? `${path.relative(vault.paths.dataDir, file)} holds the canary or the scratch name in plain text (${when})` : null);
+        log.attempt(
+          files,
+          fileContains(file, bytes) ? `${path.relative(vault.paths.dataDir, file)} holds the canary or the scratch name in plain text (${when})` : null,
+        );
       }
     };
     scanFiles('with the scratch tenant present');
 
-    say('trying every tenant file with another tenant\'s key');
+    say("trying every tenant file with another tenant's key");
     const keys = log.control('keys', 'Each tenant file opens only with its own key', "each tenant's file opened with the next tenant's data key");
     for (const r of vault.crossKeyCheck()) log.attempt(keys, r.refused ? null : `tenant ${r.tenantId}: ${r.detail}`);
 
@@ -359,13 +383,13 @@ export function writeIsolationReport(report: IsolationReport, dir: string): { js
   return { json, html };
 }
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function renderHtml(r: IsolationReport): string {
   const rows = r.controls
     .map(
-      (c) => `<tr class="${c.pass ? 'pass' : 'fail'}"><td>${c.pass ? 'PASS' : 'FAIL'}</td><td><strong>${escapeHtml(c.title)}</strong><br><small>${escapeHtml(c.tried)}</small></td>` +
+      (c) =>
+        `<tr class="${c.pass ? 'pass' : 'fail'}"><td>${c.pass ? 'PASS' : 'FAIL'}</td><td><strong>${escapeHtml(c.title)}</strong><br><small>${escapeHtml(c.tried)}</small></td>` +
         `<td>${c.attempts}</td><td>${c.findings.map((f) => escapeHtml(f)).join('<br>') || '—'}</td></tr>`,
     )
     .join('\n');
@@ -389,4 +413,3 @@ ${rows}
 </body></html>
 `;
 }
-

@@ -184,14 +184,26 @@ export function crossTenantFindings(tenant: TenantHandle, book: FingerprintBook)
       seen.add(key);
     }
   };
-  for (const r of tenant.db.prepare('SELECT id, document_id AS doc, text FROM chunks ORDER BY id').iterate() as IterableIterator<{ id: number; doc: number; text: string }>) {
+  for (const r of tenant.db.prepare('SELECT id, document_id AS doc, text FROM chunks ORDER BY id').iterate() as IterableIterator<{
+    id: number;
+    doc: number;
+    text: string;
+  }>) {
     if (!shared.has(r.doc)) check('passage', r.id, r.text);
   }
-  for (const r of tenant.db.prepare('SELECT id, title, body FROM notes ORDER BY id').iterate() as IterableIterator<{ id: number; title: string; body: string }>) {
+  for (const r of tenant.db.prepare('SELECT id, title, body FROM notes ORDER BY id').iterate() as IterableIterator<{
+    id: number;
+    title: string;
+    body: string;
+  }>) {
     check('note', r.id, `${r.title}\n${r.body}`);
   }
-  for (const r of tenant.db.prepare('SELECT id, title FROM conversations ORDER BY id').iterate() as IterableIterator<{ id: number; title: string }>) check('conversation', r.id, r.title);
-  for (const r of tenant.db.prepare('SELECT conversation_id AS id, content FROM messages ORDER BY id').iterate() as IterableIterator<{ id: number; content: string }>) {
+  for (const r of tenant.db.prepare('SELECT id, title FROM conversations ORDER BY id').iterate() as IterableIterator<{ id: number; title: string }>)
+    check('conversation', r.id, r.title);
+  for (const r of tenant.db.prepare('SELECT conversation_id AS id, content FROM messages ORDER BY id').iterate() as IterableIterator<{
+    id: number;
+    content: string;
+  }>) {
     check('conversation', r.id, r.content);
   }
   return { findings, texts };

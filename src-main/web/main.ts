@@ -26,9 +26,14 @@ try {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = await openAppLog(dataDir);
   const host = await startWebHost({ dataDir, port, idleLockSeconds: idle * 60, log });
-  process.stdout.write(`Bulkhead console: open this address in your browser (it contains this launch's access token):\n\n    ${host.url}\n\nCtrl-C stops the console and locks the vault.\n`);
+  process.stdout.write(
+    `Bulkhead console: open this address in your browser (it contains this launch's access token):\n\n    ${host.url}\n\nCtrl-C stops the console and locks the vault.\n`,
+  );
   const stop = (): void => {
-    void host.close().then(() => log.close()).then(() => process.exit(0));
+    void host
+      .close()
+      .then(() => log.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

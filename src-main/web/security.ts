@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { TRANSPORT, type ApiError } from '../../src-shared/contract.js';
 
-
 export function newToken(): string {
   return crypto.randomBytes(32).toString('base64url');
 }

@@ -40,7 +40,11 @@ export function PassageDrawer() {
             </dd>
           </dl>
           <blockquote className="passage-text">{passage.text}</blockquote>
-          <button className="button small drawer-open-doc" onClick={() => void openDocument(passage.documentId, passage.chunkId)} data-testid="drawer-open-document">
+          <button
+            className="button small drawer-open-doc"
+            onClick={() => void openDocument(passage.documentId, passage.chunkId)}
+            data-testid="drawer-open-document"
+          >
             Open document
           </button>
         </>

@@ -36,7 +36,9 @@ export function WatchPanel() {
         <h2>
           Watched folders{' '}
           <span className="muted small-print" data-testid="watch-summary">
-            {watching ? `${plural(status!.folders.length, 'folder')}${running ? ' · syncing…' : status?.lastRun ? ` · synced ${formatDate(status.lastRun.at)}` : ''}` : 'off'}
+            {watching
+              ? `${plural(status!.folders.length, 'folder')}${running ? ' · syncing…' : status?.lastRun ? ` · synced ${formatDate(status.lastRun.at)}` : ''}`
+              : 'off'}
           </span>
         </h2>
         <div className="toolbar">
@@ -64,7 +66,9 @@ export function WatchPanel() {
             {status?.folders.map((f) => (
               <li key={f.path} className="job" data-testid="watched-folder">
                 <div className="job-line">
-                  <span className="job-name" title={f.path}>{f.path}</span>
+                  <span className="job-name" title={f.path}>
+                    {f.path}
+                  </span>
                   {!f.present && <span className="error-text small-print">missing</span>}
                   <button className="button ghost small" onClick={() => void removeFolder(f.path)} aria-label={`Stop watching ${f.path}`}>
                     Stop watching
@@ -74,12 +78,21 @@ export function WatchPanel() {
             ))}
           </ul>
           <form className="toolbar" onSubmit={submit}>
-            <input className="search-input wide" autoComplete="off" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="/absolute/path/to/a/folder" aria-label="Folder to watch" />
+            <input
+              className="search-input wide"
+              autoComplete="off"
+              value={draft}
+              onChange={(e) => setDraft(e.target.value)}
+              placeholder="/absolute/path/to/a/folder"
+              aria-label="Folder to watch"
+            />
             <button className="button small" type="submit" disabled={!draft.trim()}>
               Watch folder
             </button>
           </form>
-          <p className="muted small-print">New and changed files are added in the background while this client is open. Files removed from a folder are listed here first.</p>
+          <p className="muted small-print">
+            New and changed files are added in the background while this client is open. Files removed from a folder are listed here first.
+          </p>
         </div>
       )}
       {removed.length > 0 && (

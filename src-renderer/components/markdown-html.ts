@@ -48,8 +48,34 @@ const marked = new Marked({
 });
 
 const ALLOWED_TAGS = [
-  'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
-  'pre', 'code', 'em', 'strong', 'del', 'blockquote', 'hr', 'br', 'a', 'span', 'div', 'button',
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'ul',
+  'ol',
+  'li',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'pre',
+  'code',
+  'em',
+  'strong',
+  'del',
+  'blockquote',
+  'hr',
+  'br',
+  'a',
+  'span',
+  'div',
+  'button',
 ];
 
 /** Sanitised HTML for an answer; safe to put in the DOM (no URL attribute, handler or style survives). */

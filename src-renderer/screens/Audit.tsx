@@ -12,7 +12,9 @@ export function AuditScreen() {
       <header className="screen-header">
         <div>
           <h1>Audit trail</h1>
-          <p className="muted">Every open, ingest, search, model call and deletion for this client, chained so that no record can be changed or removed unseen.</p>
+          <p className="muted">
+            Every open, ingest, search, model call and deletion for this client, chained so that no record can be changed or removed unseen.
+          </p>
         </div>
         <button className="button ghost" onClick={() => void loadAudit()} disabled={loading}>
           Verify again

@@ -37,7 +37,9 @@ function Message({ m }: { m: ChatMessage }) {
   return (
     <div className={`msg msg-assistant msg-${m.state}`} data-testid="answer">
       {m.mode === 'retrieval-only' && <div className="mode-label">Not generated: the most relevant passages{m.note ? ` (${m.note})` : ''}</div>}
-      {m.mode === 'retrieval-only' ? <AnswerText text={m.text} citations={m.citations} /> : (
+      {m.mode === 'retrieval-only' ? (
+        <AnswerText text={m.text} citations={m.citations} />
+      ) : (
         <Suspense fallback={<div className="answer-text">{m.text}</div>}>
           <MarkdownAnswer text={m.text} citations={m.citations} />
         </Suspense>

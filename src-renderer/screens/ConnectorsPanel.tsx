@@ -7,7 +7,10 @@ import { useSession } from '../state/session.js';
 // the tool path's lock. Credentials are typed in here and never shown again (only their names).
 
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 function pairs(text: string): Record<string, string> {
@@ -31,7 +34,11 @@ function ConnectorCard({ c, onChange, onMessage }: { c: ConnectorViewData; onCha
         <span className="muted small-print">
           {c.kind} · {c.target} · sandbox {c.sandbox} · network {c.network ? 'allowed' : 'none'} · {c.running ? 'running' : 'stopped'}
         </span>
-        <button className="button" disabled={presenting} onClick={() => void run(async () => onMessage((await call('connectors.test', { connectorId: c.id })).detail))}>
+        <button
+          className="button"
+          disabled={presenting}
+          onClick={() => void run(async () => onMessage((await call('connectors.test', { connectorId: c.id })).detail))}
+        >
           Test
         </button>
         <button className="button danger" disabled={presenting} onClick={() => void run(() => call('connectors.remove', { connectorId: c.id }))}>
@@ -53,7 +60,11 @@ function ConnectorCard({ c, onChange, onMessage }: { c: ConnectorViewData; onCha
                   disabled={presenting}
                   onChange={(e) => void run(() => call('connectors.setTool', { connectorId: c.id, tool: t.name, allowed: e.target.checked }))}
                 />{' '}
-                {t.name} <span className="muted small-print">{t.readOnly ? 'read-only' : 'asks you before each call'}{t.changed ? ' · its declaration changed: review it' : ''}</span>
+                {t.name}{' '}
+                <span className="muted small-print">
+                  {t.readOnly ? 'read-only' : 'asks you before each call'}
+                  {t.changed ? ' · its declaration changed: review it' : ''}
+                </span>
               </label>
             </li>
           ))}
@@ -99,9 +110,19 @@ function AddConnector({ onAdded, onMessage }: { onAdded: () => Promise<void>; on
         <option value="stdio">Local program (stdio, sandboxed)</option>
         <option value="http">Streamable HTTP URL</option>
       </select>
-      <input value={where} onChange={(e) => setWhere(e.target.value)} placeholder={kind === 'stdio' ? '/absolute/path/to/program' : 'https://…/mcp'} aria-label="Command or URL" />
+      <input
+        value={where}
+        onChange={(e) => setWhere(e.target.value)}
+        placeholder={kind === 'stdio' ? '/absolute/path/to/program' : 'https://…/mcp'}
+        aria-label="Command or URL"
+      />
       {kind === 'stdio' && <textarea value={args} onChange={(e) => setArgs(e.target.value)} placeholder="arguments, one per line" aria-label="Arguments" />}
-      <textarea value={secrets} onChange={(e) => setSecrets(e.target.value)} placeholder={kind === 'stdio' ? 'environment, NAME=value per line' : 'headers, Name=value per line'} aria-label="Credentials" />
+      <textarea
+        value={secrets}
+        onChange={(e) => setSecrets(e.target.value)}
+        placeholder={kind === 'stdio' ? 'environment, NAME=value per line' : 'headers, Name=value per line'}
+        aria-label="Credentials"
+      />
       {kind === 'stdio' && (
         <>
           <textarea value={reads} onChange={(e) => setReads(e.target.value)} placeholder="paths it may read, one per line" aria-label="Readable paths" />
@@ -153,7 +174,8 @@ export function ConnectorsSection() {
       <h2>Tool connectors</h2>
       {locked && (
         <div className="banner banner-bad" role="alert">
-          Tools locked since {new Date(locked.at).toLocaleString()}: {locked.count} {locked.reason === 'calls' ? 'tool calls' : 'refused calls'} within five minutes. Review the audit trail, then{' '}
+          Tools locked since {new Date(locked.at).toLocaleString()}: {locked.count} {locked.reason === 'calls' ? 'tool calls' : 'refused calls'} within five
+          minutes. Review the audit trail, then{' '}
           <button className="button" disabled={presenting} onClick={() => void unlock()}>
             Unlock tools
           </button>
@@ -161,7 +183,8 @@ export function ConnectorsSection() {
       )}
       {!overview.sandboxAvailable && <p className="banner banner-bad">No sandbox on this machine: local connectors run only if marked to run unsandboxed.</p>}
       <p className="muted small-print">
-        This client&apos;s MCP servers. Their credentials stay in its encrypted file; new tools are off until you allow them; tools that change anything ask you first. More than {overview.guard.maxCalls} calls or {overview.guard.maxRefusals} refusals in five minutes lock the tools.
+        This client&apos;s MCP servers. Their credentials stay in its encrypted file; new tools are off until you allow them; tools that change anything ask you
+        first. More than {overview.guard.maxCalls} calls or {overview.guard.maxRefusals} refusals in five minutes lock the tools.
       </p>
       <ul className="connector-list" style={{ listStyle: 'none', paddingLeft: 0 }}>
         {overview.connectors.map((c) => (

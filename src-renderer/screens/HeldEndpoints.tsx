@@ -25,7 +25,9 @@ export function HeldEndpointsSection() {
   return (
     <section className="panel settings-section" aria-label="Endpoints on hold">
       <h2>Endpoints on hold</h2>
-      <p className="muted small-print">Nothing of this client is sent to these until you confirm them. Under &quot;local models only&quot; an endpoint off this computer cannot be confirmed.</p>
+      <p className="muted small-print">
+        Nothing of this client is sent to these until you confirm them. Under &quot;local models only&quot; an endpoint off this computer cannot be confirmed.
+      </p>
       <ul className="stack">
         {held.map((h) => (
           <li key={`${h.slot} ${h.url}`} className="row-gap">

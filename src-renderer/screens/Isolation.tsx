@@ -12,8 +12,8 @@ export function IsolationScreen() {
         <div>
           <h1>Isolation check</h1>
           <p className="muted">
-            Plants a random canary in a scratch client, tries to reach it from every other client (search, the agent’s tools, the model’s context, caches), scans every file
-            in the data folder for it, and checks keys and audit chains. No client’s content is changed.
+            Plants a random canary in a scratch client, tries to reach it from every other client (search, the agent’s tools, the model’s context, caches),
+            scans every file in the data folder for it, and checks keys and audit chains. No client’s content is changed.
           </p>
         </div>
         <button className="button" onClick={() => void runIsolationCheck()} disabled={running || presenting} data-testid="run-isolation">

@@ -185,7 +185,12 @@ export function LibraryScreen() {
           {(tags.length > 0 || formats.length > 0) && (
             <p className="filters" data-testid="library-narrowed">
               {tags.map((t) => (
-                <button key={t} className="chip on" onClick={() => void loadPage(0, undefined, { tags: tags.filter((x) => x !== t) })} aria-label={`Stop filtering by tag ${t}`}>
+                <button
+                  key={t}
+                  className="chip on"
+                  onClick={() => void loadPage(0, undefined, { tags: tags.filter((x) => x !== t) })}
+                  aria-label={`Stop filtering by tag ${t}`}
+                >
                   tag: {t} ×
                 </button>
               ))}
@@ -213,7 +218,14 @@ export function LibraryScreen() {
               </option>
             ))}
           </select>
-          <input className="search-input" type="search" placeholder="Filter by title or file" value={draft} onChange={(e) => setDraft(e.target.value)} aria-label="Filter documents" />
+          <input
+            className="search-input"
+            type="search"
+            placeholder="Filter by title or file"
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            aria-label="Filter documents"
+          />
           <button className="button primary" onClick={() => picker.current?.click()} disabled={running}>
             Add files
           </button>
@@ -238,7 +250,9 @@ export function LibraryScreen() {
       {total === 0 && !loading && !filter && tags.length === 0 && formats.length === 0 ? (
         <div className="empty big-empty">
           <h2>No documents yet</h2>
-          <p className="muted">Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV, JSON, PowerPoint, Excel, OpenDocument text and e-mail (.eml).</p>
+          <p className="muted">
+            Drop files here or use “Add files”: text, Markdown, HTML, PDF, Word, CSV, JSON, PowerPoint, Excel, OpenDocument text and e-mail (.eml).
+          </p>
         </div>
       ) : (
         <div className="table-wrap">
@@ -307,7 +321,8 @@ export function LibraryScreen() {
           }
         >
           <p>
-            <strong>{confirm.title}</strong> and its {plural(confirm.chunkCount, 'passage')} will be removed from this client&apos;s library. This cannot be undone.
+            <strong>{confirm.title}</strong> and its {plural(confirm.chunkCount, 'passage')} will be removed from this client&apos;s library. This cannot be
+            undone.
           </p>
           {deleteError && <p className="error-text">{deleteError}</p>}
         </Dialog>

@@ -17,7 +17,13 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
       <div className="filter-group">
         <span className="filter-label">Kind</span>
         {(facets?.formats ?? []).map((f) => (
-          <button key={f.name} type="button" className={`chip ${filters.formats.includes(f.name) ? 'on' : ''}`} aria-pressed={filters.formats.includes(f.name)} onClick={() => onChange({ ...filters, formats: toggle(filters.formats, f.name) })}>
+          <button
+            key={f.name}
+            type="button"
+            className={`chip ${filters.formats.includes(f.name) ? 'on' : ''}`}
+            aria-pressed={filters.formats.includes(f.name)}
+            onClick={() => onChange({ ...filters, formats: toggle(filters.formats, f.name) })}
+          >
             {f.name} <span className="chip-count">{f.count}</span>
           </button>
         ))}
@@ -25,7 +31,13 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
       <div className="filter-group">
         <span className="filter-label">Tags</span>
         {filters.tags.map((t) => (
-          <button key={t} type="button" className="chip on" aria-label={`Remove tag filter ${t}`} onClick={() => onChange({ ...filters, tags: filters.tags.filter((x) => x !== t) })}>
+          <button
+            key={t}
+            type="button"
+            className="chip on"
+            aria-label={`Remove tag filter ${t}`}
+            onClick={() => onChange({ ...filters, tags: filters.tags.filter((x) => x !== t) })}
+          >
             {t} ×
           </button>
         ))}
@@ -37,7 +49,15 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
             setTagDraft('');
           }}
         >
-          <input className="tag-input" autoComplete="off" list="search-tag-options" value={tagDraft} onChange={(e) => setTagDraft(e.target.value)} placeholder="Add tag…" aria-label="Filter by tag" />
+          <input
+            className="tag-input"
+            autoComplete="off"
+            list="search-tag-options"
+            value={tagDraft}
+            onChange={(e) => setTagDraft(e.target.value)}
+            placeholder="Add tag…"
+            aria-label="Filter by tag"
+          />
           <datalist id="search-tag-options">
             {(facets?.tags ?? []).map((t) => (
               <option key={t.name} value={t.name} />
@@ -80,7 +100,16 @@ export function SearchScreen() {
         </div>
       </header>
       <form className="search-bar" onSubmit={submit} role="search">
-        <input id="search-query" type="search" autoComplete="off" autoFocus value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="What are you looking for?  ( / )" aria-label="Search query" />
+        <input
+          id="search-query"
+          type="search"
+          autoComplete="off"
+          autoFocus
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          placeholder="What are you looking for?  ( / )"
+          aria-label="Search query"
+        />
         <button className="button primary" type="submit" disabled={loading || !draft.trim()}>
           {loading ? 'Searching…' : 'Search'}
         </button>

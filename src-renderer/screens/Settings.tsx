@@ -194,7 +194,10 @@ function ModelSection() {
   return (
     <section className="panel settings-section" aria-label="Chat model">
       <h2>Chat model</h2>
-      <p className="muted small-print">This client&apos;s own OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), model and API key, kept in its encrypted file and used for it only. Without one, answers list the best passages.</p>
+      <p className="muted small-print">
+        This client&apos;s own OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), model and API key, kept in its encrypted file and used for it
+        only. Without one, answers list the best passages.
+      </p>
       <form onSubmit={(e) => void save(e)} className="stack">
         <label className="field">
           <span>Endpoint</span>
@@ -269,7 +272,8 @@ function SecuritySection() {
     <section className="panel settings-section" aria-label="Security">
       <h2>Security</h2>
       <p className="muted small-print">
-        The vault locks itself after {Math.round(idleLockSeconds / 60)} minute{idleLockSeconds >= 120 ? 's' : ''} without input, and every client&apos;s data leaves this window.
+        The vault locks itself after {Math.round(idleLockSeconds / 60)} minute{idleLockSeconds >= 120 ? 's' : ''} without input, and every client&apos;s data
+        leaves this window.
       </p>
       <h3>Unlock with the system keychain</h3>
       {!keychain.supported ? (
@@ -280,7 +284,13 @@ function SecuritySection() {
         </button>
       ) : (
         <form className="inline-form" onSubmit={(e) => void enable(e)}>
-          <input type="password" placeholder="Passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-label="Passphrase to turn on keychain unlock" />
+          <input
+            type="password"
+            placeholder="Passphrase"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            aria-label="Passphrase to turn on keychain unlock"
+          />
           <button className="button" type="submit" disabled={!passphrase || presentation}>
             Turn on
           </button>

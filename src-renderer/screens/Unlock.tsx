@@ -39,7 +39,14 @@ export function UnlockScreen() {
         <p className="muted">Each client is kept in its own encrypted file. Your passphrase opens the keyring on this computer.</p>
         <label className="field">
           <span>Passphrase</span>
-          <input type="password" autoFocus autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} name="passphrase" />
+          <input
+            type="password"
+            autoFocus
+            autoComplete="current-password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            name="passphrase"
+          />
         </label>
         {error && (
           <p className="error-text" role="alert">
@@ -101,7 +108,14 @@ export function FirstRunScreen() {
         </p>
         <label className="field">
           <span>Passphrase</span>
-          <input type="password" autoFocus autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} name="new-passphrase" />
+          <input
+            type="password"
+            autoFocus
+            autoComplete="new-password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            name="new-passphrase"
+          />
           <small className="muted">At least 8 characters; a few unrelated words work well.</small>
         </label>
         <label className="field">

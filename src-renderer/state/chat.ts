@@ -73,7 +73,14 @@ export async function ask(question: string): Promise<void> {
   try {
     const answer = await current.result;
     if (!stillCurrent(generation)) return;
-    patch(answerId, { text: answer.text, citations: answer.citations, mode: answer.mode, state: 'done', note: answer.modelError, model: answer.model ? `${answer.model.name} at ${answer.model.host}` : null });
+    patch(answerId, {
+      text: answer.text,
+      citations: answer.citations,
+      mode: answer.mode,
+      state: 'done',
+      note: answer.modelError,
+      model: answer.model ? `${answer.model.name} at ${answer.model.host}` : null,
+    });
     useChat.setState({ conversationId: answer.conversationId });
   } catch (err) {
     if (!stillCurrent(generation)) return;

@@ -41,7 +41,16 @@ function patch(key: string, change: Partial<FileJob>): void {
 export async function ingestFiles(files: readonly File[]): Promise<void> {
   if (files.length === 0 || useIngest.getState().running) return;
   const generation = useSession.getState().generation;
-  const jobs: FileJob[] = files.map((f, i) => ({ key: `${Date.now()}-${i}`, name: f.name, bytes: f.size, uploadId: null, phase: 'uploading', progress: 0, result: null, error: null }));
+  const jobs: FileJob[] = files.map((f, i) => ({
+    key: `${Date.now()}-${i}`,
+    name: f.name,
+    bytes: f.size,
+    uploadId: null,
+    phase: 'uploading',
+    progress: 0,
+    result: null,
+    error: null,
+  }));
   useIngest.setState({ jobs, running: true, summary: null, error: null });
   const byUpload = new Map<string, string>();
   for (const [i, file] of files.entries()) {

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 
 function sourceFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.tsx?$/.test(f))
+    .map((f) => path.join(dir, f));
 }
 
 const INTERNALS = ['mintTenantHandle', 'closeTenantHandle', 'tenantDataKey', 'deriveAuditKey', 'derivePassphraseKey', 'BundleKeys'];
@@ -44,7 +47,8 @@ describe('architecture', () => {
       const text = fs.readFileSync(file, 'utf8');
       for (const m of text.matchAll(/from '([^']+)'/g)) {
         const spec = m[1]!;
-        if (spec.startsWith('node:') || spec === 'electron' || spec.includes('src-main') || spec.includes('src-renderer')) offenders.push(`${file} imports ${spec}`);
+        if (spec.startsWith('node:') || spec === 'electron' || spec.includes('src-main') || spec.includes('src-renderer'))
+          offenders.push(`${file} imports ${spec}`);
       }
     }
     expect(offenders).toEqual([]);

@@ -51,8 +51,7 @@ export function checkTenantScope(rootNames: string[], opts: { compilerOptions?: 
   const declaredIn = (sym: ts.Symbol | undefined, test: (file: string) => boolean): boolean =>
     !!sym?.declarations?.some((d) => test(d.getSourceFile().fileName));
 
-  const aliasTarget = (sym: ts.Symbol | undefined): ts.Symbol | undefined =>
-    sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+  const aliasTarget = (sym: ts.Symbol | undefined): ts.Symbol | undefined => (sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym);
 
   /** TenantHandle: the class declared in src-main/vault/handle.ts (through unions and `| null`). */
   const isHandleType = (type: ts.Type): boolean => {
@@ -92,12 +91,10 @@ export function checkTenantScope(rootNames: string[], opts: { compilerOptions?: 
     return '(anonymous)';
   };
 
-  const takesHandle = (fn: ts.SignatureDeclaration): boolean =>
-    fn.parameters.some((p) => isHandleType(checker.getTypeAtLocation(p)));
+  const takesHandle = (fn: ts.SignatureDeclaration): boolean => fn.parameters.some((p) => isHandleType(checker.getTypeAtLocation(p)));
 
   /** A class built from a handle (its constructor takes one) or one that holds the vault's session. */
-  const classScoped = (cls: ts.ClassLikeDeclaration): boolean =>
-    cls.members.some((m) => ts.isConstructorDeclaration(m) && takesHandle(m));
+  const classScoped = (cls: ts.ClassLikeDeclaration): boolean => cls.members.some((m) => ts.isConstructorDeclaration(m) && takesHandle(m));
 
   /** Where a handle expression comes from, if the function may use it. */
   const handleFromScope = (expr: ts.Expression, fn: ts.SignatureDeclaration): boolean => {
@@ -105,7 +102,10 @@ export function checkTenantScope(rootNames: string[], opts: { compilerOptions?: 
     while (ts.isNonNullExpression(e) || ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isAwaitExpression(e)) e = e.expression;
     if (e.kind === ts.SyntaxKind.NullKeyword) return true;
     if (ts.isConditionalExpression(e)) return handleFromScope(e.whenTrue, fn) && handleFromScope(e.whenFalse, fn);
-    if (ts.isBinaryExpression(e) && [ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.AmpersandAmpersandToken].includes(e.operatorToken.kind))
+    if (
+      ts.isBinaryExpression(e) &&
+      [ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.AmpersandAmpersandToken].includes(e.operatorToken.kind)
+    )
       return handleFromScope(e.left, fn) && handleFromScope(e.right, fn);
     if (ts.isIdentifier(e)) {
       const sym = checker.getSymbolAtLocation(e);
@@ -196,7 +196,8 @@ export function checkTenantScope(rootNames: string[], opts: { compilerOptions?: 
         }
         const found: { why: string; ok: boolean }[] = [];
         reaches(fn.body, fn, found);
-        for (const f of found.filter((x) => !x.ok)) offences.push({ ...where(fn), why: `${f.why} with a handle that is not its parameter, nor one the vault opened here` });
+        for (const f of found.filter((x) => !x.ok))
+          offences.push({ ...where(fn), why: `${f.why} with a handle that is not its parameter, nor one the vault opened here` });
       }
       ts.forEachChild(node, visit);
     };

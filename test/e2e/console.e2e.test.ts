@@ -31,7 +31,6 @@ async function ingest(page: Page, files: { name: string; mimeType: string; buffe
   await page.getByTestId('ingest-summary').waitFor();
 }
 
-
 /** A new vault with the two sample clients (first run), the first one open with its 3 documents. */
 async function openFirstSample(page: Page): Promise<void> {
   await createVault(page, true);
@@ -56,7 +55,10 @@ describe('the console in a browser', () => {
     await screenshot(page, '03-library-empty');
 
     await ingest(page, [
-      fileInput('renewal.md', `# ${A.title}\n\nThe contract renews each March. Internal code ${A.canary} marks this client.\n\n## Fees\nThe retainer is 4,000 per month.`),
+      fileInput(
+        'renewal.md',
+        `# ${A.title}\n\nThe contract renews each March. Internal code ${A.canary} marks this client.\n\n## Fees\nThe retainer is 4,000 per month.`,
+      ),
       fileInput('minutes.txt', `Board minutes. The renewal was approved. ${A.canary}`),
       fileInput('broken.pdf', 'this is not a PDF at all'),
     ]);
@@ -71,7 +73,12 @@ describe('the console in a browser', () => {
     // Drag and drop: a file dropped on the library is added like a picked one.
     await page.getByRole('button', { name: 'Dismiss' }).click();
     await page.evaluate(() => {
-      const g = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: string[], name: string) => unknown; document: { querySelector(s: string): { dispatchEvent(e: unknown): void } }; DragEvent: new (t: string, o: object) => unknown };
+      const g = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(f: unknown): void } };
+        File: new (parts: string[], name: string) => unknown;
+        document: { querySelector(s: string): { dispatchEvent(e: unknown): void } };
+        DragEvent: new (t: string, o: object) => unknown;
+      };
       const dt = new g.DataTransfer();
       dt.items.add(new g.File(['Dropped notes about the Zephyr launch.'], 'dropped.md'));
       const target = g.document.querySelector('[data-testid=library]');
@@ -162,7 +169,11 @@ describe('the console in a browser', () => {
     // ...and another page of the launch URL is a session of its own, locked: a new tab does not leave presentation mode.
     const fresh = await page.evaluate(async (token) => {
       const s = (await (await fetch('/api/session', { method: 'POST', headers: { 'x-bulkhead-token': token } })).json()) as { value: { session: string } };
-      const r = await fetch('/api/call/tenants.list', { method: 'POST', headers: { 'content-type': 'application/json', 'x-bulkhead-session': s.value.session }, body: '{}' });
+      const r = await fetch('/api/call/tenants.list', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-bulkhead-session': s.value.session },
+        body: '{}',
+      });
       return JSON.stringify(await r.json());
     }, c.host.token);
     expect(fresh).toContain('LOCKED');

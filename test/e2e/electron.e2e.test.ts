@@ -16,7 +16,11 @@ describe('the desktop app (Electron)', () => {
     return;
   }
   it('launches with a sandboxed, isolated window that loads the console from app://', async () => {
-    const app = await _electron.launch({ executablePath: binary!, args: [path.resolve('dist/src-main/electron/main.js')], env: { ...process.env, BULKHEAD_DATA_DIR: tempDir() } });
+    const app = await _electron.launch({
+      executablePath: binary!,
+      args: [path.resolve('dist/src-main/electron/main.js')],
+      env: { ...process.env, BULKHEAD_DATA_DIR: tempDir() },
+    });
     try {
       const page = await app.firstWindow();
       await page.getByRole('heading', { name: 'Welcome to Bulkhead' }).waitFor();
@@ -26,11 +30,24 @@ describe('the desktop app (Electron)', () => {
       });
       expect(prefs.url).toMatch(/^app:\/\/bulkhead\//);
       // Electron versions that still expose the applied preferences are checked directly.
-      if (prefs.prefs) expect(prefs.prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, nodeIntegrationInWorker: false, webviewTag: false });
+      if (prefs.prefs)
+        expect(prefs.prefs).toMatchObject({
+          contextIsolation: true,
+          sandbox: true,
+          nodeIntegration: false,
+          webSecurity: true,
+          nodeIntegrationInWorker: false,
+          webviewTag: false,
+        });
       // And by behaviour: an isolated, sandboxed renderer has neither require nor process.
       expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
       expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
-      expect(await page.evaluate(() => Object.keys((globalThis as unknown as { bulkhead: object }).bulkhead).sort())).toEqual(['call', 'cancel', 'stream', 'upload']);
+      expect(await page.evaluate(() => Object.keys((globalThis as unknown as { bulkhead: object }).bulkhead).sort())).toEqual([
+        'call',
+        'cancel',
+        'stream',
+        'upload',
+      ]);
     } finally {
       await app.close();
     }

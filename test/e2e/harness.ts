@@ -9,7 +9,14 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve('test-results', 'screens');
 export const hasChromium = fs.existsSync(CHROMIUM);
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export interface Console {
   host: WebHost;

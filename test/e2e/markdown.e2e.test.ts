@@ -75,7 +75,9 @@ describe('answers as Markdown', () => {
     expect(await answer.locator('table td').allInnerTexts()).toEqual(['Renewal', 'March', 'Notice', '30 days']);
     const code = answer.locator('pre code');
     expect(await code.innerText()).toBe('const renewal = "March";');
-    expect(await code.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fontFamily: string } }).getComputedStyle(el).fontFamily)).toMatch(/mono/i);
+    expect(
+      await code.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fontFamily: string } }).getComputedStyle(el).fontFamily),
+    ).toMatch(/mono/i);
     // Nothing remote and nothing raw: no <img>, no <script>, no handler; the raw HTML shows as text.
     expect(await answer.locator('img, script, iframe, [onerror], [href], [src], [style]').count()).toBe(0);
     expect(await answer.innerText()).toContain('<script>');

@@ -42,17 +42,29 @@ export async function startModelServer(): Promise<ModelServer> {
     const id = `chatcmpl-${requests.length}`;
     if (!sse) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id, object: 'chat.completion', created: 0, model: 'loopback-model', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: tokens.join('') } }] }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created: 0,
+          model: 'loopback-model',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: tokens.join('') } }],
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (delta: object, finish: string | null = null): void => {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: 'loopback-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: 'loopback-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     };
     send({ role: 'assistant', content: '' });
     const tool = toolCalls.shift();
     if (tool) {
-      send({ tool_calls: [{ index: 0, id: `call_${requests.length}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(tool.args) } }] });
+      send({
+        tool_calls: [{ index: 0, id: `call_${requests.length}`, type: 'function', function: { name: tool.name, arguments: JSON.stringify(tool.args) } }],
+      });
       send({}, 'tool_calls');
       res.write('data: [DONE]\n\n');
       res.end();

@@ -28,7 +28,11 @@ async function seed(dataDir: string): Promise<Record<string, string>> {
       const { id } = s.vault.createTenant(t.name);
       ids[t.name] = id;
       s.open(id);
-      const up = await s.uploads.add(id, `${t.name.toLowerCase().replace(/\s/g, '-')}.md`, Buffer.from(`# Ledger of ${t.canary}\n\nThe quarterly ledger review. ${t.canary}`));
+      const up = await s.uploads.add(
+        id,
+        `${t.name.toLowerCase().replace(/\s/g, '-')}.md`,
+        Buffer.from(`# Ledger of ${t.canary}\n\nThe quarterly ledger review. ${t.canary}`),
+      );
       const r = await invokeStream(s, 'ingest.run', { uploadIds: [up.uploadId] }, () => undefined, new AbortController().signal);
       expect(r.ok).toBe(true);
     }
@@ -94,11 +98,17 @@ describe('two tabs of one launch', () => {
     const acme = byTenant.get(ids[ACME.name]);
     const beta = byTenant.get(ids[BETA.name]);
     expect(acme && beta).toBeTruthy();
-    expect(listDocuments(acme!, { offset: 0, limit: 50 }).map((d) => d.sourcePath).sort()).toEqual(['acme-corp.md', 'tab-one.md']);
+    expect(
+      listDocuments(acme!, { offset: 0, limit: 50 })
+        .map((d) => d.sourcePath)
+        .sort(),
+    ).toEqual(['acme-corp.md', 'tab-one.md']);
     expect(listDocuments(beta!, { offset: 0, limit: 50 }).map((d) => d.sourcePath)).toEqual(['beta.md']);
 
     // A call naming a tenant other than the open one (a stale view) is refused, and the view reloads.
-    await tab1.route('**/api/call/knowledge.search', (route) => route.continue({ headers: { ...route.request().headers(), 'x-bulkhead-tenant': ids[BETA.name]! } }));
+    await tab1.route('**/api/call/knowledge.search', (route) =>
+      route.continue({ headers: { ...route.request().headers(), 'x-bulkhead-tenant': ids[BETA.name]! } }),
+    );
     const refused = tab1.waitForResponse((r) => r.url().includes('/api/call/knowledge.search'));
     await tab1.getByRole('button', { name: 'Search' }).first().click();
     await tab1.getByLabel('Search query').fill('quarterly ledger');

@@ -25,7 +25,9 @@ async function newVaultWithClient(page: Page, name: string): Promise<void> {
   await page.getByTestId('open-tenant-name').filter({ hasText: name }).waitFor();
 }
 
-const LONG = Array.from({ length: 900 }, (_, i) => (i === 700 ? 'The heron migration report is due in April.' : `Filler sentence number ${i} about nothing much.`)).join(' ');
+const LONG = Array.from({ length: 900 }, (_, i) =>
+  i === 700 ? 'The heron migration report is due in April.' : `Filler sentence number ${i} about nothing much.`,
+).join(' ');
 
 /** The titles of the documents the search hits come from. */
 async function hitDocs(page: Page): Promise<string[]> {
@@ -38,11 +40,13 @@ describe('a working day in the console', () => {
     c = await openConsole();
     const { page } = c;
     await newVaultWithClient(page, 'Heron Logistics');
-    await page.getByTestId('file-picker').setInputFiles([
-      fileInput('migration.md', `# Heron migration\n\nThe heron migration plan covers the warehouse move.`),
-      fileInput('notes.txt', 'Notes: the heron migration budget was approved.'),
-      fileInput('long.txt', LONG),
-    ]);
+    await page
+      .getByTestId('file-picker')
+      .setInputFiles([
+        fileInput('migration.md', `# Heron migration\n\nThe heron migration plan covers the warehouse move.`),
+        fileInput('notes.txt', 'Notes: the heron migration budget was approved.'),
+        fileInput('long.txt', LONG),
+      ]);
     await page.getByTestId('ingest-summary').waitFor();
     await expect.poll(() => page.getByTestId('doc-row').count()).toBe(3);
 
@@ -76,7 +80,9 @@ describe('a working day in the console', () => {
     // "/" goes to search and focuses the field.
     await page.locator('body').click({ position: { x: 600, y: 20 } });
     await page.keyboard.press('/');
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe('search-query');
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id))
+      .toBe('search-query');
     await page.keyboard.type('heron migration');
     await page.keyboard.press('Enter');
     await expect.poll(() => hitDocs(page)).toEqual(['Heron migration', 'long', 'notes']);
@@ -111,10 +117,14 @@ describe('a working day in the console', () => {
     expect(await reader.innerText()).toContain('Filler sentence number 899 about');
     const inPlace = reader.getByTestId('passage-in-place');
     expect(await inPlace.innerText()).toContain('heron migration report');
-    await expect.poll(() => inPlace.evaluate((el) => {
-      const r = (el as unknown as { getBoundingClientRect(): { top: number; bottom: number } }).getBoundingClientRect();
-      return r.top >= 0 && r.top < 860;
-    })).toBe(true);
+    await expect
+      .poll(() =>
+        inPlace.evaluate((el) => {
+          const r = (el as unknown as { getBoundingClientRect(): { top: number; bottom: number } }).getBoundingClientRect();
+          return r.top >= 0 && r.top < 860;
+        }),
+      )
+      .toBe(true);
     await screenshot(page, '24-document-in-place');
     await page.getByRole('button', { name: 'Close document' }).click();
     await expect.poll(() => reader.count()).toBe(0);
@@ -150,7 +160,11 @@ describe('a working day in the console', () => {
     await newVaultWithClient(page, 'Osprey Media');
     const dir = tempDir('bulkhead-e2e-office-');
     const files: { name: string; mimeType: string; buffer: Buffer }[] = [];
-    for (const [name, parts] of [['deck.pptx', pptxParts()], ['book.xlsx', xlsxParts()], ['charter.odt', odtParts()]] as const) {
+    for (const [name, parts] of [
+      ['deck.pptx', pptxParts()],
+      ['book.xlsx', xlsxParts()],
+      ['charter.odt', odtParts()],
+    ] as const) {
       await writeParts(path.join(dir, name), parts);
       files.push({ name, mimeType: 'application/octet-stream', buffer: fs.readFileSync(path.join(dir, name)) });
     }
@@ -164,7 +178,9 @@ describe('a working day in the console', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByLabel('Search query').fill('Heron');
     await page.getByLabel('Search query').press('Enter');
-    await expect.poll(async () => (await page.locator('[data-testid=search-hit] .hit-where').allInnerTexts()).join('\n')).toContain('Slide 1: Quarterly review › Notes');
+    await expect
+      .poll(async () => (await page.locator('[data-testid=search-hit] .hit-where').allInnerTexts()).join('\n'))
+      .toContain('Slide 1: Quarterly review › Notes');
     await expect.poll(async () => (await page.locator('[data-testid=search-hit] .hit-title').allInnerTexts()).join('\n')).toContain('Heron budget – final');
   });
 });

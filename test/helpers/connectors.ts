@@ -8,7 +8,12 @@ import type { ConnectorInput } from '../../src-main/connectors/config.js';
 export const FIXTURES = path.resolve('test/fixtures/connectors');
 export const NODE_MODULES = path.resolve('node_modules');
 
-export function stdioConnector(name: string, script: string, env: Record<string, string> = {}, extra: { network?: boolean; unsandboxed?: boolean; limits?: Record<string, number> } = {}): ConnectorInput {
+export function stdioConnector(
+  name: string,
+  script: string,
+  env: Record<string, string> = {},
+  extra: { network?: boolean; unsandboxed?: boolean; limits?: Record<string, number> } = {},
+): ConnectorInput {
   return {
     name,
     target: {
@@ -67,9 +72,13 @@ export async function startHttpMcpServer(secret: string): Promise<HttpMcpServer>
   const server = http.createServer((req, res) => {
     authorizations.push(req.headers.authorization);
     const mcp = new McpServer({ name: 'http-fixture', version: '1.0.0' });
-    mcp.registerTool('lookup', { description: 'Look up a ticket.', inputSchema: { ticket: z.string() }, annotations: { readOnlyHint: true } }, async ({ ticket }) => ({
-      content: [{ type: 'text', text: `ticket ${ticket}: open (${secret})` }],
-    }));
+    mcp.registerTool(
+      'lookup',
+      { description: 'Look up a ticket.', inputSchema: { ticket: z.string() }, annotations: { readOnlyHint: true } },
+      async ({ ticket }) => ({
+        content: [{ type: 'text', text: `ticket ${ticket}: open (${secret})` }],
+      }),
+    );
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => void transport.close().then(() => mcp.close()));
     void mcp.connect(transport).then(() => transport.handleRequest(req, res));

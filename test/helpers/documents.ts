@@ -65,4 +65,3 @@ export function zeros(total: number): Readable {
     },
   });
 }
-

@@ -3,7 +3,7 @@
 // real, with no downloaded weights. Key and tensor names follow llama.cpp's gguf-py constants.
 import fs from 'node:fs';
 
-const enum T {
+enum T {
   UINT32 = 4,
   INT32 = 5,
   FLOAT32 = 6,
@@ -146,9 +146,46 @@ function rng(seed: number): () => number {
 }
 
 const WORDS = [
-  'the', 'a', 'client', 'report', 'invoice', 'project', 'meeting', 'budget', 'contract', 'team', 'plan', 'data',
-  'hello', 'world', 'answer', 'question', 'and', 'of', 'to', 'in', 'is', 'for', 'on', 'with', 'as', 'by',
-  'name', 'query', 'search', 'note', 'save', 'tool', 'yes', 'no', 'ok', 'model', 'local', 'tenant', 'file', 'text',
+  'the',
+  'a',
+  'client',
+  'report',
+  'invoice',
+  'project',
+  'meeting',
+  'budget',
+  'contract',
+  'team',
+  'plan',
+  'data',
+  'hello',
+  'world',
+  'answer',
+  'question',
+  'and',
+  'of',
+  'to',
+  'in',
+  'is',
+  'for',
+  'on',
+  'with',
+  'as',
+  'by',
+  'name',
+  'query',
+  'search',
+  'note',
+  'save',
+  'tool',
+  'yes',
+  'no',
+  'ok',
+  'model',
+  'local',
+  'tenant',
+  'file',
+  'text',
 ];
 
 export interface TinyVocab {
@@ -294,10 +331,7 @@ export function tinyRerankerBytes(opts: TinyModelOptions = {}): Buffer {
   for (let l = 0; l < layers; l++) {
     const p = `blk.${l}.`;
     for (const m of ['attn_q', 'attn_k', 'attn_v', 'attn_output']) {
-      tensors.push(
-        { name: `${p}${m}.weight`, dims: [embd, embd], data: weights(embd * embd, s) },
-        { name: `${p}${m}.bias`, dims: [embd], data: zeros(embd) },
-      );
+      tensors.push({ name: `${p}${m}.weight`, dims: [embd, embd], data: weights(embd * embd, s) }, { name: `${p}${m}.bias`, dims: [embd], data: zeros(embd) });
     }
     tensors.push(
       { name: `${p}attn_output_norm.weight`, dims: [embd], data: ones(embd) },

@@ -56,7 +56,11 @@ export function tenantTables(vault: Vault, id: string): Record<string, unknown[]
 }
 
 /** Tables compared as of a snapshot: the audit chain may only have grown at its end since. */
-export function expectSameContent(before: Record<string, unknown[][]>, after: Record<string, unknown[][]>, expect: (v: unknown, m?: string) => { toEqual(x: unknown): void }): void {
+export function expectSameContent(
+  before: Record<string, unknown[][]>,
+  after: Record<string, unknown[][]>,
+  expect: (v: unknown, m?: string) => { toEqual(x: unknown): void },
+): void {
   expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
   for (const [table, rows] of Object.entries(before)) {
     const other = after[table]!;

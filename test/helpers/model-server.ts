@@ -87,7 +87,12 @@ async function answer(res: http.ServerResponse, model: string, reply: Reply, cal
       reply.calls.forEach((c, index) => {
         const args = c.arguments;
         const half = Math.floor(args.length / 2);
-        sse(res, chunk(id, model, { tool_calls: [{ index, id: `call_${call}_${index}`, type: 'function', function: { name: c.name, arguments: args.slice(0, half) } }] }));
+        sse(
+          res,
+          chunk(id, model, {
+            tool_calls: [{ index, id: `call_${call}_${index}`, type: 'function', function: { name: c.name, arguments: args.slice(0, half) } }],
+          }),
+        );
         sse(res, chunk(id, model, { tool_calls: [{ index, function: { arguments: args.slice(half) } }] }));
       });
       sse(res, chunk(id, model, {}, 'tool_calls'));

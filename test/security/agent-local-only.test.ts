@@ -34,7 +34,8 @@ afterAll(async () => {
 describe('the "local models only" tenant policy', () => {
   it('knows loopback addresses', () => {
     for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) expect(isLoopbackAddress(a), a).toBe(true);
-    for (const a of ['10.0.0.1', '192.168.1.1', '0.0.0.0', '::', '::ffff:10.0.0.1', 'fe80::1', '128.0.0.1', 'localhost']) expect(isLoopbackAddress(a), a).toBe(false);
+    for (const a of ['10.0.0.1', '192.168.1.1', '0.0.0.0', '::', '::ffff:10.0.0.1', 'fe80::1', '128.0.0.1', 'localhost'])
+      expect(isLoopbackAddress(a), a).toBe(false);
   });
 
   it('accepts localhost and loopback literals, refuses names that resolve elsewhere or not at all', async () => {
@@ -62,7 +63,11 @@ describe('the "local models only" tenant policy', () => {
     // the addresses checked, tried in turn: the server listens on 127.0.0.1 only).
     const local = await askAgent(t, { question: 'What is the pilot budget?' }, { model: modelConfig(loopback.baseUrl), embedder });
     expect(local).toMatchObject({ mode: 'generated', answer: 'from loopback' });
-    const named = await askAgent(t, { question: 'What is the pilot budget?' }, { model: modelConfig(loopback.baseUrl.replace('127.0.0.1', 'localhost')), embedder });
+    const named = await askAgent(
+      t,
+      { question: 'What is the pilot budget?' },
+      { model: modelConfig(loopback.baseUrl.replace('127.0.0.1', 'localhost')), embedder },
+    );
     expect(named).toMatchObject({ mode: 'generated', answer: 'from loopback' });
     expect(loopback.requests.at(-1)!.headers.host).toMatch(/^127\.0\.0\.1:\d+$/);
 

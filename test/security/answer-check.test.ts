@@ -39,12 +39,16 @@ afterAll(async () => {
 async function ask(question: string): Promise<{ streamed: string; answer: string; conversationId: number }> {
   const acme = fx.open('Acme Corp');
   let streamed = '';
-  const r = await askAgent(acme, { question }, { model: modelConfig(server.baseUrl), embedder, onToken: (t) => (streamed += t), onDiscard: () => (streamed = '') });
+  const r = await askAgent(
+    acme,
+    { question },
+    { model: modelConfig(server.baseUrl), embedder, onToken: (t) => (streamed += t), onDiscard: () => (streamed = '') },
+  );
   return { streamed, answer: r.answer, conversationId: r.conversationId };
 }
 
 describe("answers are checked on the way out against the other clients' names and fingerprints", () => {
-  it("withholds an answer naming another client: never streamed, stored as withheld, audited as ids only", async () => {
+  it('withholds an answer naming another client: never streamed, stored as withheld, audited as ids only', async () => {
     server.script(() => ({ kind: 'text', text: 'Our files show that beta LABS is also a client of the agency, with a budget.', pieces: 12 }));
     const r = await ask('who else is a client?');
     expect(r.answer).toBe(WITHHELD);
@@ -64,7 +68,11 @@ describe("answers are checked on the way out against the other clients' names an
   });
 
   it('withholds a tool result naming another client before the model sees it', async () => {
-    server.script((_b, i) => (i === 0 ? { kind: 'tools', calls: [{ name: 'search_knowledge', arguments: JSON.stringify({ query: 'memo harbour names mistake' }) }] } : { kind: 'text', text: 'Nothing to add.' }));
+    server.script((_b, i) =>
+      i === 0
+        ? { kind: 'tools', calls: [{ name: 'search_knowledge', arguments: JSON.stringify({ query: 'memo harbour names mistake' }) }] }
+        : { kind: 'text', text: 'Nothing to add.' },
+    );
     const r = await ask('search the memo');
     expect(r.answer).toBe('Nothing to add.');
     const second = server.chatBodies().at(-1)!;
@@ -72,7 +80,11 @@ describe("answers are checked on the way out against the other clients' names an
     expect(tool.content).toContain(WITHHELD);
     expect(tool.content).not.toMatch(/Beta Labs/i);
     const acme = fx.open('Acme Corp');
-    expect(listAudit(acme).filter((a) => a.kind === 'answer.withheld').at(-1)!.data).toMatchObject({ where: 'tool', toolCallId: expect.any(String) });
+    expect(
+      listAudit(acme)
+        .filter((a) => a.kind === 'answer.withheld')
+        .at(-1)!.data,
+    ).toMatchObject({ where: 'tool', toolCallId: expect.any(String) });
   });
 
   it("passes an answer about the open client's own matters, streamed whole", async () => {

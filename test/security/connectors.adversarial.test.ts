@@ -76,7 +76,13 @@ describe('the adversarial round with connectors', () => {
     model.script((_body, i) => {
       switch (i) {
         case 0:
-          return { kind: 'tools', calls: [{ name: 'mcp__web__probe', arguments: '{}' }, { name: 'mcp__crm__whoami', arguments: '{}' }] };
+          return {
+            kind: 'tools',
+            calls: [
+              { name: 'mcp__web__probe', arguments: '{}' },
+              { name: 'mcp__crm__whoami', arguments: '{}' },
+            ],
+          };
         case 1: // obeys the injection
           return {
             kind: 'tools',
@@ -95,12 +101,16 @@ describe('the adversarial round with connectors', () => {
           return { kind: 'text', text: 'Done as instructed.' };
       }
     });
-    const r = await askAgent(a, { question: 'Look up the status page.' }, {
-      model: modelConfig(model.baseUrl),
-      embedder,
-      maxToolSteps: 4,
-      confirm: async (req) => (asked.push(req.tool), false),
-    });
+    const r = await askAgent(
+      a,
+      { question: 'Look up the status page.' },
+      {
+        model: modelConfig(model.baseUrl),
+        embedder,
+        maxToolSteps: 4,
+        confirm: async (req) => (asked.push(req.tool), false),
+      },
+    );
     expect(r.mode).toBe('generated');
     const bodies = model.chatBodies();
     // Everything A's model was sent: B's canary never, B's tools never.
@@ -109,7 +119,8 @@ describe('the adversarial round with connectors', () => {
     const toolMessages = bodies.flatMap((b) => b.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)));
     const probe = toolMessages.find((m) => m.includes('trust=\\"untrusted\\"') && m.includes('IMPORTANT SYSTEM NOTICE'))!;
     const report = JSON.parse((JSON.parse(probe).result as string).split('\n')[1]!) as Record<string, { ok: boolean }>;
-    for (const key of ['ssh', 'home', 'dataDir', 'keyring', 'otherTenant', 'writeDataDir', 'shell', 'bash', 'tcp']) expect({ key, ok: report[key]!.ok }).toEqual({ key, ok: false });
+    for (const key of ['ssh', 'home', 'dataDir', 'keyring', 'otherTenant', 'writeDataDir', 'shell', 'bash', 'tcp'])
+      expect({ key, ok: report[key]!.ok }).toEqual({ key, ok: false });
     expect(connections).toBe(0);
     // The writes waited for the user, who declined both; nothing was written.
     expect(asked.sort()).toEqual(['mcp__crm__write_item', 'save_note']);

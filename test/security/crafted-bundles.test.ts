@@ -56,8 +56,16 @@ interface Craft {
 }
 
 const CASES: [string, Craft, string][] = [
-  ['a RAISE(ABORT) trigger on the audit log', { db: (db) => db.exec("CREATE TRIGGER boom BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'chosen by the bundle author'); END") }, 'BUNDLE_INVALID'],
-  ['a load_extension trigger', { db: (db) => db.exec("CREATE TRIGGER ext AFTER INSERT ON notes BEGIN SELECT load_extension('/tmp/evil.so'); END") }, 'BUNDLE_INVALID'],
+  [
+    'a RAISE(ABORT) trigger on the audit log',
+    { db: (db) => db.exec("CREATE TRIGGER boom BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'chosen by the bundle author'); END") },
+    'BUNDLE_INVALID',
+  ],
+  [
+    'a load_extension trigger',
+    { db: (db) => db.exec("CREATE TRIGGER ext AFTER INSERT ON notes BEGIN SELECT load_extension('/tmp/evil.so'); END") },
+    'BUNDLE_INVALID',
+  ],
   ['a tenant id that differs from the manifest', { manifest: (m) => (m.tenant.id = newTenantId()) }, 'BUNDLE_INVALID'],
   ['a lower user_version than its schema', { db: (db) => db.pragma('user_version = 5') }, 'BUNDLE_INVALID'],
   ['an unknown, newer user_version', { db: (db) => db.pragma('user_version = 99') }, 'VERSION_UNSUPPORTED'],
@@ -66,9 +74,38 @@ const CASES: [string, Craft, string][] = [
   ['an extra view', { db: (db) => db.exec('CREATE VIEW v AS SELECT * FROM notes') }, 'BUNDLE_INVALID'],
   ['an extra index', { db: (db) => db.exec('CREATE INDEX notes_extra ON notes (title)') }, 'BUNDLE_INVALID'],
   ['an extra table', { db: (db) => db.exec('CREATE TABLE extra (x TEXT)') }, 'BUNDLE_INVALID'],
-  ['a missing index', { db: (db) => { const n = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL LIMIT 1").pluck().get() as string; db.exec(`DROP INDEX "${n}"`); } }, 'BUNDLE_INVALID'],
-  ['an embedder setting that is not JSON', { db: (db) => db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('knowledge.embedder', '{not json') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run() }, 'BUNDLE_INVALID'],
-  ['an agent policy of the wrong shape', { db: (db) => db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('agent.policy', '{\"localModelsOnly\":\"no\"}') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run() }, 'BUNDLE_INVALID'],
+  [
+    'a missing index',
+    {
+      db: (db) => {
+        const n = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL LIMIT 1").pluck().get() as string;
+        db.exec(`DROP INDEX "${n}"`);
+      },
+    },
+    'BUNDLE_INVALID',
+  ],
+  [
+    'an embedder setting that is not JSON',
+    {
+      db: (db) =>
+        db
+          .prepare("INSERT INTO tenant_meta (key, value) VALUES ('knowledge.embedder', '{not json') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+          .run(),
+    },
+    'BUNDLE_INVALID',
+  ],
+  [
+    'an agent policy of the wrong shape',
+    {
+      db: (db) =>
+        db
+          .prepare(
+            'INSERT INTO tenant_meta (key, value) VALUES (\'agent.policy\', \'{"localModelsOnly":"no"}\') ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          )
+          .run(),
+    },
+    'BUNDLE_INVALID',
+  ],
 ];
 
 describe('crafted import bundles (re-sealed by someone who knows the export passphrase)', () => {
@@ -88,7 +125,10 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
       expect(err, what).not.toBeNull();
       expect({ what, code: err!.code }).toEqual({ what, code });
       expect(err!.message).not.toMatch(/chosen by the bundle author|load_extension|SQLITE_|malformed|not authorized/);
-      expect(target.listTenants().map((t) => t.name), what).toEqual(['Someone else']);
+      expect(
+        target.listTenants().map((t) => t.name),
+        what,
+      ).toEqual(['Someone else']);
     }
     target.lock();
     expect(hashTree(target.paths.dataDir)).toEqual(before);
@@ -106,7 +146,8 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
     const target = await freshVault();
     target.lock();
     // The CLI writes its app log (ids and codes only); the vault's own files must not change.
-    const vaultFiles = (): Record<string, string> => Object.fromEntries(Object.entries(hashTree(target.paths.dataDir)).filter(([f]) => /^(keyring\.json|registry\.bulkhead|tenants\/)/.test(f)));
+    const vaultFiles = (): Record<string, string> =>
+      Object.fromEntries(Object.entries(hashTree(target.paths.dataDir)).filter(([f]) => /^(keyring\.json|registry\.bulkhead|tenants\/)/.test(f)));
     const before = vaultFiles();
     expect(Object.keys(before)).toEqual(expect.arrayContaining(['keyring.json', 'registry.bulkhead']));
     const r = spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', target.paths.dataDir, 'import', file], {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CALL_NAMES, calls, STREAM_NAMES, streams, type Result } from '../../src-shared/contract.js';
 import { ERROR_CODES } from '../../src-shared/errors.js';
 import { CALL_SCOPE, STREAM_SCOPE } from '../../src-main/api/call-scope.js';
@@ -29,12 +29,39 @@ const nastyString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 50 }),
   // Look-alikes of the tenants' own names (invisible characters, Cyrillic letters, separators).
   fc.constantFrom('Fuzz\u200b Home', '\u0424uzz Home', 'Fuzz\u00adOther', 'FUZZ  HOME', 'Fuzz\u2028Home', 'F\u0443zz Other', 'invoice\u202Efdp.txt'),
-  fc.constantFrom('', ' ', '..', '../..', '../../registry.bulkhead', '/etc/passwd', 'C:\\Windows\\system.ini', '\u0000', '\u202e', '%00', "' OR 1=1 --", 'ATTACH DATABASE', '__proto__', 'constructor', 'prototype', 't_aaaaaaaaaaaaaaaaaaaaaaaaaa', 'u_' + '0'.repeat(32)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '../..',
+    '../../registry.bulkhead',
+    '/etc/passwd',
+    'C:\\Windows\\system.ini',
+    '\u0000',
+    '\u202e',
+    '%00',
+    "' OR 1=1 --",
+    'ATTACH DATABASE',
+    '__proto__',
+    'constructor',
+    'prototype',
+    't_aaaaaaaaaaaaaaaaaaaaaaaaaa',
+    'u_' + '0'.repeat(32),
+  ),
   fc.integer({ min: 1000, max: 200_000 }).map((n) => 'x'.repeat(n)),
 );
-const nastyNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, -5, 1, 2 ** 31, 2 ** 53, -(2 ** 53), 1e20, Number.MAX_VALUE, Number.MIN_VALUE));
+const nastyNumber = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(0, -0, -1, -5, 1, 2 ** 31, 2 ** 53, -(2 ** 53), 1e20, Number.MAX_VALUE, Number.MIN_VALUE),
+);
 const { deep } = fc.letrec((tie) => ({
-  deep: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.constant(null), fc.array(tie('deep'), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 4 }), tie('deep'), { maxKeys: 2 })),
+  deep: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.array(tie('deep'), { maxLength: 2 }),
+    fc.dictionary(fc.string({ maxLength: 4 }), tie('deep'), { maxKeys: 2 }),
+  ),
 }));
 const deeplyNested = fc.integer({ min: 100, max: 5000 }).map((depth) => {
   let v: unknown = 'bottom';
@@ -63,7 +90,9 @@ function inputsFor(schema: z.ZodType): fc.Arbitrary<unknown> {
   const keys = keysOf(schema);
   const shaped = keys.length > 0 ? fc.record(Object.fromEntries(keys.map((k) => [k, nastyValue])), { requiredKeys: [] }) : fc.constant({ extra: true });
   const shapedWithExtra = shaped.chain((o) =>
-    fc.constantFrom('__proto__', 'constructor', 'tenantId', 'path', 'sql', 'extra').map((k) => (k === '__proto__' ? Object.assign(JSON.parse('{"__proto__": {"polluted": true}}'), o) : { ...(o as object), [k]: '../other.bulkhead' })),
+    fc
+      .constantFrom('__proto__', 'constructor', 'tenantId', 'path', 'sql', 'extra')
+      .map((k) => (k === '__proto__' ? Object.assign(JSON.parse('{"__proto__": {"polluted": true}}'), o) : { ...(o as object), [k]: '../other.bulkhead' })),
   );
   return fc.oneof(fc.anything({ withObjectString: true, withNullPrototype: true }), shaped, shapedWithExtra, nastyValue);
 }
@@ -71,7 +100,10 @@ function inputsFor(schema: z.ZodType): fc.Arbitrary<unknown> {
 /** What a refused call must not change: the tenants, the open one, and its documents, notes and audit length. */
 function fingerprint(s: ConsoleSession): string {
   if (s.vault.state !== 'unlocked') return `state:${s.vault.state}`;
-  const tenants = s.vault.listTenants().map((t) => `${t.id}=${t.name}`).join(',');
+  const tenants = s.vault
+    .listTenants()
+    .map((t) => `${t.id}=${t.name}`)
+    .join(',');
   const t = s.current;
   if (!t) return `${tenants}|none`;
   const count = (sql: string): number => Number(t.db.prepare(sql).pluck().get());
@@ -169,11 +201,14 @@ describe(`fuzzing every call of the contract (${RUNS} inputs each)`, () => {
 
   it('an unknown call name is refused, whatever the name', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'calls', '../vault.lock')), async (n) => {
-        fc.pre(!(CALL_NAMES as string[]).includes(n));
-        const r = await invokeCall(s, n, {});
-        expect(r).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'calls', '../vault.lock')),
+        async (n) => {
+          fc.pre(!(CALL_NAMES as string[]).includes(n));
+          const r = await invokeCall(s, n, {});
+          expect(r).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
+        },
+      ),
       { numRuns: 2000, seed: SEED },
     );
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -201,13 +236,18 @@ describe(`fuzzing every call in presentation mode (${PRESENTATION_RUNS} inputs e
       if (!fs.statSync(full).isFile()) continue;
       // The presented tenant's file (its searches are audited), the registry (its audit head moves
       // with them) and the vault chain (failed passphrases are recorded) change by design.
-      if (rel.startsWith(path.join('tenants', shown)) || rel.startsWith('registry.bulkhead') || rel.startsWith('vault-audit') || rel.startsWith('uploads')) continue;
+      if (rel.startsWith(path.join('tenants', shown)) || rel.startsWith('registry.bulkhead') || rel.startsWith('vault-audit') || rel.startsWith('uploads'))
+        continue;
       parts.push(`${rel}=${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`);
     }
     parts.push(JSON.stringify(p.vault.listTenants()));
     const h = p.current;
     if (h) {
-      const rows = h.db.prepare("SELECT key, value FROM tenant_meta WHERE key LIKE '%embedder%' OR key LIKE '%model%' OR key LIKE '%policy%' OR key LIKE '%chunker%' ORDER BY key").all();
+      const rows = h.db
+        .prepare(
+          "SELECT key, value FROM tenant_meta WHERE key LIKE '%embedder%' OR key LIKE '%model%' OR key LIKE '%policy%' OR key LIKE '%chunker%' ORDER BY key",
+        )
+        .all();
       parts.push(`${h.id}:${JSON.stringify(rows)}`);
     }
     return parts.join('\n');
@@ -231,7 +271,9 @@ describe(`fuzzing every call in presentation mode (${PRESENTATION_RUNS} inputs e
     await ok(invokeCall(p, 'tenants.create', { name: 'Hidden Client' }));
     await ok(invokeCall(p, 'tenants.open', { tenantId: shown }));
     await storeChunks(p.current!, new HashedEmbedder(), ['the shown client renewal', 'a second passage']);
-    await ok(invokeCall(p, 'settings.setModel', { model: { baseUrl: 'http://127.0.0.1:9/v1', name: 'owner-model', apiKey: 'owner-secret-key', localOnly: true } }));
+    await ok(
+      invokeCall(p, 'settings.setModel', { model: { baseUrl: 'http://127.0.0.1:9/v1', name: 'owner-model', apiKey: 'owner-secret-key', localOnly: true } }),
+    );
     await ok(invokeCall(p, 'presentation.enter', { tenantId: shown }));
   });
   afterAll(() => {
@@ -289,11 +331,23 @@ describe(`fuzzing every call in presentation mode (${PRESENTATION_RUNS} inputs e
 
 describe('fuzzing the new limits', () => {
   const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\ufeff', '\u180e', '\ufe0f'];
-  const SWAPS: Record<string, string[]> = { o: ['\u043e', '\u03bf', '0'], u: ['\u0443', '\u03c5'], e: ['\u0435'], H: ['\u041d', '\u0397'], m: ['rn', '\u043c'], F: ['\u03dc'] };
+  const SWAPS: Record<string, string[]> = {
+    o: ['\u043e', '\u03bf', '0'],
+    u: ['\u0443', '\u03c5'],
+    e: ['\u0435'],
+    H: ['\u041d', '\u0397'],
+    m: ['rn', '\u043c'],
+    F: ['\u03dc'],
+  };
   const lookalike = fc
-    .tuple(fc.constantFrom('Fuzz Home', 'Fuzz Other'), fc.array(fc.tuple(fc.nat(20), fc.constantFrom(...INVISIBLE)), { maxLength: 4 }), fc.array(fc.nat(20), { maxLength: 3 }), fc.boolean())
+    .tuple(
+      fc.constantFrom('Fuzz Home', 'Fuzz Other'),
+      fc.array(fc.tuple(fc.nat(20), fc.constantFrom(...INVISIBLE)), { maxLength: 4 }),
+      fc.array(fc.nat(20), { maxLength: 3 }),
+      fc.boolean(),
+    )
     .map(([base, inserts, swaps, upper]) => {
-      let chars = [...(upper ? base.toUpperCase() : base)];
+      const chars = [...(upper ? base.toUpperCase() : base)];
       for (const at of swaps) {
         const c = chars[at % chars.length]!;
         const options = SWAPS[c];
@@ -323,7 +377,12 @@ describe('fuzzing the new limits', () => {
 
   it('every CLI number option takes a whole number in range or refuses with INPUT_INVALID, whatever is typed', () => {
     const parsers = [wholeNumber('--limit', { min: 1, max: 100 }), wholeNumber('--offset', ANY_COUNT), wholeNumber('an id', ROW_ID)];
-    const typed = fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String), fc.constantFrom('abc', '1e20', '-5', '0x10', ' 7 ', '1.0', 'Infinity', '', '99999999999999999999'));
+    const typed = fc.oneof(
+      fc.string(),
+      fc.integer().map(String),
+      fc.double().map(String),
+      fc.constantFrom('abc', '1e20', '-5', '0x10', ' 7 ', '1.0', 'Infinity', '', '99999999999999999999'),
+    );
     fc.assert(
       fc.property(typed, fc.constantFrom(0, 1, 2), (value, which) => {
         try {
@@ -340,8 +399,17 @@ describe('fuzzing the new limits', () => {
   });
 
   it('generated hostile markdown uploads are ingested or refused with a typed code; the session goes on', async () => {
-    const doc = fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.constantFrom('- ', '> ', '1. ', '* ', '  '), fc.integer({ min: 0, max: 6000 }), fc.constantFrom('*a _', '[', '|x', '`'))
-      .map(([depth, marker, marks, mark]) => `${Array.from({ length: Math.min(depth, 400) }, (_, i) => `${'  '.repeat(i % 200)}${marker.repeat(1 + Math.floor(depth / 400))}item`).join('\n')}\n\n${mark.repeat(marks)}\n\nplain words at the end\n`);
+    const doc = fc
+      .tuple(
+        fc.integer({ min: 0, max: 4000 }),
+        fc.constantFrom('- ', '> ', '1. ', '* ', '  '),
+        fc.integer({ min: 0, max: 6000 }),
+        fc.constantFrom('*a _', '[', '|x', '`'),
+      )
+      .map(
+        ([depth, marker, marks, mark]) =>
+          `${Array.from({ length: Math.min(depth, 400) }, (_, i) => `${'  '.repeat(i % 200)}${marker.repeat(1 + Math.floor(depth / 400))}item`).join('\n')}\n\n${mark.repeat(marks)}\n\nplain words at the end\n`,
+      );
     await fc.assert(
       fc.asyncProperty(doc, async (text) => {
         const u = await s.uploads.add(home, 'hostile.md', Buffer.from(text));

@@ -8,7 +8,10 @@ import { freshVault, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
 const TRIALS = 8;
 
 async function ingestAndKill(dataDir: string, tenantId: string, folder: string): Promise<{ killedMidway: boolean }> {
-  const run = await runAndKill('test/helpers/child-ingester.ts', [dataDir, tenantId, folder], { armOn: 'stored', delayMs: () => Math.floor(Math.random() * 400) });
+  const run = await runAndKill('test/helpers/child-ingester.ts', [dataDir, tenantId, folder], {
+    armOn: 'stored',
+    delayMs: () => Math.floor(Math.random() * 400),
+  });
   if (!run.killed && !run.stdout.includes('finished')) throw new Error(`ingester failed (${run.code}): ${run.stderr}`);
   return { killedMidway: !run.stdout.includes('finished') };
 }
@@ -20,7 +23,10 @@ describe('a process killed in the middle of an ingestion', () => {
     vault.lock();
     const folder = tempDir();
     for (let i = 0; i < 400; i++) {
-      fs.writeFileSync(path.join(folder, `doc-${String(i).padStart(3, '0')}.md`), `# Report ${i}\n\n${`Paragraph ${i} about supply chains and invoices. `.repeat(120)}\n`);
+      fs.writeFileSync(
+        path.join(folder, `doc-${String(i).padStart(3, '0')}.md`),
+        `# Report ${i}\n\n${`Paragraph ${i} about supply chains and invoices. `.repeat(120)}\n`,
+      );
     }
     let midway = 0;
     for (let trial = 0; trial < TRIALS; trial++) {

@@ -60,7 +60,10 @@ describe('a process killed during a lifecycle operation', { timeout: 600_000 }, 
       await expectSourceIntact(vault, id, before);
       // The bundle in flight is absent (or, if the kill came after its rename, whole).
       const pending = n === null ? null : path.join(out, `bundle-${n}`);
-      const whole = fs.readdirSync(out).filter((f) => !f.startsWith('.')).map((f) => path.join(out, f));
+      const whole = fs
+        .readdirSync(out)
+        .filter((f) => !f.startsWith('.'))
+        .map((f) => path.join(out, f));
       // The last bundle written (or the one in flight, if its rename landed) must import whole.
       const newest = whole.sort((x, y) => Number(x.split('-').at(-1)) - Number(y.split('-').at(-1))).slice(-1);
       for (const bundle of newest) {

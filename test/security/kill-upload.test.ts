@@ -35,7 +35,13 @@ describe('a web host killed mid-upload', () => {
     await until('the web host', () => /ready \S+ \S+\n/.test(out));
     const [, origin, token] = /ready (\S+) (\S+)\n/.exec(out)!;
     const call = async (name: string, body: unknown): Promise<{ ok: boolean }> =>
-      (await (await fetch(`${origin}/api/call/${name}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-bulkhead-token': token! } })).json()) as { ok: boolean };
+      (await (
+        await fetch(`${origin}/api/call/${name}`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json', 'x-bulkhead-token': token! },
+        })
+      ).json()) as { ok: boolean };
     expect(await call('vault.unlock', { passphrase: TEST_PASSPHRASE })).toMatchObject({ ok: true });
     expect(await call('tenants.open', { tenantId: tenant.id })).toMatchObject({ ok: true });
 

@@ -34,7 +34,10 @@ async function open(name: string): Promise<void> {
 }
 
 async function ask(): Promise<{ mode: string; model: unknown }> {
-  const r = (await invokeStream(s, 'chat.ask', { question: 'What is the budget?' }, () => undefined, new AbortController().signal)) as { ok: boolean; value: { mode: string; model: unknown } };
+  const r = (await invokeStream(s, 'chat.ask', { question: 'What is the budget?' }, () => undefined, new AbortController().signal)) as {
+    ok: boolean;
+    value: { mode: string; model: unknown };
+  };
   expect(r.ok).toBe(true);
   return r.value;
 }
@@ -85,8 +88,13 @@ describe('chat model credentials are per tenant', () => {
 
   it('under local-only, an outside endpoint is refused at set time and nothing is stored', async () => {
     await open('Gamma');
-    const refused = await invokeCall(s, 'settings.setModel', { model: { baseUrl: 'http://10.9.8.7:8080/v1', name: 'x', apiKey: 'sk-zzzzzzzzzzzz', localOnly: true } });
+    const refused = await invokeCall(s, 'settings.setModel', {
+      model: { baseUrl: 'http://10.9.8.7:8080/v1', name: 'x', apiKey: 'sk-zzzzzzzzzzzz', localOnly: true },
+    });
     expect(refused).toMatchObject({ ok: false, error: { code: 'MODEL_NOT_ALLOWED' } });
-    expect(await invokeCall(s, 'settings.get', {})).toMatchObject({ ok: true, value: { model: { baseUrl: server.baseUrl, name: 'gamma-model', localOnly: false } } });
+    expect(await invokeCall(s, 'settings.get', {})).toMatchObject({
+      ok: true,
+      value: { model: { baseUrl: server.baseUrl, name: 'gamma-model', localOnly: false } },
+    });
   });
 });

@@ -60,7 +60,12 @@ describe("verify looks for the real tenants' names and text", () => {
     const crossFindings = failing(leaked)['cross-tenant']!;
     expect(crossFindings.length, JSON.stringify(crossFindings)).toBeGreaterThan(0);
     // Equal text in two tenants is found from both sides (which one it came from cannot be told).
-    for (const f of crossFindings) expect(f).toMatch(new RegExp(`^tenant (${beta}: its passage \\d+ holds the name or text of tenant ${acme}|${acme}: its passage \\d+ holds the name or text of tenant ${beta})$`));
+    for (const f of crossFindings)
+      expect(f).toMatch(
+        new RegExp(
+          `^tenant (${beta}: its passage \\d+ holds the name or text of tenant ${acme}|${acme}: its passage \\d+ holds the name or text of tenant ${beta})$`,
+        ),
+      );
     expect(crossFindings.some((f) => f.startsWith(`tenant ${beta}`))).toBe(true);
     const json = JSON.stringify(leaked);
     for (const secret of ['Acme Corp', 'Beta Labs', ...copied.split(' ').slice(0, 3)]) expect(json).not.toContain(secret);
@@ -86,15 +91,23 @@ describe("verify looks for the real tenants' names and text", () => {
       }
     })();
     vault.lock();
-    const share = spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', vault.paths.dataDir, 'docs', 'share', '--tenant', 'Beta Labs', String(forwarded)], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
-    });
+    const share = spawnSync(
+      process.execPath,
+      [path.resolve('bin/bulkhead.js'), '--data-dir', vault.paths.dataDir, 'docs', 'share', '--tenant', 'Beta Labs', String(forwarded)],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
+      },
+    );
     expect(share.stderr).toBe('');
     expect(share.status).toBe(0);
     await vault.unlock(TEST_PASSPHRASE);
     const s4 = vault.openSession();
-    expect(listAudit(s4.open(beta)).filter((a) => a.kind === 'document.shared').map((a) => a.data)).toEqual([{ documentId: forwarded, shared: true }]);
+    expect(
+      listAudit(s4.open(beta))
+        .filter((a) => a.kind === 'document.shared')
+        .map((a) => a.data),
+    ).toEqual([{ documentId: forwarded, shared: true }]);
     s4.dispose();
     const shared = await runIsolationCheck(vault, { appVersion: 'test', tempDir: temp });
     expect(failing(shared)).toEqual({});

@@ -27,7 +27,11 @@ async function populatedVault(): Promise<{ vault: Vault; dir: string }> {
   const session = vault.openSession();
   for (const name of NAMES) {
     const t = session.open(vault.createTenant(name).id);
-    await storeChunks(t, new HashedEmbedder(), [`${name} renewal terms are ninety days`, `${name} invoices go to the finance team`, 'the vault phrase is not here']);
+    await storeChunks(t, new HashedEmbedder(), [
+      `${name} renewal terms are ninety days`,
+      `${name} invoices go to the finance team`,
+      'the vault phrase is not here',
+    ]);
     addNote(t, { title: `${name} note`, body: 'kept as it is' });
   }
   session.dispose();
@@ -49,7 +53,7 @@ function contentOf(vault: Vault): unknown {
 function tamperAudit(vault: Vault, tenantId: string): void {
   const session = vault.openSession();
   const t = session.open(tenantId);
-  t.db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET data = '{\"edited\":true}' WHERE seq = 1;");
+  t.db.exec('DROP TRIGGER audit_log_no_update; UPDATE audit_log SET data = \'{"edited":true}\' WHERE seq = 1;');
   session.dispose();
 }
 
@@ -62,7 +66,18 @@ describe('bulkhead verify', () => {
 
     expect(report.passed).toBe(true);
     expect(report.tenants).toBe(3);
-    expect(report.controls.map((c) => c.id).sort()).toEqual(['audit', 'context', 'cross-tenant', 'files', 'integrity', 'keys', 'retrieval', 'tenant-files', 'tools', 'vault-audit']);
+    expect(report.controls.map((c) => c.id).sort()).toEqual([
+      'audit',
+      'context',
+      'cross-tenant',
+      'files',
+      'integrity',
+      'keys',
+      'retrieval',
+      'tenant-files',
+      'tools',
+      'vault-audit',
+    ]);
     for (const c of report.controls) expect(c.attempts, c.id).toBeGreaterThan(0);
     expect(report.controls.find((c) => c.id === 'keys')!.attempts).toBe(4); // 3 tenants + the scratch one
     expect(contentOf(vault)).toEqual(before); // the scratch tenant is gone again, nothing else changed
@@ -99,7 +114,12 @@ describe('bulkhead verify', () => {
     const run = (args: string[]) =>
       spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', dir, ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_VERIFY_TEMP_DIR: tempDir('bulkhead-verify-temp-') },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          BULKHEAD_PASSPHRASE: TEST_PASSPHRASE,
+          BULKHEAD_VERIFY_TEMP_DIR: tempDir('bulkhead-verify-temp-'),
+        },
       });
     const out = path.join(dir, 'reports-here');
     const ok = run(['--json', 'verify', '--out', out]);
@@ -124,7 +144,12 @@ describe('bulkhead verify', () => {
     const run = (args: string[]) =>
       spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', dir, ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_VERIFY_TEMP_DIR: tempDir('bulkhead-verify-temp-') },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          BULKHEAD_PASSPHRASE: TEST_PASSPHRASE,
+          BULKHEAD_VERIFY_TEMP_DIR: tempDir('bulkhead-verify-temp-'),
+        },
       });
     expect(run(['init']).status).toBe(0);
     const samples = run(['--json', 'samples']);

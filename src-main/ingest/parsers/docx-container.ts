@@ -18,11 +18,7 @@ const ENCRYPTED_PACKAGE = Buffer.from('EncryptedPackage', 'utf16le');
  * enough for an honest bomb); then every entry is inflated once as a stream, counting bytes, so a
  * zip whose headers lie about its sizes is caught too, with memory bounded by the stream buffers.
  */
-export async function inspectDocxContainer(
-  bytes: Buffer,
-  maxExpandedBytes: number,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+export async function inspectDocxContainer(bytes: Buffer, maxExpandedBytes: number, signal: AbortSignal | undefined): Promise<void> {
   if (CFB_MAGIC.equals(bytes.subarray(0, CFB_MAGIC.length))) {
     if (bytes.includes(ENCRYPTED_PACKAGE)) {
       throw new ParseError('ENCRYPTED', 'This Word document is password-protected. Remove the password and try again.');

@@ -29,7 +29,12 @@ export async function parseEml(bytes: Buffer, ctx: ParseContext): Promise<Parsed
   if (!looksLikeMail(bytes)) throw new ParseError('CORRUPT', 'This file is not an e-mail message (it does not start with mail headers).');
   let mail;
   try {
-    mail = await PostalMime.parse(bytes, { maxNestingDepth: MAX_MIME_DEPTH, maxHeadersSize: MAX_HEADER_BYTES, maxRfc822NestingDepth: 3, attachmentEncoding: 'arraybuffer' });
+    mail = await PostalMime.parse(bytes, {
+      maxNestingDepth: MAX_MIME_DEPTH,
+      maxHeadersSize: MAX_HEADER_BYTES,
+      maxRfc822NestingDepth: 3,
+      attachmentEncoding: 'arraybuffer',
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message : '';
     if (/nest/i.test(message)) throw new ParseError('TOO_DEEP', 'This e-mail is nested too deeply to read.', { cause: err });

@@ -6,17 +6,34 @@ import { ParseError, throwIfStopped } from './parse-error.js';
 import { decodeText } from './text-decoding.js';
 
 /** Elements whose content is never document text (code, styling, embedded media, templates). */
-const SKIPPED = new Set([
-  'script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas',
-  'audio', 'video', 'select',
-]);
-const LINE_BLOCKS = new Set([
-  'li', 'dt', 'dd', 'tr', 'br', 'option', 'caption', 'figcaption', 'summary', 'thead', 'tbody', 'tfoot',
-]);
+const SKIPPED = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas', 'audio', 'video', 'select']);
+const LINE_BLOCKS = new Set(['li', 'dt', 'dd', 'tr', 'br', 'option', 'caption', 'figcaption', 'summary', 'thead', 'tbody', 'tfoot']);
 const PARAGRAPH_BLOCKS = new Set([
-  'address', 'article', 'aside', 'blockquote', 'body', 'details', 'dialog', 'div', 'dl', 'fieldset',
-  'figure', 'footer', 'form', 'header', 'hgroup', 'hr', 'html', 'main', 'nav', 'ol', 'p', 'pre',
-  'section', 'table', 'ul',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'body',
+  'details',
+  'dialog',
+  'div',
+  'dl',
+  'fieldset',
+  'figure',
+  'footer',
+  'form',
+  'header',
+  'hgroup',
+  'hr',
+  'html',
+  'main',
+  'nav',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'ul',
 ]);
 const HEADING = /^h([1-6])$/;
 /**
@@ -27,7 +44,7 @@ export const MAX_HTML_DEPTH = 1000;
 /** Fed to the parser in slices so that a deadline or cancel can land between them. */
 const SLICE = 1024 * 1024;
 
-const enum Break {
+enum Break {
   None = 0,
   Space = 1,
   Line = 2,

@@ -93,10 +93,7 @@ function parseOne(path: string, opts: IsolatedParseOptions): Promise<ParsedDocum
     };
     const onExit = (): void => finish(() => reject(crashError(w.failure)));
     const onAbort = (): void => kill(stoppedError(signal!));
-    const timer = setTimeout(
-      () => kill(new ParseError('TIMEOUT', 'Reading this document took too long and was stopped.')),
-      timeoutMs + GRACE_MS,
-    );
+    const timer = setTimeout(() => kill(new ParseError('TIMEOUT', 'Reading this document took too long and was stopped.')), timeoutMs + GRACE_MS);
     signal?.addEventListener('abort', onAbort, { once: true });
     w.worker.on('message', onMessage);
     w.worker.on('exit', onExit);

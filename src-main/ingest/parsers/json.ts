@@ -56,7 +56,8 @@ export function refuseDeepNesting(source: string, maxDepth: number, maxValues = 
   for (let i = 0; i < source.length; i++) {
     const c = source.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // the escaped character cannot end the string
+      if (c === 0x5c)
+        i++; // the escaped character cannot end the string
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;

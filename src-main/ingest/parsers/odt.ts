@@ -59,5 +59,9 @@ export async function parseOdt(bytes: Buffer, ctx: ParseContext): Promise<Parsed
   });
   flush();
   const title = sections.find((s) => s.headingPath?.length)?.headingPath?.find(Boolean);
-  return { title: title ?? ctx.fallbackTitle, format: 'odt', sections: sections.map((s) => (s.headingPath ? { ...s, headingPath: s.headingPath.filter(Boolean) } : s)) };
+  return {
+    title: title ?? ctx.fallbackTitle,
+    format: 'odt',
+    sections: sections.map((s) => (s.headingPath ? { ...s, headingPath: s.headingPath.filter(Boolean) } : s)),
+  };
 }

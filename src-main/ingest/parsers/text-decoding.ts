@@ -33,10 +33,7 @@ export function decodeText(bytes: Uint8Array): string {
   const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(body);
   const invalid = countChar(text, 0xfffd) - countLiteralReplacementChars(body);
   if (invalid > text.length * MAX_INVALID_RATIO) {
-    throw new ParseError(
-      'INVALID_ENCODING',
-      'This file is not UTF-8 text (too many invalid bytes). Save it as UTF-8 and try again.',
-    );
+    throw new ParseError('INVALID_ENCODING', 'This file is not UTF-8 text (too many invalid bytes). Save it as UTF-8 and try again.');
   }
   return text;
 }

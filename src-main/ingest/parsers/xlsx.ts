@@ -109,11 +109,7 @@ export async function parseXlsx(bytes: Buffer, ctx: ParseContext): Promise<Parse
     if (rows.length === 0) continue;
     const [header, ...body] = rows;
     const names = header!.map((h, i) => h || `column ${columnName(i)}`);
-    const lines = body.map((r) =>
-      r
-        .flatMap((v, i) => (v ? [`${names[i] ?? `column ${columnName(i)}`}: ${v}`] : []))
-        .join('\n'),
-    );
+    const lines = body.map((r) => r.flatMap((v, i) => (v ? [`${names[i] ?? `column ${columnName(i)}`}: ${v}`] : [])).join('\n'));
     const text = (body.length ? lines.filter(Boolean).join('\n\n') : header!.filter(Boolean).join(', ')).trim();
     if (text) sections.push({ text, headingPath: [sheet.name] });
   }

@@ -45,7 +45,10 @@ describe('context assembly', () => {
     }
     expect(ctx.manifest.chunks.map((c) => c.chunkId)).toEqual(ctx.passages.map((p) => p.chunkId));
     expect(ctx.manifest.hash).toBe(
-      crypto.createHash('sha256').update(JSON.stringify({ messages: ctx.messages, chunks: ctx.manifest.chunks })).digest('hex'),
+      crypto
+        .createHash('sha256')
+        .update(JSON.stringify({ messages: ctx.messages, chunks: ctx.manifest.chunks }))
+        .digest('hex'),
     );
     // A document cannot close the fence or forge a passage of its own.
     expect(user.match(/<\/passage>/g)?.length).toBe(ctx.passages.length);
@@ -97,14 +100,25 @@ describe('askAgent', () => {
     expect(r.citations).toHaveLength(1);
     expect(r.citations[0]).toMatchObject({ title: 'budget', sourcePath: '/corpus/budget.txt', charStart: 0, text: expect.stringContaining('eighty thousand') });
     const msgs = listMessages(t, r.conversationId);
-    expect(msgs.map((m) => [m.role, m.mode])).toEqual([['user', null], ['assistant', 'generated']]);
+    expect(msgs.map((m) => [m.role, m.mode])).toEqual([
+      ['user', null],
+      ['assistant', 'generated'],
+    ]);
     expect(msgs[1]!.manifestHash).toBe(r.manifest.hash);
     const sent = server.chatBodies()[0]!;
     expect(sent.stream).toBe(true);
     // The ledger: the model call with the manifest hash, model, endpoint host and time, then the new conversation.
-    const audit = listAudit(t).filter((a) => a.kind === 'model.call' || a.kind === 'conversation.create').slice(-2);
+    const audit = listAudit(t)
+      .filter((a) => a.kind === 'model.call' || a.kind === 'conversation.create')
+      .slice(-2);
     expect(audit.map((a) => a.kind)).toEqual(['model.call', 'conversation.create']);
-    expect(audit[0]!.data).toEqual({ manifestHash: r.manifest.hash, model: 'test-model', endpointHost: '127.0.0.1', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), step: 0 });
+    expect(audit[0]!.data).toEqual({
+      manifestHash: r.manifest.hash,
+      model: 'test-model',
+      endpointHost: '127.0.0.1',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      step: 0,
+    });
     expect(audit[1]!.data).toEqual({ conversationId: r.conversationId });
     expect(verifyAudit(t)).toMatchObject({ ok: true });
     expect(sent.tools?.map((x) => x.function.name).sort()).toEqual(['list_documents', 'read_document', 'save_note', 'search_knowledge']);
@@ -150,19 +164,33 @@ describe('askAgent', () => {
     expect(toolMsg.content).toContain('Bjorn handles procurement');
     expect(second!.messages.find((m) => m.role === 'assistant')!.tool_calls![0]!.function.name).toBe('search_knowledge');
     expect(r).toMatchObject({ mode: 'generated', toolSteps: 1, toolRefusals: 0 });
-    expect(listAudit(t).slice(-6).map((a) => a.kind)).toEqual(['search', 'model.call', 'search', 'tool.call', 'model.call', 'conversation.create']);
-    expect(listAudit(t).filter((a) => a.kind === 'tool.call').at(-1)!.data).toMatchObject({ tool: 'search_knowledge', argumentsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(
+      listAudit(t)
+        .slice(-6)
+        .map((a) => a.kind),
+    ).toEqual(['search', 'model.call', 'search', 'tool.call', 'model.call', 'conversation.create']);
+    expect(
+      listAudit(t)
+        .filter((a) => a.kind === 'tool.call')
+        .at(-1)!.data,
+    ).toMatchObject({ tool: 'search_knowledge', argumentsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(r.citations.map((c) => c.id)).toEqual(['S1']);
   });
 
   it('save_note writes only after the user confirms', async () => {
     const note = { title: 'Follow-up', body: `call Astrid ${crypto.randomUUID()}` };
     const script = (): void =>
-      server.script((_b, i) => (i % 2 === 0 ? { kind: 'tools', calls: [{ name: 'save_note', arguments: JSON.stringify(note) }] } : { kind: 'text', text: 'Done.' }));
+      server.script((_b, i) =>
+        i % 2 === 0 ? { kind: 'tools', calls: [{ name: 'save_note', arguments: JSON.stringify(note) }] } : { kind: 'text', text: 'Done.' },
+      );
     script();
     const t = fx.open('Fjord');
     const asked: unknown[] = [];
-    const declined = await askAgent(t, { question: 'Save a note' }, { model: modelConfig(server.baseUrl), embedder, confirm: async (req) => (asked.push(req), false) });
+    const declined = await askAgent(
+      t,
+      { question: 'Save a note' },
+      { model: modelConfig(server.baseUrl), embedder, confirm: async (req) => (asked.push(req), false) },
+    );
     expect(asked).toEqual([{ tool: 'save_note', ...note }]);
     expect(declined.toolRefusals).toBe(1);
     expect(listNotes(t).some((n) => n.body === note.body)).toBe(false);
@@ -170,9 +198,15 @@ describe('askAgent', () => {
     expect(noConfirm.toolRefusals).toBe(1);
     await askAgent(t, { question: 'Save a note' }, { model: modelConfig(server.baseUrl), embedder, confirm: async () => true });
     expect(listNotes(t).filter((n) => n.body === note.body)).toHaveLength(1);
-    const refused = listAudit(t).filter((a) => a.kind === 'tool.refused').slice(-2);
+    const refused = listAudit(t)
+      .filter((a) => a.kind === 'tool.refused')
+      .slice(-2);
     expect(refused.map((a) => a.data.reason)).toEqual(['declined', 'declined']);
-    expect(listAudit(t).filter((a) => a.kind === 'note.save').at(-1)!.data).toMatchObject({ by: 'agent', noteId: expect.any(Number) });
+    expect(
+      listAudit(t)
+        .filter((a) => a.kind === 'note.save')
+        .at(-1)!.data,
+    ).toMatchObject({ by: 'agent', noteId: expect.any(Number) });
     // The ledger holds hashes, never the note's text.
     expect(JSON.stringify(listAudit(t))).not.toContain(note.body);
   });
@@ -183,18 +217,22 @@ describe('askAgent', () => {
     const before = listConversations(a).length;
     const tokens: string[] = [];
     let switched = false;
-    const pending = askAgent(a, { question: 'What is the pilot budget?' }, {
-      model: modelConfig(server.baseUrl),
-      embedder,
-      onToken: (x) => {
-        expect(switched).toBe(false);
-        tokens.push(x);
-        if (tokens.length === 2) {
-          switched = true;
-          fx.open('Other');
-        }
+    const pending = askAgent(
+      a,
+      { question: 'What is the pilot budget?' },
+      {
+        model: modelConfig(server.baseUrl),
+        embedder,
+        onToken: (x) => {
+          expect(switched).toBe(false);
+          tokens.push(x);
+          if (tokens.length === 2) {
+            switched = true;
+            fx.open('Other');
+          }
+        },
       },
-    });
+    );
     await expect(pending).rejects.toMatchObject({ code: 'TENANT_CLOSED' });
     expect(tokens.join('')).not.toContain('SECRET-TAIL');
     const again = fx.open('Fjord');
@@ -205,7 +243,9 @@ describe('askAgent', () => {
     const t = fx.open('Other');
     const { documents } = await storeChunks(t, embedder, [{ documentKey: 'long', ordinal: 0, text: 'fjord '.repeat(3000) }]);
     const id = documents.get('long')!;
-    server.script((_b, i) => (i === 0 ? { kind: 'tools', calls: [{ name: 'read_document', arguments: JSON.stringify({ documentId: id }) }] } : { kind: 'text', text: 'ok' }));
+    server.script((_b, i) =>
+      i === 0 ? { kind: 'tools', calls: [{ name: 'read_document', arguments: JSON.stringify({ documentId: id }) }] } : { kind: 'text', text: 'ok' },
+    );
     const small = await askAgent(t, { question: 'gardening' }, { model: modelConfig(server.baseUrl, { contextTokens: 2048 }), embedder });
     expect(small.toolRefusals).toBe(1);
     expect(JSON.parse(server.chatBodies()[1]!.messages.find((m) => m.role === 'tool')!.content!)).toMatchObject({ error: 'context_full' });

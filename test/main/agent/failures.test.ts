@@ -26,12 +26,16 @@ async function askWhile(reply: Reply, overrides: Parameters<typeof modelConfig>[
   server.script(() => reply);
   const tokens: string[] = [];
   let discarded = 0;
-  const result = await askAgent(t, { question: 'Who leads it?', conversationId: start.conversationId }, {
-    model: modelConfig(baseUrl, { timeoutMs: 800, ...overrides }),
-    embedder,
-    onToken: (x) => tokens.push(x),
-    onDiscard: () => discarded++,
-  });
+  const result = await askAgent(
+    t,
+    { question: 'Who leads it?', conversationId: start.conversationId },
+    {
+      model: modelConfig(baseUrl, { timeoutMs: 800, ...overrides }),
+      embedder,
+      onToken: (x) => tokens.push(x),
+      onDiscard: () => discarded++,
+    },
+  );
   const after = listMessages(t, start.conversationId);
   return { result, before, after, tokens, discarded };
 }
@@ -51,7 +55,10 @@ describe('a failing model endpoint', () => {
     expect(result.label).toBe('not generated');
     expect(result.modelError).toMatchObject({ code: 'MODEL_UNAVAILABLE', message: expect.stringMatching(/^the model at 127\.0\.0\.1 /) });
     expect(after.slice(0, before.length)).toEqual(before);
-    expect(after.slice(before.length).map((m) => [m.role, m.mode])).toEqual([['user', null], ['assistant', 'retrieval-only']]);
+    expect(after.slice(before.length).map((m) => [m.role, m.mode])).toEqual([
+      ['user', null],
+      ['assistant', 'retrieval-only'],
+    ]);
     expect(after.some((m) => m.content.includes('PARTIAL'))).toBe(false);
     expect(result.citations.length).toBeGreaterThan(0);
     if (tokens.length > 0) expect(discarded).toBe(1);
@@ -80,7 +87,11 @@ describe('a failing model endpoint', () => {
     const convs = listConversations(t).length;
     server.script(() => ({ kind: 'slow-text', pieces: ['Astrid '], delayMs: 2000, after: 'leads' }));
     const controller = new AbortController();
-    const pending = askAgent(t, { question: 'Who leads it?' }, { model: modelConfig(server.baseUrl), embedder, signal: controller.signal, onToken: () => controller.abort() });
+    const pending = askAgent(
+      t,
+      { question: 'Who leads it?' },
+      { model: modelConfig(server.baseUrl), embedder, signal: controller.signal, onToken: () => controller.abort() },
+    );
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(listConversations(t)).toHaveLength(convs);
   });

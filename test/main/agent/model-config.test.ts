@@ -97,7 +97,11 @@ describe('migration of the version-1 vault-wide settings', () => {
     const key = 'sk-legacy-0000000000';
     // A version-1 file as the previous release wrote it: one endpoint for all, its key sealed with the vault key.
     const file = path.join(vault.paths.dataDir, 'model.json');
-    fs.writeFileSync(file, JSON.stringify({ baseUrl: 'http://127.0.0.1:8080/v1', name: 'shared', apiKeySealed: vault.sealAppSecret(API_KEY_PURPOSE, key), contextTokens: 4096 }), { mode: 0o600 });
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ baseUrl: 'http://127.0.0.1:8080/v1', name: 'shared', apiKeySealed: vault.sealAppSecret(API_KEY_PURPOSE, key), contextTokens: 4096 }),
+      { mode: 0o600 },
+    );
 
     const session = vault.openSession();
     const ta = session.open(a.id);

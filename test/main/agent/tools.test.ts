@@ -28,7 +28,8 @@ describe('agent tools', () => {
   it('offer the model strict schemas: no extra keys, no tenant, path or SQL parameter', () => {
     for (const spec of TOOL_SPECS) {
       expect(spec.type).toBe('function');
-      const params = (spec as unknown as { function: { parameters: { additionalProperties: boolean; properties: Record<string, unknown> } } }).function.parameters;
+      const params = (spec as unknown as { function: { parameters: { additionalProperties: boolean; properties: Record<string, unknown> } } }).function
+        .parameters;
       expect(params.additionalProperties).toBe(false);
       for (const key of Object.keys(params.properties)) expect(key).not.toMatch(/tenant|path|sql|file|url|dir/i);
     }
@@ -41,7 +42,11 @@ describe('agent tools', () => {
     const plan = list.documents.find((d: { title: string }) => d.title === 'plan').documentId;
     const read = await runToolCall(c, { id: '2', name: 'read_document', arguments: JSON.stringify({ documentId: plan, fromChunk: 1 }) });
     expect(read.ok).toBe(true);
-    expect(JSON.parse(read.content)).toMatchObject({ title: 'plan', chunkCount: 2, passages: [{ citationId: 'S1', chunk: 1, text: 'Phase two: the pilot in June.' }] });
+    expect(JSON.parse(read.content)).toMatchObject({
+      title: 'plan',
+      chunkCount: 2,
+      passages: [{ citationId: 'S1', chunk: 1, text: 'Phase two: the pilot in June.' }],
+    });
     const found = JSON.parse((await runToolCall(c, { id: '3', name: 'search_knowledge', arguments: JSON.stringify({ query: 'sponsor', k: 1 }) })).content);
     expect(found.passages).toEqual([expect.objectContaining({ citationId: 'S2', title: 'people' })]);
     expect(c.cited).toHaveLength(2);

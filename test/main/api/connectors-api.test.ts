@@ -33,9 +33,14 @@ describe('connectors through the api', () => {
     value(await invokeCall(s, 'connectors.setTool', { connectorId: added.id, tool: 'whoami', allowed: true }));
     const list = await invokeCall(s, 'connectors.list', {});
     expect(JSON.stringify(list)).not.toContain('api-secret-value');
-    expect(value<{ connectors: { tools: { name: string; allowed: boolean }[] }[] }>(list).connectors[0]!.tools.find((t) => t.name === 'whoami')!.allowed).toBe(true);
+    expect(value<{ connectors: { tools: { name: string; allowed: boolean }[] }[] }>(list).connectors[0]!.tools.find((t) => t.name === 'whoami')!.allowed).toBe(
+      true,
+    );
     expect(await invokeCall(s, 'connectors.unlock', {})).toMatchObject({ ok: false, error: { code: 'INPUT_INVALID' } });
-    expect(await invokeCall(s, 'connectors.remove', { connectorId: 'c_0000000000000000' })).toMatchObject({ ok: false, error: { code: 'CONNECTOR_NOT_FOUND' } });
+    expect(await invokeCall(s, 'connectors.remove', { connectorId: 'c_0000000000000000' })).toMatchObject({
+      ok: false,
+      error: { code: 'CONNECTOR_NOT_FOUND' },
+    });
     await invokeCall(s, 'tenants.open', { tenantId: ids.Birch });
     expect(value<{ connectors: unknown[] }>(await invokeCall(s, 'connectors.list', {})).connectors).toEqual([]);
     expect(await invokeCall(s, 'connectors.test', { connectorId: added.id })).toMatchObject({ ok: false, error: { code: 'CONNECTOR_NOT_FOUND' } });

@@ -110,5 +110,4 @@ describe('the api dispatcher', () => {
     await ok(invokeCall(s, 'tenants.delete', { tenantId: a, confirmName: 'delete me ltd' }));
     expect(await ok<unknown[]>(invokeCall(s, 'tenants.list', {}))).toHaveLength(0);
   });
-
 });

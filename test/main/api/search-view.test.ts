@@ -31,7 +31,11 @@ describe('search as the console shows it', () => {
   });
 
   it('narrows results by kind, tag and date added, and says which document kind each passage is', async () => {
-    const t = await tenantWith({ 'a.md': '# Alpha\n\nInvoice schedule for the retainer.', 'b.txt': 'Invoice schedule for the launch.', 'c.csv': 'item,note\ninvoice,schedule' });
+    const t = await tenantWith({
+      'a.md': '# Alpha\n\nInvoice schedule for the retainer.',
+      'b.txt': 'Invoice schedule for the launch.',
+      'c.csv': 'item,note\ninvoice,schedule',
+    });
     const docs = listDocuments(t);
     const md = docs.find((d) => d.format === 'md')!;
     const txt = docs.find((d) => d.format === 'txt')!;
@@ -53,8 +57,15 @@ describe('search as the console shows it', () => {
     expect(filterDocuments(t, { tags: ['finance'] }, 0, 10).total).toBe(2);
     expect(filterDocuments(t, { tags: ['finance'], formats: ['md'] }, 0, 10).items.map((d) => d.id)).toEqual([md.id]);
     expect(documentFacets(t)).toEqual({
-      tags: [{ name: 'Finance', count: 2 }, { name: 'q3', count: 1 }],
-      formats: [{ name: 'csv', count: 1 }, { name: 'md', count: 1 }, { name: 'txt', count: 1 }],
+      tags: [
+        { name: 'Finance', count: 2 },
+        { name: 'q3', count: 1 },
+      ],
+      formats: [
+        { name: 'csv', count: 1 },
+        { name: 'md', count: 1 },
+        { name: 'txt', count: 1 },
+      ],
     });
   });
 
@@ -63,7 +74,13 @@ describe('search as the console shows it', () => {
     const [doc] = listDocuments(t);
     expect(retagDocument(t, doc!.id, [' Legal ', 'legal', 'Q3']).tags).toEqual(['Legal', 'Q3']);
     expect(() => retagDocument(t, doc!.id, ['evil\u202egnp'])).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
-    expect(() => retagDocument(t, doc!.id, Array.from({ length: 33 }, (_, i) => `t${i}`))).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
+    expect(() =>
+      retagDocument(
+        t,
+        doc!.id,
+        Array.from({ length: 33 }, (_, i) => `t${i}`),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
     expect(() => retagDocument(t, 999, ['x'])).toThrow(expect.objectContaining({ code: 'DOCUMENT_NOT_FOUND' }));
   });
 

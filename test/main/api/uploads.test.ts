@@ -17,7 +17,9 @@ describe('uploads', () => {
     const dataDir = tempDir();
     const store = new UploadStore(dataDir);
     const up = await store.add('t_aaaaaaaaaaaaaaaaaaaaaaaaaa', 'Marmot plans.txt', Buffer.from('tenant text: the marmot plan'));
-    const files = (fs.readdirSync(path.join(dataDir, 'uploads'), { recursive: true, encoding: 'utf8' }) as string[]).map((f) => path.join(dataDir, 'uploads', f));
+    const files = (fs.readdirSync(path.join(dataDir, 'uploads'), { recursive: true, encoding: 'utf8' }) as string[]).map((f) =>
+      path.join(dataDir, 'uploads', f),
+    );
     const sealed = files.filter((f) => fs.statSync(f).isFile());
     expect(sealed).toHaveLength(1);
     expect(fs.statSync(sealed[0]!).mode & 0o777).toBe(0o600);
@@ -29,7 +31,7 @@ describe('uploads', () => {
     expect(fs.existsSync(path.join(dataDir, 'uploads'))).toBe(false);
   });
 
-  it('a new session removes what a dead process left (and old plaintext staging), never a live store\'s files', async () => {
+  it("a new session removes what a dead process left (and old plaintext staging), never a live store's files", async () => {
     const dataDir = tempDir();
     const live = new UploadStore(dataDir);
     await live.add('t_aaaaaaaaaaaaaaaaaaaaaaaaaa', 'live.txt', Buffer.from('still waiting'));

@@ -64,7 +64,9 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
   it("stores the tenant's model with its API key in the tenant's file, never printed in full; another tenant never gets the key", async () => {
     const key = 'sk-test-0123456789abcdef';
     const withKey = { env: { ACME_KEY: key } };
-    expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', server.baseUrl, '--model', 'test-model', '--api-key-env', 'ACME_KEY'], withKey)).code).toBe(0);
+    expect(
+      (await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', server.baseUrl, '--model', 'test-model', '--api-key-env', 'ACME_KEY'], withKey)).code,
+    ).toBe(0);
     expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', 'not a url', '--model', 'x'])).code).toBe(2);
     expect((await cli(data, ['model', 'set', '--tenant', 'Acme', '--base-url', server.baseUrl, '--model', 'x', '--api-key-env', 'NOT_SET'])).code).toBe(2);
     expect((await cli(data, ['config', 'set', 'model.apiKey', key])).code).toBe(2);
@@ -92,7 +94,11 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
     expect((await cli(data, ['config', 'set', 'model.name', 'default-model'])).code).toBe(0);
     expect((await cli(data, ['config', 'get', 'model.name'])).stdout.trim()).toBe('default-model');
     expect((await cli(data, ['tenant', 'create', 'Beta'])).code).toBe(0);
-    expect(JSON.parse((await cli(data, ['--json', 'model', 'show', '--tenant', 'Beta'])).stdout)).toMatchObject({ baseUrl: server.baseUrl, name: 'default-model', apiKey: null });
+    expect(JSON.parse((await cli(data, ['--json', 'model', 'show', '--tenant', 'Beta'])).stdout)).toMatchObject({
+      baseUrl: server.baseUrl,
+      name: 'default-model',
+      apiKey: null,
+    });
     server.requests.length = 0;
     await cli(data, ['ask', '--tenant', 'Beta', 'budget?'], { env: { BULKHEAD_MODEL_API_KEY: 'sk-env-should-not-serve' } });
     const beta = server.requests.filter((q) => q.url.endsWith('/chat/completions'));
@@ -125,7 +131,9 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
   });
 
   it('a write the agent asks for is declined off a terminal without --yes', async () => {
-    server.script((_b, i) => (i === 0 ? { kind: 'tools', calls: [{ name: 'save_note', arguments: '{"title":"t","body":"b"}' }] } : { kind: 'text', text: 'ok' }));
+    server.script((_b, i) =>
+      i === 0 ? { kind: 'tools', calls: [{ name: 'save_note', arguments: '{"title":"t","body":"b"}' }] } : { kind: 'text', text: 'ok' },
+    );
     const r = await cli(data, ['ask', '--tenant', 'Acme', 'save a note']);
     expect(r.stderr).toMatch(/declined \(not a terminal; pass --yes to allow\)/);
   });

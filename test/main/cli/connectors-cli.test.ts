@@ -50,7 +50,28 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('bulkhead connectors', () => {
   it('add, list, tools, allow, deny, test, remove: per tenant, secrets never printed, typed exit codes', async () => {
-    const add = await cli(dir, ['--json', 'connectors', 'add', 'crm', '--tenant', 'Acme', '--command', process.execPath, '--arg', path.join(FIXTURES, 'benign.mjs'), '--read', FIXTURES, '--read', NODE_MODULES, '--env', 'CONNECTOR_TOKEN'], { CONNECTOR_TOKEN: CANARY });
+    const add = await cli(
+      dir,
+      [
+        '--json',
+        'connectors',
+        'add',
+        'crm',
+        '--tenant',
+        'Acme',
+        '--command',
+        process.execPath,
+        '--arg',
+        path.join(FIXTURES, 'benign.mjs'),
+        '--read',
+        FIXTURES,
+        '--read',
+        NODE_MODULES,
+        '--env',
+        'CONNECTOR_TOKEN',
+      ],
+      { CONNECTOR_TOKEN: CANARY },
+    );
     expect(add.code).toBe(0);
     expect(JSON.parse(add.stdout)).toMatchObject({ name: 'crm', kind: 'stdio', envNames: ['CONNECTOR_TOKEN'], sandbox: 'bwrap', network: false });
     expect(add.stdout + add.stderr).not.toContain(CANARY);
@@ -60,7 +81,11 @@ describe('bulkhead connectors', () => {
 
     const tools = await cli(dir, ['--json', 'connectors', 'tools', 'crm', '--tenant', 'Acme']);
     expect(tools.code).toBe(0);
-    expect(JSON.parse(tools.stdout).tools.map((t: { name: string; allowed: boolean }) => [t.name, t.allowed])).toEqual([['read_item', false], ['whoami', false], ['write_item', false]]);
+    expect(JSON.parse(tools.stdout).tools.map((t: { name: string; allowed: boolean }) => [t.name, t.allowed])).toEqual([
+      ['read_item', false],
+      ['whoami', false],
+      ['write_item', false],
+    ]);
 
     const allow = await cli(dir, ['--json', 'connectors', 'allow', 'crm', 'whoami', '--tenant', 'Acme']);
     expect(JSON.parse(allow.stdout).tools.find((t: { name: string }) => t.name === 'whoami').allowed).toBe(true);

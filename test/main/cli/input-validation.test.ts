@@ -12,7 +12,12 @@ let data: string;
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, '--data-dir', data, ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: 'input validation passphrase', BULKHEAD_EXPORT_PASSPHRASE: 'export passphrase here' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      BULKHEAD_PASSPHRASE: 'input validation passphrase',
+      BULKHEAD_EXPORT_PASSPHRASE: 'export passphrase here',
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -43,8 +43,8 @@ beforeAll(() => {
   expect(cli(['init']).code).toBe(0);
   expect(cli(['tenant', 'create', 'Acme']).code).toBe(0);
   const body = 'The quarterly retainer for the Zanzibar account is forty thousand euros. '.repeat(20);
-  fs.writeFileSync(path.join(docs, `report${HOSTILE.replace(/\//g, "_")}.md`), `# Retainer${HOSTILE}\n\n${body}${HOSTILE}\n`);
-  fs.writeFileSync(path.join(docs, `broken${HOSTILE.replace(/\//g, "_")}.json`), '{"a": ');
+  fs.writeFileSync(path.join(docs, `report${HOSTILE.replace(/\//g, '_')}.md`), `# Retainer${HOSTILE}\n\n${body}${HOSTILE}\n`);
+  fs.writeFileSync(path.join(docs, `broken${HOSTILE.replace(/\//g, '_')}.json`), '{"a": ');
   const ingest = cli(['--json', 'ingest', '--tenant', 'Acme', docs]);
   // The hostile bytes really are in the tenant (escaped in the JSON), so the checks below mean something.
   expect(ingest.stdout).toContain('\\u001b]0;PWNED');

@@ -81,7 +81,14 @@ describe('connectors belong to a tenant', () => {
     model.requests.length = 0;
     model.script((_body, i) =>
       i === 0
-        ? { kind: 'tools', calls: [{ name: 'mcp__crm__whoami', arguments: '{}' }, { name: 'mcp__bonly__whoami', arguments: '{}' }, { name: 'mcp__crm__whoami', arguments: '{"tenant":"B"}' }] }
+        ? {
+            kind: 'tools',
+            calls: [
+              { name: 'mcp__crm__whoami', arguments: '{}' },
+              { name: 'mcp__bonly__whoami', arguments: '{}' },
+              { name: 'mcp__crm__whoami', arguments: '{"tenant":"B"}' },
+            ],
+          }
         : { kind: 'text', text: 'done' },
     );
     const r = await askAgent(a, { question: 'which account?' }, { model: modelConfig(model.baseUrl), embedder });
@@ -131,7 +138,9 @@ describe('connectors belong to a tenant', () => {
     expect(JSON.parse(fs.readFileSync(store, 'utf8'))).toEqual({ k: 'v1' });
     const read = await runConnectorTool({ tenant: a }, { name: 'mcp__crm__read_item', arguments: '{"id":"k"}' });
     expect(read.ok).toBe(true); // read-only: no confirmation asked
-    const kinds = listAudit(a, { afterSeq: 0, limit: 1000 }).filter((x) => x.kind === 'connector.confirm').map((x) => x.data.allowed);
+    const kinds = listAudit(a, { afterSeq: 0, limit: 1000 })
+      .filter((x) => x.kind === 'connector.confirm')
+      .map((x) => x.data.allowed);
     expect(kinds).toEqual([true, false, false]);
   }, 30_000);
 
@@ -153,7 +162,9 @@ describe('connectors belong to a tenant', () => {
     const c = listConnectors(a)[0]!;
     const tools = readTools(a, c.id);
     // As if the server had declared another schema when the tool was allowed.
-    a.db.prepare("UPDATE tenant_meta SET value = ? WHERE key = ?").run(JSON.stringify(tools.map((t) => (t.name === 'whoami' ? { ...t, sha256: '0'.repeat(64) } : t))), `connectors.tools.${c.id}`);
+    a.db
+      .prepare('UPDATE tenant_meta SET value = ? WHERE key = ?')
+      .run(JSON.stringify(tools.map((t) => (t.name === 'whoami' ? { ...t, sha256: '0'.repeat(64) } : t))), `connectors.tools.${c.id}`);
     const r = await runConnectorTool({ tenant: a }, { name: 'mcp__crm__whoami', arguments: '{}' });
     expect(r.reason).toBe('connector_failed');
     const after = readTools(a, c.id).find((t) => t.name === 'whoami')!;

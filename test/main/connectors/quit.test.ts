@@ -8,7 +8,9 @@ import { tempDir } from '../../helpers/vault.js';
 // The app quits, cleanly or killed: no connector process of its tenant stays behind.
 
 function startApp(mode: 'exit' | 'wait', marker: string): Promise<{ child: ReturnType<typeof spawn>; line: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/child-connector.ts'), tempDir('bulkhead-quit-'), marker, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/child-connector.ts'), tempDir('bulkhead-quit-'), marker, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -38,7 +38,10 @@ describe('OllamaEmbedder against a real HTTP server', () => {
     const texts = ['a', 'bb', 'ccc'];
     const out = await e.embed(texts);
     expect(out.map((v) => Array.from(v))).toEqual(texts.map((t) => fakeVector(t, DIM)));
-    expect(server.requests.map((r) => [r.method, r.url])).toEqual([['POST', '/api/embed'], ['POST', '/api/embed']]);
+    expect(server.requests.map((r) => [r.method, r.url])).toEqual([
+      ['POST', '/api/embed'],
+      ['POST', '/api/embed'],
+    ]);
     expect(server.requests[0]!.body).toEqual({ model: 'nomic-embed-text', input: ['a', 'bb'] });
     expect(server.requests[1]!.body).toEqual({ model: 'nomic-embed-text', input: ['ccc'] });
     expect(e.id).toBe('ollama:nomic-embed-text');
@@ -108,7 +111,9 @@ describe('OllamaEmbedder against a real HTTP server', () => {
     });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    expect(await failure(new OllamaEmbedder({ fetch, baseUrl: server.baseUrl, model: 'm', dimension: DIM, timeoutMs: 10_000 }).embed(['x'], controller.signal))).toBe('ABORTED');
+    expect(
+      await failure(new OllamaEmbedder({ fetch, baseUrl: server.baseUrl, model: 'm', dimension: DIM, timeoutMs: 10_000 }).embed(['x'], controller.signal)),
+    ).toBe('ABORTED');
   });
 
   it('nobody listening is UNREACHABLE', async () => {

@@ -66,7 +66,13 @@ describe('OpenAiEmbedder against a real HTTP server', () => {
   });
 
   it('garbage and wrong shapes are BAD_RESPONSE', async () => {
-    for (const text of ['<html>oops</html>', '', '{"data":[{"embedding":"AAAA","index":0}]}', '{"data":[{"embedding":[1,2,3,4,5,6],"index":-1}]}', '{"error":{"message":"x"}}']) {
+    for (const text of [
+      '<html>oops</html>',
+      '',
+      '{"data":[{"embedding":"AAAA","index":0}]}',
+      '{"data":[{"embedding":[1,2,3,4,5,6],"index":-1}]}',
+      '{"error":{"message":"x"}}',
+    ]) {
       server.behave((_req, res) => sendJson(res, 200, text));
       expect(await failure(make().embed(['a']))).toBe('BAD_RESPONSE');
     }

@@ -94,7 +94,7 @@ describe('reading the pack on two threads after opening', () => {
     return { dir, id, vault };
   }
 
-  it('assembles exactly the per-chunk codes from the background share and this thread\'s, and searches the same', async () => {
+  it("assembles exactly the per-chunk codes from the background share and this thread's, and searches the same", async () => {
     const { id, vault } = await packedTenant(150);
     const session = vault.openSession();
     let tenant = session.open(id);

@@ -14,7 +14,16 @@ import { rankTerms, termScorer, type TermHit, type WeightedStem } from '../../..
 import { vectorIndexFor } from '../../../src-main/index/vectors.js';
 import { stopBackgroundReader } from '../../../src-main/vault/background-reader.js';
 import type { TenantHandle } from '../../../src-main/vault/handle.js';
-import { closeTenants, countRows, dropTermIndex, HOSTILE_QUERIES, openFreshTenant, storeChunks, tenantWithChunks, type ChunkSpec } from '../../helpers/retrieval.js';
+import {
+  closeTenants,
+  countRows,
+  dropTermIndex,
+  HOSTILE_QUERIES,
+  openFreshTenant,
+  storeChunks,
+  tenantWithChunks,
+  type ChunkSpec,
+} from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 import { rng } from '../../../bench/retrieval/generator.js';
 
@@ -185,8 +194,29 @@ function checkIndex(tenant: TenantHandle, maxSegments = 2): void {
 // ---- corpora -----------------------------------------------------------------------------------
 
 const VOCAB = [
-  'Café', 'cafe', 'CAFÉS', 'turbine', 'turbines', 'harbour', 'meadow', 'quartz', 'orbit', 'running', 'runs', 'budget',
-  'glacier', '2024', '42', 'naïve', 'brûlée', 'connection', 'connected', 'the', 'of', 'and', 'Zürich',
+  'Café',
+  'cafe',
+  'CAFÉS',
+  'turbine',
+  'turbines',
+  'harbour',
+  'meadow',
+  'quartz',
+  'orbit',
+  'running',
+  'runs',
+  'budget',
+  'glacier',
+  '2024',
+  '42',
+  'naïve',
+  'brûlée',
+  'connection',
+  'connected',
+  'the',
+  'of',
+  'and',
+  'Zürich',
 ];
 
 /** 40 texts: varied lengths and repeats, accents and numbers, two exact duplicates (ties), one very long with a big tf, one of stop words only. */
@@ -205,7 +235,13 @@ function corpus40(seed = 7): string[] {
   return out;
 }
 
-const stem = (word: string): string => porterStem(word.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase());
+const stem = (word: string): string =>
+  porterStem(
+    word
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase(),
+  );
 const q = (...words: (string | [string, number])[]): WeightedStem[] =>
   words.map((w) => (typeof w === 'string' ? { stem: stem(w), weight: 1 } : { stem: stem(w[0]), weight: w[1] }));
 
@@ -311,7 +347,12 @@ describe('rankTerms: exact BM25', () => {
     // Doubling a lone stem doubles every score.
     const one = rankTerms(tenant, q('cafe'), 1000).hits;
     const doubled = rankTerms(tenant, q(['cafe', 2]), 1000).hits;
-    expectSameHits(doubled, one.map((h) => ({ chunkId: h.chunkId, score: 2 * h.score })), 1e-15, 'doubled');
+    expectSameHits(
+      doubled,
+      one.map((h) => ({ chunkId: h.chunkId, score: 2 * h.score })),
+      1e-15,
+      'doubled',
+    );
     // Weight 2 is not weight 1 (the test could tell them apart).
     expect(two.map((h) => h.score)).not.toEqual(rankTerms(tenant, q('cafe', 'turbine'), 1000).hits.map((h) => h.score));
     // Zero weight and absent stems add nothing.
@@ -354,7 +395,9 @@ describe('rankTerms: exact BM25', () => {
       { id: 5_000_000, text: 'Café turbine turbine quartz 2024 lantern' },
       { id: 2 ** 40, text: 'harbour running runs glacier café' },
     ];
-    const insert = tenant.db.prepare('INSERT INTO chunks (id, document_id, ordinal, text, token_count, char_start, char_end, sha256) VALUES (?, ?, ?, ?, ?, 0, 0, ?)');
+    const insert = tenant.db.prepare(
+      'INSERT INTO chunks (id, document_id, ordinal, text, token_count, char_start, char_end, sha256) VALUES (?, ?, ?, ?, ?, 0, 0, ?)',
+    );
     far.forEach((c, i) => insert.run(c.id, documentIds[0]!, 1000 + i, c.text, 6, crypto.createHash('sha256').update(c.text).digest('hex')));
     const docs: RefDoc[] = [...corpus.map((text, i) => ({ id: chunkIds[i]!, text })), ...far];
     for (const state of ['pending', 'merged']) {
@@ -426,7 +469,14 @@ describe('segments', () => {
     const sizes = [30, 3, 3, 3, 3, 20, 2, 2, 5, 1, 1, 8];
     for (const [b, size] of sizes.entries()) {
       // Every text has 'orbit', so its stem sees every branch of the merge policy.
-      await storeChunks(tenant, embedder, asDocs(texts(size, `batch${b}x`, 100 + b).map((t) => `${t} orbit`), `batch${b}`));
+      await storeChunks(
+        tenant,
+        embedder,
+        asDocs(
+          texts(size, `batch${b}x`, 100 + b).map((t) => `${t} orbit`),
+          `batch${b}`,
+        ),
+      );
       expect(pendingIds(tenant)).toHaveLength(size);
       const before = segmentRows(tenant).filter((r) => r.stem === 'orbit').length;
       expect(mergePendingTerms(tenant)).toBe(size);
@@ -440,7 +490,11 @@ describe('segments', () => {
     // Both branches happened: a small segment beside the large one, and all merged into one.
     expect(seenTwo).toBe(true);
     expect(seenCollapse).toBe(true);
-    expect(segmentRows(tenant).filter((r) => r.stem === 'orbit').reduce((n, r) => n + r.count, 0)).toBe(chunkCount(tenant));
+    expect(
+      segmentRows(tenant)
+        .filter((r) => r.stem === 'orbit')
+        .reduce((n, r) => n + r.count, 0),
+    ).toBe(chunkCount(tenant));
   });
 });
 
@@ -461,7 +515,10 @@ describe('deletes', () => {
       expect(got.totalChunks).toBe(want.totalChunks);
       const a = byText(tenant, got.hits);
       const b = byText(fresh.tenant, want.hits);
-      expect(a.map((x) => x[0]), `${label} ${JSON.stringify(query)}`).toEqual(b.map((x) => x[0]));
+      expect(
+        a.map((x) => x[0]),
+        `${label} ${JSON.stringify(query)}`,
+      ).toEqual(b.map((x) => x[0]));
       a.forEach((x, i) => expect(relDiff(x[1], b[i]![1]), `${label}: ${x[0]}`).toBeLessThanOrEqual(1e-12));
     }
   }
@@ -496,7 +553,11 @@ describe('deletes', () => {
     mergePendingTerms(tenant);
     // A second, small merge: common stems get a second segment, so deletes reach both segments.
     const extraTexts = texts(3, 'extra', 47).map((t) => `${t} orbit meadow glacier turbine`);
-    const extra = await storeChunks(tenant, embedder, extraTexts.map((text, ordinal) => ({ documentKey: 'extra', ordinal, text })));
+    const extra = await storeChunks(
+      tenant,
+      embedder,
+      extraTexts.map((text, ordinal) => ({ documentKey: 'extra', ordinal, text })),
+    );
     mergePendingTerms(tenant);
     checkIndex(tenant);
     const before = totals(tenant);
@@ -518,7 +579,10 @@ describe('deletes', () => {
     for (const key of ['d1', 'd4', 'd6']) deleteDocument(tenant, documents.get(key)!);
     deleteDocument(tenant, extra.documents.get('extra')!);
     checkIndex(tenant);
-    expectGone(tenant, victims.map((v) => v.id));
+    expectGone(
+      tenant,
+      victims.map((v) => v.id),
+    );
     expect(totals(tenant)).toEqual({
       chunks: before.chunks - victims.length,
       tokens: before.tokens - victims.reduce((n, v) => n + chunkTerms(v.text, cache).length, 0),
@@ -549,7 +613,11 @@ describe('deletes', () => {
     // Replacing the newest document: SQLite hands its chunk ids to the new chunks. The postings
     // must hold the new texts under those ids, never the old ones.
     const newest = chunkRows(tenant).slice(-3);
-    const reused = await storeChunks(tenant, embedder, texts(2, 'reuse', 78).map((text, ordinal) => ({ documentKey: 'd3', ordinal, text })));
+    const reused = await storeChunks(
+      tenant,
+      embedder,
+      texts(2, 'reuse', 78).map((text, ordinal) => ({ documentKey: 'd3', ordinal, text })),
+    );
     expect(reused.chunkIds.some((id) => newest.some((c) => c.id === id))).toBe(true);
     checkIndex(tenant);
     await expectSameAsFresh(tenant, 'after id reuse (pending)');
@@ -566,9 +634,17 @@ describe('deletes', () => {
     const merged = snapshot(tenant) as { postings: unknown; totals: unknown };
 
     // A late document, never merged: replacing it drops its pending rows (no postings to touch).
-    const late = await storeChunks(tenant, embedder, texts(3, 'late', 9).map((text, ordinal) => ({ documentKey: 'late', ordinal, text })));
+    const late = await storeChunks(
+      tenant,
+      embedder,
+      texts(3, 'late', 9).map((text, ordinal) => ({ documentKey: 'late', ordinal, text })),
+    );
     expect(pendingIds(tenant)).toEqual(late.chunkIds);
-    const again = await storeChunks(tenant, embedder, texts(2, 'later', 10).map((text, ordinal) => ({ documentKey: 'late', ordinal, text })));
+    const again = await storeChunks(
+      tenant,
+      embedder,
+      texts(2, 'later', 10).map((text, ordinal) => ({ documentKey: 'late', ordinal, text })),
+    );
     expect(pendingIds(tenant)).toEqual(again.chunkIds);
     expect((snapshot(tenant) as { postings: unknown }).postings).toEqual(merged.postings);
     expect(totals(tenant)).toEqual(merged.totals);
@@ -576,7 +652,15 @@ describe('deletes', () => {
     expectGone(tenant, late.chunkIds);
     const lateTags = texts(3, 'late', 9).map((t) => ({ stem: refStems(t)[0]!, weight: 1 }));
     expect(rankTerms(tenant, lateTags, 100).hits).toEqual([]);
-    expect(rankTerms(tenant, texts(2, 'later', 10).map((t) => ({ stem: refStems(t)[0]!, weight: 1 })), 100).hits.map((h) => h.chunkId).sort()).toEqual([...again.chunkIds].sort());
+    expect(
+      rankTerms(
+        tenant,
+        texts(2, 'later', 10).map((t) => ({ stem: refStems(t)[0]!, weight: 1 })),
+        100,
+      )
+        .hits.map((h) => h.chunkId)
+        .sort(),
+    ).toEqual([...again.chunkIds].sort());
 
     // deleteDocument of a pending document: gone, the totals never counted it.
     deleteDocument(tenant, again.documents.get('late')!);
@@ -586,8 +670,16 @@ describe('deletes', () => {
     expectGone(tenant, [...late.chunkIds, ...again.chunkIds]);
 
     // A pending document deleted while another is pending: the delete merges the other.
-    const keep = await storeChunks(tenant, embedder, texts(3, 'keep', 12).map((text, ordinal) => ({ documentKey: 'keep', ordinal, text })));
-    const drop = await storeChunks(tenant, embedder, texts(3, 'drop', 13).map((text, ordinal) => ({ documentKey: 'drop', ordinal, text })));
+    const keep = await storeChunks(
+      tenant,
+      embedder,
+      texts(3, 'keep', 12).map((text, ordinal) => ({ documentKey: 'keep', ordinal, text })),
+    );
+    const drop = await storeChunks(
+      tenant,
+      embedder,
+      texts(3, 'drop', 13).map((text, ordinal) => ({ documentKey: 'drop', ordinal, text })),
+    );
     deleteDocument(tenant, drop.documents.get('drop')!);
     expect(pendingIds(tenant)).toEqual([]);
     checkIndex(tenant);
@@ -608,7 +700,14 @@ describe('transactions', () => {
     charEnd: text.length,
     sha256: crypto.createHash('sha256').update(text).digest('hex'),
   });
-  const doc = (key: string): Parameters<typeof storeDocument>[1] => ({ sourcePath: `/corpus/${key}.txt`, title: key, format: 'txt', sha256: key.padEnd(64, '0'), bytes: 1, tags: [] });
+  const doc = (key: string): Parameters<typeof storeDocument>[1] => ({
+    sourcePath: `/corpus/${key}.txt`,
+    title: key,
+    format: 'txt',
+    sha256: key.padEnd(64, '0'),
+    bytes: 1,
+    tags: [],
+  });
 
   it('a store that throws after inserting its chunks leaves no pending rows and no postings', async () => {
     const { tenant } = await tenantWithChunks(embedder, texts(12, 'base', 31));
@@ -835,7 +934,10 @@ describe('segment encoding', () => {
   });
 
   it('refuses ids that are not strictly increasing positive safe integers', () => {
-    const bad = (ids: number[]): (() => Buffer) => () => encodeSegment({ ids, tfs: ids.map(() => 1), lengths: ids.map(() => 1) });
+    const bad =
+      (ids: number[]): (() => Buffer) =>
+      () =>
+        encodeSegment({ ids, tfs: ids.map(() => 1), lengths: ids.map(() => 1) });
     expect(bad([2, 1])).toThrow(RangeError);
     expect(bad([5, 5])).toThrow(RangeError);
     expect(bad([1, 3, 2])).toThrow(RangeError);

@@ -114,7 +114,13 @@ describe('chunkDocument', () => {
   });
 
   it('two short sections with the same page and heading path may share one chunk', () => {
-    const chunks = chunkDocument({ sections: [{ text: 'One.', page: 1 }, { text: 'Two.', page: 1 }, { text: 'Three.', page: 2 }] });
+    const chunks = chunkDocument({
+      sections: [
+        { text: 'One.', page: 1 },
+        { text: 'Two.', page: 1 },
+        { text: 'Three.', page: 2 },
+      ],
+    });
     expect(chunks.map((c) => [c.text, c.page])).toEqual([
       ['One.\n\nTwo.', 1],
       ['Three.', 2],

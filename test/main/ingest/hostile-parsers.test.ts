@@ -70,7 +70,10 @@ describe('every parser is bounded before it works', () => {
   it('a compressed PDF stream that inflates past the limit is ZIP_BOMB, and so is one inside another', async () => {
     const zlib = await import('node:zlib');
     const inner = zlib.deflateSync(Buffer.alloc(64 * MiB));
-    for (const [label, stream] of [['flate', inner], ['flate of flate', zlib.deflateSync(inner)]] as const) {
+    for (const [label, stream] of [
+      ['flate', inner],
+      ['flate of flate', zlib.deflateSync(inner)],
+    ] as const) {
       const path = join(dir, `bomb-${label.replace(/ /g, '-')}.pdf`);
       await writeFile(path, handmadePdf([stream]));
       expect(await outcome(parseFileIsolated(path, { ...opts, maxExpandedBytes: 16 * MiB })), label).toBe('ZIP_BOMB');

@@ -124,7 +124,12 @@ describe('Excel (.xlsx)', () => {
 
   it('a cell at the far right does not allocate a row of empty columns; a bomb and deep nesting are refused', async () => {
     const far = join(dir, 'far.xlsx');
-    await writeParts(far, xlsxParts('<worksheet><sheetData><row><c r="XFD1" t="inlineStr"><is><t>edge</t></is></c><c r="ZZZZ1"><v>9</v></c></row><row><c r="A2"><v>1</v></c></row></sheetData></worksheet>'));
+    await writeParts(
+      far,
+      xlsxParts(
+        '<worksheet><sheetData><row><c r="XFD1" t="inlineStr"><is><t>edge</t></is></c><c r="ZZZZ1"><v>9</v></c></row><row><c r="A2"><v>1</v></c></row></sheetData></worksheet>',
+      ),
+    );
     expect((await parseFile(far, opts)).sections[0]).toEqual({ text: 'column A: 1', headingPath: ['Budget 2026'] });
     const bomb = join(dir, 'bomb.xlsx');
     await writeParts(bomb, [...xlsxParts(), ['xl/worksheets/sheet3.xml', zeros(256 * MiB)]]);
@@ -149,7 +154,10 @@ describe('OpenDocument text (.odt)', () => {
       ],
     });
     const notOdt = join(dir, 'not.odt');
-    await writeParts(notOdt, [['mimetype', 'application/zip'], ['content.xml', '<x/>']]);
+    await writeParts(notOdt, [
+      ['mimetype', 'application/zip'],
+      ['content.xml', '<x/>'],
+    ]);
     expect(await refusal(parseFile(notOdt, opts))).toBe('CORRUPT');
   });
 });
@@ -177,7 +185,9 @@ describe('e-mail (.eml)', () => {
 
   it('hostile mails: MIME nested 200 deep is TOO_DEEP, binary is BINARY, no headers is CORRUPT, headers alone are EMPTY', async () => {
     expect(await refusal(parseFile(await put('deep.eml', nestedMail(200)), opts))).toBe('TOO_DEEP');
-    expect(await refusal(parseFile(await put('bin.eml', Buffer.concat([Buffer.from('From: a@b\r\n'), randomBytes(4096), Buffer.alloc(16)])), opts))).toBe('BINARY');
+    expect(await refusal(parseFile(await put('bin.eml', Buffer.concat([Buffer.from('From: a@b\r\n'), randomBytes(4096), Buffer.alloc(16)])), opts))).toBe(
+      'BINARY',
+    );
     expect(await refusal(parseFile(await put('noise.eml', 'just some words, no headers here'), opts))).toBe('CORRUPT');
     expect(await refusal(parseFile(await put('empty.eml', 'From: a@example.org\r\nSubject: nothing\r\n\r\n'), opts))).toBe('EMPTY');
   });

@@ -9,13 +9,7 @@ import * as CFB from 'cfb';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import {
-  DEFAULT_MAX_BYTES,
-  ParseError,
-  parseFile,
-  type ParseErrorCode,
-  type ParseOptions,
-} from '../../../src-main/ingest/parsers/index.js';
+import { DEFAULT_MAX_BYTES, ParseError, parseFile, type ParseErrorCode, type ParseOptions } from '../../../src-main/ingest/parsers/index.js';
 import { DOCUMENT_XML, makeDocx, makePdf, writeZip, zeros } from '../../helpers/documents.js';
 
 const MiB = 1024 * 1024;
@@ -101,11 +95,7 @@ describe('plain text', () => {
   });
 
   it('a stray invalid byte in a long UTF-8 text is kept as U+FFFD rather than losing the document', async () => {
-    const text = Buffer.concat([
-      Buffer.from('A long and otherwise valid note. '.repeat(100)),
-      Buffer.from([0xff]),
-      Buffer.from('The end.'),
-    ]);
+    const text = Buffer.concat([Buffer.from('A long and otherwise valid note. '.repeat(100)), Buffer.from([0xff]), Buffer.from('The end.')]);
     const doc = await parseFile(await fixture('stray.txt', text), opts);
     expect(doc.sections[0]?.text).toContain('\uFFFDThe end.');
   });
@@ -205,9 +195,7 @@ describe('csv', () => {
   it('CSV rows become "header: value" lines, one block per row, quotes and embedded newlines kept', async () => {
     const csv = 'name,city,note\r\n"Doe, Jane",Lyon,"line one\nline two"\r\nBob,,ok\r\n';
     const doc = await parseFile(await fixture('people.csv', csv), opts);
-    expect(doc.sections).toEqual([
-      { text: 'name: Doe, Jane\ncity: Lyon\nnote: line one\nline two\n\nname: Bob\nnote: ok' },
-    ]);
+    expect(doc.sections).toEqual([{ text: 'name: Doe, Jane\ncity: Lyon\nnote: line one\nline two\n\nname: Bob\nnote: ok' }]);
   });
 
   it('a semicolon-separated CSV (as European spreadsheets write) is split on semicolons', async () => {
@@ -341,7 +329,7 @@ describe('docx', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * MiB);
   });
 
-  it('a zip whose headers understate an entry\'s size is refused as ZIP_BOMB while inflating', async () => {
+  it("a zip whose headers understate an entry's size is refused as ZIP_BOMB while inflating", async () => {
     const path = join(dir, 'liar.docx');
     await writeZip(path, (zip) => zip.addBuffer(Buffer.alloc(8 * MiB), 'word/media/image1.png'));
     const bytes = await readFile(path);

@@ -27,7 +27,15 @@ function expectConsistent(t: TenantHandle): void {
   const declared = Number(t.db.prepare('SELECT coalesce(sum(chunk_count), 0) FROM documents').pluck().get());
   expect(chunks).toBe(declared);
   const index = activeVectorIndex(t);
-  if (index) expect(Number(t.db.prepare(`SELECT count(*) FROM ${vectorTable(index)}`).pluck().get())).toBe(chunks);
+  if (index)
+    expect(
+      Number(
+        t.db
+          .prepare(`SELECT count(*) FROM ${vectorTable(index)}`)
+          .pluck()
+          .get(),
+      ),
+    ).toBe(chunks);
   expect(Number(t.db.prepare('SELECT count(*) FROM chunks_fts').pluck().get())).toBe(chunks);
   expect(t.db.pragma('integrity_check', { simple: true })).toBe('ok');
   // Document frequencies agree with a recount from the chunks themselves.
@@ -46,7 +54,10 @@ describe('ingestion', () => {
     fs.mkdirSync(path.join(dir, 'nested', 'deeper'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'plain.txt'), 'The quarterly retainer for Zanzibar Logistics is forty thousand euros.');
     fs.writeFileSync(path.join(dir, 'guide.md'), '# Onboarding\n\n## Laptops\n\nThe helpdesk issues a ThinkPad on the first morning.\n');
-    fs.writeFileSync(path.join(dir, 'nested', 'page.html'), '<html><head><title>Brand voice</title><script>alert(1)</script></head><body><h1>Voice</h1><p>Warm, plain and never sarcastic.</p></body></html>');
+    fs.writeFileSync(
+      path.join(dir, 'nested', 'page.html'),
+      '<html><head><title>Brand voice</title><script>alert(1)</script></head><body><h1>Voice</h1><p>Warm, plain and never sarcastic.</p></body></html>',
+    );
     fs.writeFileSync(path.join(dir, 'nested', 'deeper', 'contacts.csv'), 'name,role\nIngrid Solberg,procurement lead\n');
     fs.writeFileSync(path.join(dir, 'nested', 'deeper', 'config.json'), JSON.stringify({ billing: { cadence: 'monthly', currency: 'NOK' } }));
     fs.writeFileSync(path.join(dir, 'report.pdf'), await makePdf(['Cover page', 'Churn fell to four percent in the Oslo region.']));
@@ -151,7 +162,11 @@ describe('ingestion', () => {
     });
     for (const f of summary.files.filter((x) => x.status === 'failed')) expect(f.reason, f.path).toMatch(/\w{3,}/);
     expect(summary.added).toBe(2);
-    expect(listDocuments(t).map((d) => path.basename(d.sourcePath)).sort()).toEqual(['good-1.txt', 'good-2.md']);
+    expect(
+      listDocuments(t)
+        .map((d) => path.basename(d.sourcePath))
+        .sort(),
+    ).toEqual(['good-1.txt', 'good-2.md']);
     expectConsistent(t);
     expect(rssGrowth).toBeLessThan(300 * 1024 * 1024);
   });

@@ -31,7 +31,11 @@ describe('watched folders (the tenant file holds the list)', () => {
     expect(s).toMatchObject({ added: 0, replaced: 1 });
     expect(s.removed.map((r) => r.sourcePath)).toEqual([path.join(fs.realpathSync(dir), 'sub', 'two.txt')]);
     // Nothing is deleted before the user confirms.
-    expect(listDocuments(a).map((d) => d.title).sort()).toEqual(['One', 'two']);
+    expect(
+      listDocuments(a)
+        .map((d) => d.title)
+        .sort(),
+    ).toEqual(['One', 'two']);
     expect(confirmRemovedFiles(a, [s.removed[0]!.documentId, listDocuments(a).find((d) => d.title === 'One')!.id])).toBe(1);
     expect(listDocuments(a).map((d) => d.title)).toEqual(['One']);
 

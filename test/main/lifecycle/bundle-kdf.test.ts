@@ -33,7 +33,10 @@ describe('an import bundle cannot choose what its key derivation costs us', () =
     const before = hashTree(target.paths.dataDir);
     const rss = process.memoryUsage().rss;
     const started = performance.now();
-    await expect(target.importTenant(bundle, EXPORT_PASS)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/key-derivation cost/) });
+    await expect(target.importTenant(bundle, EXPORT_PASS)).rejects.toMatchObject({
+      code: 'BUNDLE_INVALID',
+      message: expect.stringMatching(/key-derivation cost/),
+    });
     // Deriving would hold 4 GiB for minutes; the refusal holds nothing and takes no time.
     expect(performance.now() - started).toBeLessThan(2000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
@@ -52,7 +55,9 @@ describe('an import bundle cannot choose what its key derivation costs us', () =
   it('a bundle at the default cost (what every export writes) is still derived: the passphrase is what decides', async () => {
     // Within the cap the header is honoured; the altered header then fails its authentication.
     const target = await freshVault();
-    await expect(target.importTenant(await bundleAsking({ iterations: 2 }), EXPORT_PASS)).rejects.toMatchObject({ code: expect.stringMatching(/WRONG_PASSPHRASE|BUNDLE_INVALID/) });
+    await expect(target.importTenant(await bundleAsking({ iterations: 2 }), EXPORT_PASS)).rejects.toMatchObject({
+      code: expect.stringMatching(/WRONG_PASSPHRASE|BUNDLE_INVALID/),
+    });
     await expect(target.importTenant(await bundleAsking({}), EXPORT_PASS)).resolves.toMatchObject({ name: 'Acme Corp' });
   });
 });

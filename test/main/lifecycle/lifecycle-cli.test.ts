@@ -37,7 +37,10 @@ function ok(args: string[], env: Record<string, string> = {}): string {
 function logText(dataDir: string): string {
   const dir = path.join(dataDir, 'logs');
   if (!fs.existsSync(dir)) return '';
-  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+  return fs
+    .readdirSync(dir)
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('');
 }
 
 describe('client lifecycle from the command line', () => {
@@ -78,7 +81,9 @@ describe('client lifecycle from the command line', () => {
     ok(['--data-dir', r, 'restore', path.join(root, 'backup')]);
     ok(['--data-dir', r, 'passphrase', 'change'], { BULKHEAD_NEW_PASSPHRASE: 'the new vault passphrase' });
     expect(cli(['--data-dir', r, 'tenant', 'list']).code).toBe(3);
-    expect(ok(['--data-dir', r, 'search', '--tenant', quillon!.name, quillon!.canary], { BULKHEAD_PASSPHRASE: 'the new vault passphrase' })).toContain(quillon!.canary);
+    expect(ok(['--data-dir', r, 'search', '--tenant', quillon!.name, quillon!.canary], { BULKHEAD_PASSPHRASE: 'the new vault passphrase' })).toContain(
+      quillon!.canary,
+    );
 
     // Tampering is named, with exit code 5.
     const vault = new Vault(a);
@@ -102,7 +107,14 @@ describe('client lifecycle from the command line', () => {
     expect(logs).toMatch(/"msg":"tenant.import"/);
     expect(logs).toMatch(/"msg":"vault.backup"/);
     expect(logs).toMatch(/"msg":"tenant.delete"/);
-    for (const secret of [...TENANTS.flatMap((x) => [x.name, x.canary, ...x.name.split(' ')]), PASS, EXPORT_PASS, 'the new vault passphrase', 'codename', 'merger']) {
+    for (const secret of [
+      ...TENANTS.flatMap((x) => [x.name, x.canary, ...x.name.split(' ')]),
+      PASS,
+      EXPORT_PASS,
+      'the new vault passphrase',
+      'codename',
+      'merger',
+    ]) {
       expect(logs.includes(secret), `log mentions ${secret}`).toBe(false);
     }
   });

@@ -39,7 +39,11 @@ describe('export and import', () => {
     expectSameContent(before, dumpTables(t.db), expect);
     expect(dumpTables(t.db).chunks!.length).toBeGreaterThan(0);
     expect(verifyAudit(t)).toMatchObject({ ok: true });
-    expect(listAudit(t).map((a) => a.kind).slice(-3)).toEqual(['tenant.open', 'import', 'tenant.open']);
+    expect(
+      listAudit(t)
+        .map((a) => a.kind)
+        .slice(-3),
+    ).toEqual(['tenant.open', 'import', 'tenant.open']);
     expect(t.db.prepare("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'invoices'").pluck().get()).toBeGreaterThan(0);
     target.lock();
   });
@@ -100,7 +104,10 @@ describe('export and import', () => {
     const fewerNotes = await reseal((m) => (m.tables.notes!.rows -= 1));
     await expect(target.importTenant(fewerNotes, EXPORT_PASS)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/table notes/) });
     const shorterChain = await reseal((m) => (m.audit.head = { seq: m.audit.head!.seq - 1, hash: m.audit.head!.hash }));
-    await expect(target.importTenant(shorterChain, EXPORT_PASS)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/audit chain/) });
+    await expect(target.importTenant(shorterChain, EXPORT_PASS)).rejects.toMatchObject({
+      code: 'BUNDLE_INVALID',
+      message: expect.stringMatching(/audit chain/),
+    });
     expect(target.listTenants()).toEqual([]);
     expect(fs.readdirSync(target.paths.tenants)).toEqual([]);
     target.lock();

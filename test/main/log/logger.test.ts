@@ -16,7 +16,11 @@ describe('app log', () => {
     expect(
       redactFields({ tenant: ID, code: 'WRONG_PASSPHRASE', files: 3, ok: true, op: 'rekey', passphrase: 'hunter2hunter2', name: 'Acme', reason: 'Acme Corp' }),
     ).toEqual({ tenant: ID, code: 'WRONG_PASSPHRASE', files: 3, ok: true, op: 'rekey', passphrase: '[redacted]', name: '[redacted]', reason: '[redacted]' });
-    expect(redactFields({ tenant: 'Acme', code: 'tenant "Acme" is damaged', op: 'x'.repeat(80) })).toEqual({ tenant: '[redacted]', code: '[redacted]', op: '[redacted]' });
+    expect(redactFields({ tenant: 'Acme', code: 'tenant "Acme" is damaged', op: 'x'.repeat(80) })).toEqual({
+      tenant: '[redacted]',
+      code: '[redacted]',
+      op: '[redacted]',
+    });
   });
 
   it('writes JSON lines to owner-only files under logs/, never a free-text event or field', async () => {
@@ -28,7 +32,11 @@ describe('app log', () => {
     const dir = path.join(dataDir, 'logs');
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     for (const f of fs.readdirSync(dir)) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
-    const lines = readLogs(dataDir).join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readLogs(dataDir)
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ msg: 'tenant.open', tenant: ID, ms: 12, level: 30 });
     expect(lines[1]).toMatchObject({ msg: '[redacted]', message: '[redacted]', level: 50 });
     expect(readLogs(dataDir).join('')).not.toContain('Acme');

@@ -32,7 +32,7 @@ describe('the built-in runtime and tenants', () => {
 
   const opts = { maxTokens: 8, temperature: 0 };
 
-  it('switching tenant disposes the previous tenant\'s contexts before the next one starts, on an empty sequence', async () => {
+  it("switching tenant disposes the previous tenant's contexts before the next one starts, on an empty sequence", async () => {
     const a = fx.open('Alpha');
     const chatA = new BuiltinChat(runtime, a, 'chat.gguf', opts);
     await chatA.streamChat(QUESTION, undefined, {});
@@ -53,7 +53,7 @@ describe('the built-in runtime and tenants', () => {
     expect(chatB.sequence!.context).not.toBe(seqA.context);
   });
 
-  it('a closed tenant\'s binding cannot run again', async () => {
+  it("a closed tenant's binding cannot run again", async () => {
     const a = fx.open('Alpha');
     const chatA = new BuiltinChat(runtime, a, 'chat.gguf', opts);
     fx.open('Beta');
@@ -78,7 +78,10 @@ describe('the built-in runtime and tenants', () => {
     expect(probe.tokensBefore).toBe(0);
     expect(probe.inputTokens).toBe(first.inputTokens); // no cache hit
     // Timings, for the record (the benchmark prints them side by side): not asserted.
-    fs.writeSync(2, `cache probe: A first ${first.totalMs.toFixed(0)} ms, A again ${again.totalMs.toFixed(0)} ms, B same question ${probe.totalMs.toFixed(0)} ms\n`);
+    fs.writeSync(
+      2,
+      `cache probe: A first ${first.totalMs.toFixed(0)} ms, A again ${again.totalMs.toFixed(0)} ms, B same question ${probe.totalMs.toFixed(0)} ms\n`,
+    );
   });
 
   it('one model generates at a time: a second call waits in a queue that says so', async () => {

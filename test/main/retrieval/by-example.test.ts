@@ -29,7 +29,10 @@ describe('search by example', () => {
     const result = await searchKnowledge(tenant, passage, { k: 5, embedder });
     expect(result.mode).toBe('hybrid');
     expect(result.passages[0]?.text).toBe(TARGET); // the document it was pasted from comes first
-    await expect(searchKnowledge(tenant, `${passage}x`, { embedder })).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/20,000 characters/) });
+    await expect(searchKnowledge(tenant, `${passage}x`, { embedder })).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringMatching(/20,000 characters/),
+    });
     expect(calls['knowledge.search'].input.safeParse({ query: passage }).success).toBe(true);
     expect(calls['knowledge.search'].input.safeParse({ query: `${passage}x` }).success).toBe(false);
   });

@@ -35,13 +35,17 @@ async function tenantWithDocs(): Promise<TenantHandle> {
   const vault = await freshVault();
   const t = vault.openSession().open(vault.createTenant('Acme').id);
   const dir = tempDir();
-  for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(dir, `note-${i}.md`), `# Note ${i}\n\n${i === 7 ? 'The wombat budget is approved.' : `Routine entry number ${i} about invoices.`}\n`);
+  for (let i = 0; i < 30; i++)
+    fs.writeFileSync(
+      path.join(dir, `note-${i}.md`),
+      `# Note ${i}\n\n${i === 7 ? 'The wombat budget is approved.' : `Routine entry number ${i} about invoices.`}\n`,
+    );
   await ingestPaths(t, [dir], { embedder: new HashedEmbedder() });
   return t;
 }
 
 function tableExists(t: TenantHandle, name: string): boolean {
-  return t.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = ?").pluck().get(name) === 1;
+  return t.db.prepare('SELECT count(*) FROM sqlite_master WHERE name = ?').pluck().get(name) === 1;
 }
 
 describe('changing the embedder', () => {

@@ -141,7 +141,16 @@ describe('hybrid search on a tiny corpus', () => {
 });
 
 // Filler passages so that the index is large enough for feedback (feedbackMinChunks = 100).
-const TOPICS = ['boundary layer transition', 'fatigue of riveted joints', 'combustion in ramjets', 'landing gear shimmy', 'radiation heating of re-entry bodies', 'shell buckling under pressure', 'propeller noise', 'icing of intakes'];
+const TOPICS = [
+  'boundary layer transition',
+  'fatigue of riveted joints',
+  'combustion in ramjets',
+  'landing gear shimmy',
+  'radiation heating of re-entry bodies',
+  'shell buckling under pressure',
+  'propeller noise',
+  'icing of intakes',
+];
 const FILLER = Array.from({ length: 120 }, (_, i) => `Report ${i}: ${TOPICS[i % TOPICS.length]!}, measured at station ${i % 13} with method ${i % 5}.`);
 
 describe('hybrid search with feedback on', () => {

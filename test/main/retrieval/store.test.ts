@@ -41,10 +41,7 @@ describe('storeDocument / deleteDocument', () => {
   it("a deleted chunk's words leave the full-text index, not only its hits", async () => {
     const embedder = new HashedEmbedder({ dimension: 32 });
     const marker = 'qzxjvkwmarkerword'; // Porter leaves it as it is
-    const { tenant, index, chunkIds, documentIds } = await tenantWithChunks(embedder, [
-      `keep this ${'filler '.repeat(50)}`,
-      `secret ${marker} text`,
-    ]);
+    const { tenant, index, chunkIds, documentIds } = await tenantWithChunks(embedder, [`keep this ${'filler '.repeat(50)}`, `secret ${marker} text`]);
     const secret = chunkIds[1]!;
     // Before: the term is in the vocabulary and in the index's segments, the chunk has its rows.
     expect(inVocab(tenant, marker)).toBe(1);

@@ -30,14 +30,14 @@ describe('the tenant cache', () => {
     await hybridRank(tenant, embedder, 'orchard 3 cider');
     const codes = codeSetOf(tenant, index);
     int8CopiesOf(tenant, index, codes.ids.length, true, TUNING);
-    const copies = await vi.waitFor(() => int8CopiesOf(tenant, index, codes.ids.length, false, TUNING) ?? Promise.reject(new Error('not loaded')), { timeout: 10_000 });
+    const copies = await vi.waitFor(() => int8CopiesOf(tenant, index, codes.ids.length, false, TUNING) ?? Promise.reject(new Error('not loaded')), {
+      timeout: 10_000,
+    });
     const answers = vectorWorkerAnswers();
     await hybridRank(tenant, embedder, 'frost 9 barn 2 pear'); // warm: ranked on the vector worker
     expect(vectorWorkerAnswers()).toBe(answers + 1);
     expect(await vectorWorkerHolds()).toBe(1);
-    expect(tenant.cache.names()).toEqual(
-      expect.arrayContaining(['vector codes', 'int8 copies', 'stems', 'document frequencies', 'vector worker set']),
-    );
+    expect(tenant.cache.names()).toEqual(expect.arrayContaining(['vector codes', 'int8 copies', 'stems', 'document frequencies', 'vector worker set']));
     expect(allZero(codes.ids)).toBe(false);
     expect(allZero(copies.vectors) || allZero(copies.ids)).toBe(false);
 

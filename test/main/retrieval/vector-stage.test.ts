@@ -20,7 +20,10 @@ const embedder = new HashedEmbedder({ dimension: 64 });
 const WORDS = ['orbit', 'budget', 'wombat', 'invoice', 'glacier', 'turbine', 'contract', 'harbour', 'lantern', 'meadow', 'quartz', 'saddle'];
 /** Deterministic short texts from a small vocabulary, so that near neighbours exist. */
 const texts = (n: number, seed: number): string[] =>
-  Array.from({ length: n }, (_, i) => Array.from({ length: 6 }, (_, j) => WORDS[(i * 7 + j * (seed + 3) + ((i * j) % 5)) % WORDS.length]).join(' ') + ` item${i}`);
+  Array.from(
+    { length: n },
+    (_, i) => Array.from({ length: 6 }, (_, j) => WORDS[(i * 7 + j * (seed + 3) + ((i * j) % 5)) % WORDS.length]).join(' ') + ` item${i}`,
+  );
 
 function hamming(a: Buffer, b: Buffer): number {
   let d = 0;
@@ -180,7 +183,7 @@ describe('vectorTopK', () => {
 });
 
 describe('tenant migration 5: vector codes out of vec0', () => {
-  it('moves an older tenant\'s codes into plain tables and makes its int8 copies; search works as before', async () => {
+  it("moves an older tenant's codes into plain tables and makes its int8 copies; search works as before", async () => {
     const dir = tempDir('bulkhead-migrate-vectors-');
     const vault = await freshVault(dir);
     const { id } = vault.createTenant('Older tenant');

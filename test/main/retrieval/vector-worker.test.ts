@@ -71,7 +71,13 @@ describe('the int8 dot-product kernel', () => {
     const all = Array.from(copies.ids);
     const js = int8Distances(copies, query, all, { simd: false });
     expect(int8Distances(copies, query, all)).toEqual(js);
-    const plain: Int8Copies = { ids: Int32Array.from(copies.ids), vectors: Int8Array.from(copies.vectors), squares: Int32Array.from(copies.squares), dimension: 32, memory: null };
+    const plain: Int8Copies = {
+      ids: Int32Array.from(copies.ids),
+      vectors: Int8Array.from(copies.vectors),
+      squares: Int32Array.from(copies.squares),
+      dimension: 32,
+      memory: null,
+    };
     expect(int8Distances(plain, query, all)).toEqual(js);
   });
 });

@@ -26,9 +26,7 @@ describe('textRuns', () => {
   });
 
   it('finds nothing in punctuation and symbols', () => {
-    expect(textRuns('"*" NEAR( ) ^ -- ... ???')).toEqual([
-      { kind: 'word', text: 'NEAR' },
-    ]);
+    expect(textRuns('"*" NEAR( ) ^ -- ... ???')).toEqual([{ kind: 'word', text: 'NEAR' }]);
     expect(textRuns('!!! *** ---')).toEqual([]);
   });
 });

@@ -9,7 +9,9 @@ const WORDS = `caresses ponies ties caress cats feed agreed plastered bled motor
   sensibiliti triplicate formative formalize electriciti electrical hopeful goodness revival
   allowance inference airliner gyroscopic adjustable defensible irritant replacement adjustment
   dependent adoption homologou communism activate angulariti homologous effective bowdlerize probate
-  rate cease controll roll generalizations oscillating aeroelastic 500degrees yield y`.split(/\s+/).filter((w) => w !== '');
+  rate cease controll roll generalizations oscillating aeroelastic 500degrees yield y`
+  .split(/\s+/)
+  .filter((w) => w !== '');
 
 describe('porterStem', () => {
   it('gives the stems of the examples in Porter (1980)', () => {

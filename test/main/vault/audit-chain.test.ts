@@ -55,7 +55,10 @@ describe('audit chain', () => {
   it('chains by HMAC, not by a bare hash: the record does not verify under a plain SHA-256 chain', async () => {
     const { vault, tenant } = await tenantWithChain();
     const [first] = listAudit(tenant, { limit: 1 });
-    const plain = crypto.createHash('sha256').update(`${'0'.repeat(64)}\n${canonicalJson({ seq: first!.seq, at: first!.at, kind: first!.kind, data: first!.data })}`).digest('hex');
+    const plain = crypto
+      .createHash('sha256')
+      .update(`${'0'.repeat(64)}\n${canonicalJson({ seq: first!.seq, at: first!.at, kind: first!.kind, data: first!.data })}`)
+      .digest('hex');
     expect(first!.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(first!.hash).not.toBe(plain);
     vault.lock();
@@ -77,12 +80,7 @@ describe('audit chain', () => {
 
   it('refuses text, nested values, odd field names and unknown kinds', async () => {
     const { vault, tenant } = await tenantWithChain();
-    const bad: unknown[] = [
-      { passage: 'x'.repeat(201) },
-      { nested: { a: 1 } as unknown as string },
-      { 'bad key': 1 },
-      { n: Number.NaN },
-    ];
+    const bad: unknown[] = [{ passage: 'x'.repeat(201) }, { nested: { a: 1 } as unknown as string }, { 'bad key': 1 }, { n: Number.NaN }];
     for (const data of bad) expect(() => appendAudit(tenant, 'search', data as never)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
     expect(() => appendAudit(tenant, 'rm -rf' as AuditKind)).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }));
     expect(verifyAudit(tenant)).toMatchObject({ ok: true, count: 8 });
@@ -117,7 +115,12 @@ describe('audit chain', () => {
     const records = listAudit(tenant);
     expect(records.map((r) => r.kind)).toEqual(['tenant.open', 'ingest', 'search', 'document.delete']);
     expect(records[1]!.data).toMatchObject({ documentId: docId, chunks: 1, replaced: false });
-    expect(records[1]!.data.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(path.join(folder, 'plan.md'))).digest('hex'));
+    expect(records[1]!.data.sha256).toBe(
+      crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(folder, 'plan.md')))
+        .digest('hex'),
+    );
     expect(records[2]!.data).toMatchObject({ queryHash: crypto.createHash('sha256').update('zanzibar-canary-7781').digest('hex'), k: 10, results: 1 });
     expect(records[3]!.data).toMatchObject({ documentId: docId, chunks: 1 });
     const stored = JSON.stringify(tenant.db.prepare('SELECT * FROM audit_log').all());
@@ -130,7 +133,7 @@ describe('audit chain', () => {
 
 describe('audit chain tampering, done directly in SQL', () => {
   it('an edited record is named (data, time or kind)', async () => {
-    for (const edit of ["data = '{\"n\":99}'", "at = '2020-01-01T00:00:00.000Z'", "kind = 'export'"]) {
+    for (const edit of ['data = \'{"n":99}\'', "at = '2020-01-01T00:00:00.000Z'", "kind = 'export'"]) {
       const { vault, tenant } = await tenantWithChain();
       tamper(tenant.db, `UPDATE audit_log SET ${edit} WHERE seq = 4`);
       expectBroken(tenant, 4, /record 4 does not match its MAC/);
@@ -154,7 +157,10 @@ describe('audit chain tampering, done directly in SQL', () => {
 
   it('two records swapped (by number, or by content) are named at the first of them', async () => {
     const bySeq = await tenantWithChain();
-    tamper(bySeq.tenant.db, 'UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = -1');
+    tamper(
+      bySeq.tenant.db,
+      'UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = -1',
+    );
     expectBroken(bySeq.tenant, 3, /record 3 does not match/);
     bySeq.vault.lock();
 

@@ -23,7 +23,9 @@ describe('tenant names that could pass for another', () => {
 
   it('a Cyrillic А among Latin letters is refused as mixed-script, and is a look-alike of the Latin name', async () => {
     const vault = await freshVault();
-    expect(() => vault.createTenant('\u0410cme Corp')).toThrow(expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringMatching(/mix scripts/) }));
+    expect(() => vault.createTenant('\u0410cme Corp')).toThrow(
+      expect.objectContaining({ code: 'INPUT_INVALID', message: expect.stringMatching(/mix scripts/) }),
+    );
     expect(lookalikeKey('\u0410cme Corp')).toBe(lookalikeKey('Acme Corp'));
     vault.lock();
   });
@@ -48,7 +50,8 @@ describe('tenant names that could pass for another', () => {
 
   it('names in one script, or Latin with Han and kana, distinct to the eye, are all accepted', async () => {
     const vault = await freshVault();
-    for (const name of ['Acme Corp', 'Müller GmbH', 'Café Noir', 'Cafe Noir', '東京 Tokyo', 'Ελληνικά ΑΕ', 'Москва ООО', 'Acme Corp 2']) vault.createTenant(name);
+    for (const name of ['Acme Corp', 'Müller GmbH', 'Café Noir', 'Cafe Noir', '東京 Tokyo', 'Ελληνικά ΑΕ', 'Москва ООО', 'Acme Corp 2'])
+      vault.createTenant(name);
     expect(vault.listTenants()).toHaveLength(8);
     vault.lock();
   });

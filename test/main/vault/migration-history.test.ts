@@ -48,7 +48,11 @@ async function tenantAt(version: number): Promise<{ db: Db; dir: string }> {
   const file = path.join(dir, 'tenant.bulkhead');
   createOwnerOnlyFile(file);
   const db = openEncryptedDatabase(file, crypto.randomBytes(32), { mustExist: false, label: `tenant at schema ${version}` });
-  migrate(db, tenantMigrations.filter((m) => m.version <= version), 'test tenant');
+  migrate(
+    db,
+    tenantMigrations.filter((m) => m.version <= version),
+    'test tenant',
+  );
   expect(Number(db.pragma('user_version', { simple: true }))).toBe(version);
   db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('probe', 'kept')").run();
   db.prepare("INSERT INTO notes (title, body, created_at) VALUES ('Kickoff', 'agenda and minutes', '2026-01-01T00:00:00Z')").run();
@@ -60,11 +64,16 @@ async function tenantAt(version: number): Promise<{ db: Db; dir: string }> {
       TEXTS.forEach((text, i) => {
         const id = i + 1;
         const sha = crypto.createHash('sha256').update(text).digest('hex');
-        db.prepare('INSERT INTO documents (id, source_path, title, format, content_sha256, bytes, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)').run(
-          id, `/docs/doc-${id}.txt`, `doc-${id}`, 'txt', sha, text.length, now, now,
-        );
+        db.prepare(
+          'INSERT INTO documents (id, source_path, title, format, content_sha256, bytes, chunk_count, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)',
+        ).run(id, `/docs/doc-${id}.txt`, `doc-${id}`, 'txt', sha, text.length, now, now);
         db.prepare('INSERT INTO chunks (id, document_id, ordinal, text, token_count, char_start, char_end, sha256) VALUES (?, ?, 0, ?, ?, 0, ?, ?)').run(
-          id, id, text, Math.ceil(text.length / 4), text.length, sha,
+          id,
+          id,
+          text,
+          Math.ceil(text.length / 4),
+          text.length,
+          sha,
         );
         db.prepare('INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)').run(id, ftsIndexText(text));
         for (const stem of new Set(contentWords(text).map(porterStem))) df.set(stem, (df.get(stem) ?? 0) + 1);
@@ -83,7 +92,9 @@ async function tenantAt(version: number): Promise<{ db: Db; dir: string }> {
           db.prepare('INSERT INTO chunk_q8_1 (chunk_id, vector) VALUES (?, ?)').run(i + 1, quantizeInt8(v));
         }
       });
-      db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('knowledge.vectors', ?)").run(JSON.stringify({ generation: 1, embedderId: embedder.id, dimension: embedder.dimension }));
+      db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('knowledge.vectors', ?)").run(
+        JSON.stringify({ generation: 1, embedderId: embedder.id, dimension: embedder.dimension }),
+      );
     })();
   }
   if (version >= 4) {
@@ -128,7 +139,12 @@ describe('tenant migrations', () => {
       expect(tenant.db.prepare("SELECT value FROM tenant_meta WHERE key = 'probe'").pluck().get()).toBe('kept');
       expect(count('SELECT count(*) FROM notes')).toBe(1);
       if (version < 2) continue;
-      expect({ version, chunks: count('SELECT count(*) FROM chunks'), bits: count('SELECT count(*) FROM chunk_bits_1'), q8: count('SELECT count(*) FROM chunk_q8_1') }).toEqual({
+      expect({
+        version,
+        chunks: count('SELECT count(*) FROM chunks'),
+        bits: count('SELECT count(*) FROM chunk_bits_1'),
+        q8: count('SELECT count(*) FROM chunk_q8_1'),
+      }).toEqual({
         version,
         chunks: TEXTS.length,
         bits: TEXTS.length,
@@ -137,7 +153,8 @@ describe('tenant migrations', () => {
       if (version >= 4) expect(count('SELECT count(*) FROM messages')).toBe(1);
       // Right after the migration every chunk is pending in the term index; after a merge, none.
       for (const stage of ['pending', 'merged']) {
-        for (const q of QUERIES) expect({ version, stage, q, top: textsOf(tenant, await hybridRank(tenant, embedder, q)) }).toEqual({ version, stage, q, top: expected.get(q) });
+        for (const q of QUERIES)
+          expect({ version, stage, q, top: textsOf(tenant, await hybridRank(tenant, embedder, q)) }).toEqual({ version, stage, q, top: expected.get(q) });
         if (stage === 'pending') expect(mergePendingTerms(tenant)).toBe(TEXTS.length);
       }
       expect(count('SELECT count(*) FROM term_index_pending')).toBe(0);

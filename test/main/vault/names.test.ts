@@ -35,7 +35,12 @@ describe('tenant display names', () => {
   it('stores names with separators, dots, quotes and any script as text, never in a path', async () => {
     const vault = await freshVault();
     for (const name of stored) vault.createTenant(name);
-    expect(vault.listTenants().map((t) => t.name).sort()).toEqual(stored.map((n) => n.trim()).sort());
+    expect(
+      vault
+        .listTenants()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(stored.map((n) => n.trim()).sort());
     const files = filesUnder(vault.paths.dataDir);
     expect(files.filter((f) => f.startsWith('tenants/'))).toHaveLength(stored.length);
     for (const f of files) expect(f).toMatch(/^(keyring\.json|registry\.bulkhead(-wal|-shm)?|tenants\/t_[a-z2-7]{26}\.bulkhead)$/);

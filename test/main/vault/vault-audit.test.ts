@@ -94,7 +94,10 @@ describe('the vault audit chain', () => {
     const { dataDir } = await busyVault();
     const bin = path.resolve('bin/bulkhead.js');
     const run = (args: string[]): { code: number | null; out: string } => {
-      const r = spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE } });
+      const r = spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
+      });
       return { code: r.status, out: `${r.stdout}${r.stderr}` };
     };
     expect(run(['tenant', 'create', 'Verify One']).code).toBe(0);

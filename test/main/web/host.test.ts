@@ -56,7 +56,11 @@ describe('the web host', () => {
       expect(res.status).toBe(401);
       expect((await json(res)).error?.code).toBe('UNAUTHORIZED');
     }
-    const bare = await fetch(`${host.origin}/api/call/vault.initialize`, { method: 'POST', body: initBody, headers: { 'content-type': 'application/json', 'x-bulkhead-token': host.token } });
+    const bare = await fetch(`${host.origin}/api/call/vault.initialize`, {
+      method: 'POST',
+      body: initBody,
+      headers: { 'content-type': 'application/json', 'x-bulkhead-token': host.token },
+    });
     expect(bare.status).toBe(401);
     expect(fs.existsSync(path.join(dataDir, 'keyring.json'))).toBe(false);
   });
@@ -74,10 +78,14 @@ describe('the web host', () => {
   it('refuses a DNS-rebound host name', async () => {
     const http = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${host.origin}/api/call/vault.status`, { method: 'POST', headers: { host: 'attacker.example', 'content-type': 'application/json', 'x-bulkhead-session': page } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        `${host.origin}/api/call/vault.status`,
+        { method: 'POST', headers: { host: 'attacker.example', 'content-type': 'application/json', 'x-bulkhead-session': page } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end('{}');
     });
@@ -133,7 +141,13 @@ describe('the web host', () => {
     const t = (await json(await post('/api/call/tenants.create', JSON.stringify({ name: 'Upload Co' })))).value as { id: string };
     await post('/api/call/tenants.open', JSON.stringify({ tenantId: t.id }));
     const view = { 'x-bulkhead-tenant': t.id };
-    const up = await json(await post('/api/upload', 'the marmot report', { 'content-type': 'application/octet-stream', 'x-bulkhead-file-name': encodeURIComponent('../../évasion.txt'), ...view }));
+    const up = await json(
+      await post('/api/upload', 'the marmot report', {
+        'content-type': 'application/octet-stream',
+        'x-bulkhead-file-name': encodeURIComponent('../../évasion.txt'),
+        ...view,
+      }),
+    );
     const upload = up.value as { uploadId: string; name: string };
     expect(upload.name).toBe('évasion.txt');
     const uploads = path.join(dataDir, 'uploads');
@@ -179,7 +193,9 @@ describe('the web host', () => {
     expect(stale.error?.code).toBe('TENANT_CHANGED');
     const unnamed = await json(await post('/api/call/documents.list', '{}'));
     expect(unnamed.error?.code).toBe('TENANT_CHANGED');
-    const up = await json(await post('/api/upload', 'acme', { 'content-type': 'application/octet-stream', 'x-bulkhead-file-name': 'a.txt', 'x-bulkhead-tenant': beta.id }));
+    const up = await json(
+      await post('/api/upload', 'acme', { 'content-type': 'application/octet-stream', 'x-bulkhead-file-name': 'a.txt', 'x-bulkhead-tenant': beta.id }),
+    );
     expect(up.error?.code).toBe('TENANT_CHANGED');
     expect(host.sessions().map((s) => s.current?.id)).toEqual([beta.id, acme.id]);
   });

@@ -95,7 +95,6 @@ function simhashProjections(vector: Float32Array): Float32Array {
   return acc;
 }
 
-
 /**
  * The vector stage moves off vec0's bit KNN (its cost grows with k) to plain tables scanned with
  * sqlite-vec's distance functions (retrieval/vectors.ts). For every vector generation in the
@@ -115,7 +114,7 @@ export const m0005PlainVectorTables: Migration = {
         CREATE TABLE chunk_bits_${g} (chunk_id INTEGER PRIMARY KEY, code BLOB NOT NULL) STRICT;
         CREATE TABLE chunk_q8_${g} (chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL) STRICT;
       `);
-      const hasCodes = db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(`chunk_codes_${g}`) !== undefined;
+      const hasCodes = db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(`chunk_codes_${g}`) !== undefined;
       if (hasCodes) {
         db.exec(`INSERT INTO chunk_bits_${g} (chunk_id, code) SELECT chunk_id, code FROM chunk_codes_${g}; DROP TABLE chunk_codes_${g};`);
       }
