@@ -113,9 +113,11 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
     const { craft, bundle } = await craftable();
     const target = await freshVault();
     target.createTenant('Someone else');
-    target.lock();
-    const before = hashTree(target.paths.dataDir);
-    await target.unlock(TEST_PASSPHRASE);
+    // After the unlock: an unlock is itself a record of the vault audit chain (its head is kept in
+    // the registry); the refused imports must add nothing to any file.
+    // (-shm is SQLite's shared-memory index of the open registry's WAL, rewritten by every reader.)
+    const files = (): Record<string, string> => Object.fromEntries(Object.entries(hashTree(target.paths.dataDir)).filter(([f]) => !f.endsWith('-shm')));
+    const before = files();
     for (const [what, edit, code] of CASES) {
       const file = await craft(edit);
       const err = await target.importTenant(file, EXPORT_PASS).then(
@@ -130,8 +132,8 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
         what,
       ).toEqual(['Someone else']);
     }
+    expect(files()).toEqual(before);
     target.lock();
-    expect(hashTree(target.paths.dataDir)).toEqual(before);
     // The untouched bundle and an unchanged re-seal still import: the checks refuse only what was crafted.
     await target.unlock(TEST_PASSPHRASE);
     await expect(target.importTenant(bundle, EXPORT_PASS)).resolves.toMatchObject({ name: 'Acme Corp' });
@@ -145,11 +147,12 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
     const file = await craft(CASES[0]![1]);
     const target = await freshVault();
     target.lock();
-    // The CLI writes its app log (ids and codes only); the vault's own files must not change.
+    // The CLI writes its app log (ids and codes only), and its unlock is a record of the vault audit
+    // chain (vault-audit.jsonl, its head in the registry); the keyring and the tenants must not change.
     const vaultFiles = (): Record<string, string> =>
-      Object.fromEntries(Object.entries(hashTree(target.paths.dataDir)).filter(([f]) => /^(keyring\.json|registry\.bulkhead|tenants\/)/.test(f)));
+      Object.fromEntries(Object.entries(hashTree(target.paths.dataDir)).filter(([f]) => /^(keyring\.json|tenants\/)/.test(f)));
     const before = vaultFiles();
-    expect(Object.keys(before)).toEqual(expect.arrayContaining(['keyring.json', 'registry.bulkhead']));
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(['keyring.json']));
     const r = spawnSync(process.execPath, [path.resolve('bin/bulkhead.js'), '--data-dir', target.paths.dataDir, 'import', file], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_EXPORT_PASSPHRASE: EXPORT_PASS },
@@ -158,5 +161,8 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
     expect(r.stderr + r.stdout).not.toMatch(/chosen by the bundle author|SQLITE_|INTERNAL/);
     expect(r.status).toBe(5);
     expect(vaultFiles()).toEqual(before);
+    await target.unlock(TEST_PASSPHRASE);
+    expect(target.listTenants()).toEqual([]); // the registry never learned of it
+    target.lock();
   });
 });

@@ -134,7 +134,7 @@ describe('bulkhead verify', () => {
     const bad = run(['verify', '--out', out]);
     expect(bad.status).toBe(5);
     expect(bad.stdout).toMatch(new RegExp(`FAIL  Every audit chain verifies[\\s\\S]*tenant ${tenant.id}: record 1`));
-    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 9 isolation controls failed/);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^bulkhead: 1 of 10 isolation controls failed/);
     expect(bad.stdout + bad.stderr).not.toContain(tenant.name);
   });
 

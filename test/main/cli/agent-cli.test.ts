@@ -126,7 +126,9 @@ describe('bulkhead ask, chat, config, policy, docs role', () => {
   it('prints model output as text: terminal escape sequences are dropped', async () => {
     server.script(() => ({ kind: 'text', text: 'Safe \u001b]0;pwned\u0007answer \u001b[2J\u001b[1Aend.\r', pieces: 3 }));
     const r = await cli(data, ['ask', '--tenant', 'Acme', 'budget?']);
-    expect(r.stdout).toMatch(/^Safe \]0;pwnedanswer \[2J\[1Aend\./);
+    // Whole escape sequences are dropped (the terminal sanitiser); one cut across two streamed pieces
+    // loses its introducer and its parameter text stays, as plain text.
+    expect(r.stdout).toMatch(/^Safe (0;pwned)?answer end\./);
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
   });
 
