@@ -43,8 +43,9 @@ describe('Settings › Tool connectors', () => {
     const whoami = card.getByRole('checkbox', { name: /whoami/ });
     await whoami.waitFor();
     expect(await whoami.isChecked()).toBe(false);
-    await whoami.check();
-    await expect.poll(() => whoami.isChecked()).toBe(true);
+    // The box follows the tenant's stored policy: it turns on once the call that allows the tool returns.
+    await whoami.click();
+    await expect.poll(() => whoami.isChecked(), { timeout: 30_000 }).toBe(true);
     await screenshot(page, 'connectors-settings');
     expect(await page.content()).not.toContain(SECRET);
 

@@ -34,12 +34,14 @@ describe('a web host killed mid-upload', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await until('the web host', () => /ready \S+ \S+\n/.test(out));
     const [, origin, token] = /ready (\S+) (\S+)\n/.exec(out)!;
+    // A page of the console: the launch token is traded for this page's own session.
+    const session = (((await (await fetch(`${origin}/api/session`, { method: 'POST', headers: { 'x-bulkhead-token': token! } })).json()) as { value: { session: string } }).value.session);
     const call = async (name: string, body: unknown): Promise<{ ok: boolean }> =>
       (await (
         await fetch(`${origin}/api/call/${name}`, {
           method: 'POST',
           body: JSON.stringify(body),
-          headers: { 'content-type': 'application/json', 'x-bulkhead-token': token! },
+          headers: { 'content-type': 'application/json', 'x-bulkhead-session': session, 'x-bulkhead-tenant': tenant.id },
         })
       ).json()) as { ok: boolean };
     expect(await call('vault.unlock', { passphrase: TEST_PASSPHRASE })).toMatchObject({ ok: true });
@@ -48,7 +50,7 @@ describe('a web host killed mid-upload', () => {
     // Half a file sent, the request still open: the host is staging it when it dies.
     const req = http.request(`${origin}/api/upload`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'x-bulkhead-token': token!, 'x-bulkhead-file-name': encodeURIComponent(FILE_NAME) },
+      headers: { 'content-type': 'application/octet-stream', 'x-bulkhead-session': session, 'x-bulkhead-tenant': tenant.id, 'x-bulkhead-file-name': encodeURIComponent(FILE_NAME) },
     });
     req.on('error', () => undefined);
     req.write(Buffer.from(`${CANARY} `.repeat(20_000)));

@@ -89,7 +89,7 @@ describe('client lifecycle from the command line', () => {
     const vault = new Vault(a);
     await vault.unlock(PASS);
     const t = vault.openSession().open(ids[1]!);
-    t.db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET data = '{}' WHERE seq = 2");
+    t.db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET data = json_object('tampered', 1) WHERE seq = 2");
     vault.lock();
     const broken = cli(['--data-dir', a, 'audit', 'verify', '--tenant', quillon!.name]);
     expect(broken.code).toBe(5);

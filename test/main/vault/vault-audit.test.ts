@@ -93,10 +93,12 @@ describe('the vault audit chain', () => {
   it('is checked by `bulkhead audit verify --vault` (exit 5 when broken) and by `verify`', async () => {
     const { dataDir } = await busyVault();
     const bin = path.resolve('bin/bulkhead.js');
+    const verifyTemp = tempDir('bulkhead-verify-temp-');
     const run = (args: string[]): { code: number | null; out: string } => {
       const r = spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE },
+        // verify also scans a temp folder for the tenants' fingerprints: its own, not the shared /tmp
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, BULKHEAD_PASSPHRASE: TEST_PASSPHRASE, BULKHEAD_VERIFY_TEMP_DIR: verifyTemp },
       });
       return { code: r.status, out: `${r.stdout}${r.stderr}` };
     };
