@@ -35,7 +35,9 @@ describe('a web host killed mid-upload', () => {
     await until('the web host', () => /ready \S+ \S+\n/.test(out));
     const [, origin, token] = /ready (\S+) (\S+)\n/.exec(out)!;
     // A page of the console: the launch token is traded for this page's own session.
-    const session = (((await (await fetch(`${origin}/api/session`, { method: 'POST', headers: { 'x-bulkhead-token': token! } })).json()) as { value: { session: string } }).value.session);
+    const session = (
+      (await (await fetch(`${origin}/api/session`, { method: 'POST', headers: { 'x-bulkhead-token': token! } })).json()) as { value: { session: string } }
+    ).value.session;
     const call = async (name: string, body: unknown): Promise<{ ok: boolean }> =>
       (await (
         await fetch(`${origin}/api/call/${name}`, {
@@ -50,7 +52,12 @@ describe('a web host killed mid-upload', () => {
     // Half a file sent, the request still open: the host is staging it when it dies.
     const req = http.request(`${origin}/api/upload`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'x-bulkhead-session': session, 'x-bulkhead-tenant': tenant.id, 'x-bulkhead-file-name': encodeURIComponent(FILE_NAME) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'x-bulkhead-session': session,
+        'x-bulkhead-tenant': tenant.id,
+        'x-bulkhead-file-name': encodeURIComponent(FILE_NAME),
+      },
     });
     req.on('error', () => undefined);
     req.write(Buffer.from(`${CANARY} `.repeat(20_000)));

@@ -43,7 +43,8 @@ describe('tenant display names', () => {
     ).toEqual(stored.map((n) => n.trim()).sort());
     const files = filesUnder(vault.paths.dataDir);
     expect(files.filter((f) => f.startsWith('tenants/'))).toHaveLength(stored.length);
-    for (const f of files) expect(f).toMatch(/^(keyring\.json|registry\.bulkhead(-wal|-shm)?|vault-audit(\.pending)?\.jsonl|tenants\/t_[a-z2-7]{26}\.bulkhead)$/);
+    for (const f of files)
+      expect(f).toMatch(/^(keyring\.json|registry\.bulkhead(-wal|-shm)?|vault-audit(\.pending)?\.jsonl|tenants\/t_[a-z2-7]{26}\.bulkhead)$/);
     vault.lock();
   });
 
