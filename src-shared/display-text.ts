@@ -8,3 +8,12 @@ export const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/gu;
 export function neutraliseBidi(text: string): string {
   return text.replace(BIDI_CONTROLS, '');
 }
+
+/**
+ * A name for the console: each bidi control shown as a visible escape ("invoice\u202Efdp.txt"
+ * reads as typed, with the \u202E in it), so the user sees that the name hides something
+ * instead of a silently repaired or reordered name.
+ */
+export function displayName(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `\\u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+}

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { closeDocument, useReader } from '../state/search.js';
 import { formatDate } from './format.js';
+import { Name } from './Name.js';
 
 /** A whole document, with the passage that led here marked in place and scrolled into view. */
 export function DocumentReader() {
@@ -17,10 +18,10 @@ export function DocumentReader() {
         <header className="drawer-header">
           <div>
             <div className="eyebrow">Document</div>
-            <h2>{view?.document.title ?? 'Unavailable'}</h2>
+            <h2>{view ? <Name text={view.document.title} /> : 'Unavailable'}</h2>
             {view && (
               <p className="muted small-print">
-                {view.document.sourcePath} · {view.document.format} · added {formatDate(view.document.ingestedAt)}
+                <Name text={view.document.sourcePath} /> · {view.document.format} · added {formatDate(view.document.ingestedAt)}
                 {view.document.tags.length > 0 ? ` · ${view.document.tags.join(', ')}` : ''}
               </p>
             )}

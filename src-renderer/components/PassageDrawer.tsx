@@ -1,5 +1,6 @@
 import { closePassage, usePassage } from '../state/panels.js';
 import { openDocument } from '../state/search.js';
+import { Name } from './Name.js';
 
 /** The passage a citation or search hit points to, with where it sits in its document. */
 export function PassageDrawer() {
@@ -10,7 +11,7 @@ export function PassageDrawer() {
       <header className="drawer-header">
         <div>
           <div className="eyebrow">Passage</div>
-          <h2>{passage?.title ?? 'Unavailable'}</h2>
+          <h2>{passage ? <Name text={passage.title} /> : 'Unavailable'}</h2>
         </div>
         <button className="icon-button" onClick={closePassage} aria-label="Close passage">
           ×
@@ -21,7 +22,9 @@ export function PassageDrawer() {
         <>
           <dl className="meta-grid">
             <dt>Source</dt>
-            <dd>{passage.sourcePath}</dd>
+            <dd>
+              <Name text={passage.sourcePath} />
+            </dd>
             {passage.page !== null && (
               <>
                 <dt>Page</dt>

@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import { messageOf } from '../client.js';
 import { NewTenantForm } from '../screens/TenantPicker.js';
 import { openTenant, refreshTenants, useSession } from '../state/session.js';
+import { Name } from './Name.js';
 
 /** Whether the client menu is open: the switcher's button and Ctrl/Cmd-K both set it. */
 export const useSwitcherMenu = create<{ open: boolean }>()(() => ({ open: false }));
@@ -36,7 +37,7 @@ export function TenantSwitcher() {
     <>
       <span className="swatch" style={{ background: tenant.colour }} aria-hidden="true" />
       <span className="switcher-name" data-testid="open-tenant-name">
-        {tenant.name}
+        <Name text={tenant.name} />
       </span>
     </>
   );
@@ -63,7 +64,7 @@ export function TenantSwitcher() {
               }}
             >
               <span className="swatch" style={{ background: t.colour }} aria-hidden="true" />
-              {t.name}
+              <Name text={t.name} />
             </button>
           ))}
           <div className="switcher-new">

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { addFolder, confirmRemoved, refreshWatch, removeFolder, syncNow, useWatch } from '../state/watch.js';
 import { Dialog } from './Dialog.js';
 import { formatDate, plural } from './format.js';
+import { Name } from './Name.js';
 
 /** Folders kept in sync with this client's library (none until the user adds one). */
 export function WatchPanel() {
@@ -101,7 +102,12 @@ export function WatchPanel() {
           <ul>
             {removed.map((r) => (
               <li key={r.documentId}>
-                <strong>{r.title}</strong> <span className="muted">{r.sourcePath}</span>
+                <strong>
+                  <Name text={r.title} />
+                </strong>{' '}
+                <span className="muted">
+                  <Name text={r.sourcePath} />
+                </span>
               </li>
             ))}
           </ul>

@@ -3,6 +3,7 @@ import type { Citation } from '../../src-shared/contract.js';
 import { Dialog } from '../components/Dialog.js';
 import { answerWrite, ask, newConversation, stopAnswer, useChat, type ChatMessage } from '../state/chat.js';
 import { openPassage } from '../state/panels.js';
+import { displayName, Name } from '../components/Name.js';
 
 // The Markdown renderer and sanitiser load with the first answer, not with the console.
 const MarkdownAnswer = lazy(() => import('../components/Markdown.js').then((m) => ({ default: m.MarkdownAnswer })));
@@ -21,7 +22,13 @@ function AnswerText({ text, citations }: { text: string; citations: Citation[] }
     parts.push(text.slice(last, m.index));
     for (const c of cited) {
       parts.push(
-        <button key={`${m.index}-${c.id}`} className="cite" onClick={() => void openPassage(c.chunkId)} title={c.title} data-testid="citation-inline">
+        <button
+          key={`${m.index}-${c.id}`}
+          className="cite"
+          onClick={() => void openPassage(c.chunkId)}
+          title={displayName(c.title)}
+          data-testid="citation-inline"
+        >
           {c.id}
         </button>,
       );
@@ -54,7 +61,9 @@ function Message({ m }: { m: ChatMessage }) {
             <li key={c.id}>
               <button className="citation" onClick={() => void openPassage(c.chunkId)} data-testid="citation">
                 <span className="cite">{c.id}</span>
-                <span className="citation-title">{c.title}</span>
+                <span className="citation-title">
+                  <Name text={c.title} />
+                </span>
                 {c.page !== null && <span className="muted"> · p. {c.page}</span>}
                 <span className="citation-excerpt muted">{c.excerpt}</span>
               </button>
@@ -118,7 +127,9 @@ export function ChatScreen() {
         >
           <p className="muted small-print">The assistant wants to save a note in this client&apos;s knowledge. Nothing is written unless you allow it.</p>
           <p>
-            <strong>{pendingWrite.title}</strong>
+            <strong>
+              <Name text={pendingWrite.title} />
+            </strong>
           </p>
           <blockquote className="passage-text">{pendingWrite.body}</blockquote>
         </Dialog>

@@ -1,6 +1,7 @@
 import { formatDate } from '../components/format.js';
 import { runIsolationCheck, useIsolation } from '../state/isolation.js';
 import { useSession } from '../state/session.js';
+import { Name } from '../components/Name.js';
 
 export function IsolationScreen() {
   const { running, progress, report, error } = useIsolation();
@@ -58,7 +59,9 @@ export function IsolationScreen() {
                     <td>
                       <span className={`kind-tag ${c.pass ? 'verdict-pass' : 'verdict-fail'}`}>{c.pass ? 'PASS' : 'FAIL'}</span>
                     </td>
-                    <td>{c.title}</td>
+                    <td>
+                      <Name text={c.title} />
+                    </td>
                     <td className="muted">{c.tried}</td>
                     <td className="num">{c.attempts}</td>
                     <td className="muted mono">{c.findings.length === 0 ? '—' : c.findings.join('\n')}</td>

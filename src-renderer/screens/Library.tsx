@@ -7,6 +7,7 @@ import { formatBytes, formatDate, plural } from '../components/format.js';
 import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest.js';
 import { loadFacets, useSearchView } from '../state/search.js';
 import { deleteDocument, loadPage, PAGE_SIZE, setTags, useLibrary } from '../state/library.js';
+import { Name } from '../components/Name.js';
 
 const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json,.pptx,.xlsx,.odt,.eml';
 
@@ -86,7 +87,9 @@ function IngestPanel() {
         {jobs.map((j) => (
           <li key={j.key} className={`job job-${j.phase}`} data-testid="ingest-job">
             <div className="job-line">
-              <span className="job-name">{j.name}</span>
+              <span className="job-name">
+                <Name text={j.name} />
+              </span>
               <span className="job-phase">{j.phase === 'done' ? (j.result?.status ?? 'done') : j.phase}</span>
             </div>
             <progress max={1} value={j.progress} aria-label={`progress of ${j.name}`} />
@@ -107,7 +110,10 @@ function IngestPanel() {
           <ul>
             {failed.map((j) => (
               <li key={j.key}>
-                <strong>{j.name}</strong>: {j.error ?? j.result?.reason ?? 'failed'}
+                <strong>
+                  <Name text={j.name} />
+                </strong>
+                : {j.error ?? j.result?.reason ?? 'failed'}
                 {j.result?.code ? <span className="code-tag">{j.result.code}</span> : null}
               </li>
             ))}
@@ -273,9 +279,11 @@ export function LibraryScreen() {
                 <tr key={d.id} data-testid="doc-row">
                   <td className="title-cell">
                     <span className={`format-badge format-${d.format}`}>{d.format}</span>
-                    {d.title}
+                    <Name text={d.title} />
                   </td>
-                  <td className="muted ellipsis">{d.sourcePath}</td>
+                  <td className="muted ellipsis">
+                    <Name text={d.sourcePath} />
+                  </td>
                   <td className="num">{formatBytes(d.bytes)}</td>
                   <td className="num">{d.chunkCount}</td>
                   <TagCell doc={d} />
@@ -321,8 +329,10 @@ export function LibraryScreen() {
           }
         >
           <p>
-            <strong>{confirm.title}</strong> and its {plural(confirm.chunkCount, 'passage')} will be removed from this client&apos;s library. This cannot be
-            undone.
+            <strong>
+              <Name text={confirm.title} />
+            </strong>{' '}
+            and its {plural(confirm.chunkCount, 'passage')} will be removed from this client&apos;s library. This cannot be undone.
           </p>
           {deleteError && <p className="error-text">{deleteError}</p>}
         </Dialog>

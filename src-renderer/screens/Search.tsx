@@ -3,6 +3,7 @@ import type { SearchFilters } from '../../src-shared/contract.js';
 import { Highlighted } from '../components/Highlighted.js';
 import { openPassage } from '../state/panels.js';
 import { loadFacets, navigateSearch, NO_FILTERS, openDocument, parseSearchViewUrl, useSearchView } from '../state/search.js';
+import { Name } from '../components/Name.js';
 
 function toggle(list: readonly string[], value: string): string[] {
   return list.includes(value) ? list.filter((x) => x !== value) : [...list, value];
@@ -131,10 +132,10 @@ export function SearchScreen() {
                 <button className="hit" onClick={() => void openPassage(p.chunkId)} data-testid="search-hit">
                   <span className="hit-title">
                     {p.format && <span className={`format-badge format-${p.format}`}>{p.format}</span>}
-                    {p.title}
+                    <Name text={p.title} />
                   </span>
                   <span className="hit-where muted">
-                    {p.sourcePath}
+                    <Name text={p.sourcePath} />
                     {p.page !== null ? ` · page ${p.page}` : ''}
                     {p.headingPath.length > 0 ? ` · ${p.headingPath.join(' › ')}` : ''}
                   </span>

@@ -277,7 +277,7 @@ function SecuritySection() {
       </p>
       <h3>Unlock with the system keychain</h3>
       {!keychain.supported ? (
-        <p className="muted small-print">{keychain.reason ? keychain.reason.charAt(0).toUpperCase() + keychain.reason.slice(1) + '.' : null}</p>
+        <p className="muted small-print">{keychain.reason ? `${keychain.reason.charAt(0).toUpperCase() + keychain.reason.slice(1)}.` : null}</p>
       ) : keychain.enabled ? (
         <button className="button" onClick={() => void disable()} disabled={presentation}>
           Turn off keychain unlock

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { call, messageOf } from '../client.js';
 import { lock, openTenant, refreshTenants, useSession } from '../state/session.js';
+import { Name } from '../components/Name.js';
 
 export function NewTenantForm({ onDone }: { onDone?: () => void }) {
   const [name, setName] = useState('');
@@ -74,7 +75,9 @@ export function TenantPicker() {
               <li key={t.id}>
                 <button className="tenant-tile" onClick={() => void openTenant(t.id).catch((err: unknown) => setError(messageOf(err)))}>
                   <span className="swatch" style={{ background: t.colour }} aria-hidden="true" />
-                  <span className="tenant-tile-name">{t.name}</span>
+                  <span className="tenant-tile-name">
+                    <Name text={t.name} />
+                  </span>
                 </button>
               </li>
             ))}
