@@ -96,18 +96,24 @@ async function uiLaunchToLibrary(browser: Browser, dataDir: string, big: string)
 async function apiLaunchToList(dataDir: string, big: string): Promise<number> {
   const t0 = performance.now();
   const host = await startWebHost({ dataDir });
+  // What a page does first: trade the launch token for a session token of its own.
+  const opened = await fetch(`${host.origin}/api/session`, { method: 'POST', headers: { 'x-bulkhead-token': host.token } });
+  const session = ((await opened.json()) as { value: { session: string } }).value.session;
+  // A page names the tenant it shows on every call once one is open (as the console's client does).
+  let viewing: Record<string, string> = {};
   const post = async (name: string, body: unknown): Promise<unknown> => {
     const r = await fetch(`${host.origin}/api/call/${name}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-bulkhead-token': host.token },
+      headers: { 'content-type': 'application/json', 'x-bulkhead-session': session, ...viewing },
       body: JSON.stringify(body),
     });
     const j = (await r.json()) as { ok: boolean; value?: unknown };
-    if (!j.ok) throw new Error(`${name} failed`);
+    if (!j.ok) throw new Error(`${name} failed: ${JSON.stringify(j)}`);
     return j.value;
   };
   await post('vault.unlock', { passphrase: PASSPHRASE });
   await post('tenants.open', { tenantId: big });
+  viewing = { 'x-bulkhead-tenant': big };
   await post('vault.status', {});
   const page = (await post('documents.list', { offset: 0, limit: 100 })) as { total: number };
   const ms = performance.now() - t0;
