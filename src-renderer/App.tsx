@@ -47,6 +47,7 @@ function Shell() {
   const screen = useSession((s) => s.screen);
   const tenant = useSession((s) => s.status?.tenant);
   const generation = useSession((s) => s.generation);
+  const switching = useSession((s) => s.switching);
   if (!tenant) return null;
   return (
     <div className="shell" style={{ ['--tenant' as string]: tenant.colour }}>
@@ -84,7 +85,7 @@ function Shell() {
       <main className="content">
         <div className="tenant-bar" aria-hidden="true" />
         {/* Keyed by generation: a tenant switch remounts every screen, dropping local state. */}
-        <CurrentScreen key={`${generation}-${screen}`} screen={screen} />
+        {switching ? <div className="switching" aria-busy="true" /> : <CurrentScreen key={`${generation}-${screen}`} screen={screen} />}
       </main>
       <PassageDrawer key={generation} />
       <DocumentReader key={`reader-${generation}`} />

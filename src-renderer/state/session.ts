@@ -12,9 +12,11 @@ interface SessionState {
   /** Bumped on every tenant switch or lock: async work started before compares and drops its result. */
   generation: number;
   busy: boolean;
+  /** A tenant switch is in flight: no screen of either tenant is shown, so none asks main anything. */
+  switching: boolean;
 }
 
-const initial = (): Omit<SessionState, 'screen'> => ({ status: null, tenants: [], generation: 0, busy: false });
+const initial = (): Omit<SessionState, 'screen'> => ({ status: null, tenants: [], generation: 0, busy: false, switching: false });
 
 export const useSession = create<SessionState>()(() => ({ ...initial(), screen: 'library' }));
 
@@ -59,12 +61,18 @@ export async function lock(): Promise<void> {
 
 export async function openTenant(tenantId: string): Promise<void> {
   // Wipe first: nothing of the previous client may be on screen while the next one opens.
+  // Until the answer, no screen is mounted: a screen of the previous tenant asking for its data now
+  // would be answered TENANT_CHANGED and reload the whole view a second time.
   resetTenantStores();
-  useSession.setState((s) => ({ generation: s.generation + 1, tenants: [] }));
-  const tenant = await call('tenants.open', { tenantId });
-  const status = useSession.getState().status;
-  // The open answer carries what the status would: no second round trip on the switch path.
-  applyStatus(status ? { ...status, state: 'unlocked', tenant } : await call('vault.status', {}));
+  useSession.setState((s) => ({ generation: s.generation + 1, tenants: [], switching: true }));
+  try {
+    const tenant = await call('tenants.open', { tenantId });
+    const status = useSession.getState().status;
+    // The open answer carries what the status would: no second round trip on the switch path.
+    applyStatus(status ? { ...status, state: 'unlocked', tenant } : await call('vault.status', {}));
+  } finally {
+    useSession.setState({ switching: false });
+  }
 }
 
 export async function reloadOpenTenant(): Promise<void> {
@@ -89,6 +97,8 @@ whenLocked(() => {
 // The open tenant is not the one on screen (another window of this session switched it): wipe
 // what is shown and reload the view from main's answer.
 whenTenantChanged(() => {
+  // During this window's own switch, the switch applies main's answer itself.
+  if (useSession.getState().switching) return;
   resetTenantStores();
   void call('vault.status', {}).then((status) => {
     applyStatus(status);

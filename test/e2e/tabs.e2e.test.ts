@@ -120,4 +120,29 @@ describe('two tabs of one launch', () => {
     expect(await tab1.getByTestId('open-tenant-name').innerText()).toContain(ACME.name);
     expect(await tab1.content()).not.toContain(BETA.canary);
   });
+
+  it('a switch asks main once for the tenant and once for its library: no screen of the previous tenant calls in between', async () => {
+    const dataDir = tempDir('bulkhead-e2e-data-');
+    await seed(dataDir);
+    c = await openConsole({ dataDir });
+    await openIn(c.page, ACME.name);
+    await c.page.getByTestId('doc-row').first().waitFor();
+    await c.page.waitForLoadState('networkidle');
+    const calls: { name: string; tenant: string | undefined; code?: string }[] = [];
+    c.page.on('response', async (r) => {
+      const m = /\/api\/call\/([\w.]+)/.exec(r.url());
+      if (!m) return;
+      const body = (await r.json().catch(() => ({}))) as { error?: { code: string } };
+      calls.push({ name: m[1]!, tenant: r.request().headers()['x-bulkhead-tenant'], code: body.error?.code });
+    });
+    await openIn(c.page, BETA.name);
+    await c.page.getByTestId('doc-row').first().waitFor();
+    await c.page.waitForLoadState('networkidle');
+    // Before, the library of the tenant being left asked for its page while the switch was in
+    // flight, was answered TENANT_CHANGED and the whole view loaded a second time.
+    expect(calls.filter((x) => x.code)).toEqual([]);
+    expect(calls.filter((x) => x.name === 'tenants.open')).toHaveLength(1);
+    expect(calls.filter((x) => x.name === 'documents.list')).toHaveLength(1);
+    expect(calls.filter((x) => x.name === 'vault.status')).toHaveLength(0);
+  });
 });
