@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { addFolder, confirmRemoved, refreshWatch, removeFolder, syncNow, useWatch } from '../state/watch.js';
 import { Dialog } from './Dialog.js';
 import { formatDate, plural } from './format.js';
-import { Name } from './Name.js';
+import { displayName, Name } from './Name.js';
 
 /** Folders kept in sync with this client's library (none until the user adds one). */
 export function WatchPanel() {
@@ -67,11 +67,11 @@ export function WatchPanel() {
             {status?.folders.map((f) => (
               <li key={f.path} className="job" data-testid="watched-folder">
                 <div className="job-line">
-                  <span className="job-name" title={f.path}>
-                    {f.path}
+                  <span className="job-name" title={displayName(f.path)}>
+                    <Name text={f.path} />
                   </span>
                   {!f.present && <span className="error-text small-print">missing</span>}
-                  <button className="button ghost small" onClick={() => void removeFolder(f.path)} aria-label={`Stop watching ${f.path}`}>
+                  <button className="button ghost small" onClick={() => void removeFolder(f.path)} aria-label={`Stop watching ${displayName(f.path)}`}>
                     Stop watching
                   </button>
                 </div>

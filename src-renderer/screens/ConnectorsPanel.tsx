@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { ConnectorsOverviewData, ConnectorViewData } from '../../src-shared/connectors.js';
 import { call, messageOf } from '../client.js';
+import { displayName, Name } from '../components/Name.js';
 import { useSession } from '../state/session.js';
 
 // Settings › Tool connectors: the open client's MCP servers, their tools (off until allowed) and
@@ -28,9 +29,11 @@ function ConnectorCard({ c, onChange, onMessage }: { c: ConnectorViewData; onCha
     }
   }
   return (
-    <li className="connector" aria-label={`Connector ${c.name}`} style={{ marginBottom: 12 }}>
+    <li className="connector" aria-label={`Connector ${displayName(c.name)}`} style={{ marginBottom: 12 }}>
       <div className="inline-form">
-        <strong>{c.name}</strong>
+        <strong>
+          <Name text={c.name} />
+        </strong>
         <span className="muted small-print">
           {c.kind} · {c.target} · sandbox {c.sandbox} · network {c.network ? 'allowed' : 'none'} · {c.running ? 'running' : 'stopped'}
         </span>
@@ -60,7 +63,7 @@ function ConnectorCard({ c, onChange, onMessage }: { c: ConnectorViewData; onCha
                   disabled={presenting}
                   onChange={(e) => void run(() => call('connectors.setTool', { connectorId: c.id, tool: t.name, allowed: e.target.checked }))}
                 />{' '}
-                {t.name}{' '}
+                <Name text={t.name} />{' '}
                 <span className="muted small-print">
                   {t.readOnly ? 'read-only' : 'asks you before each call'}
                   {t.changed ? ' · its declaration changed: review it' : ''}

@@ -7,7 +7,7 @@ import { formatBytes, formatDate, plural } from '../components/format.js';
 import { clearIngest, ingestFiles, stopIngest, useIngest } from '../state/ingest.js';
 import { loadFacets, useSearchView } from '../state/search.js';
 import { deleteDocument, loadPage, PAGE_SIZE, setTags, useLibrary } from '../state/library.js';
-import { Name } from '../components/Name.js';
+import { displayName, Name } from '../components/Name.js';
 
 const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,.docx,.csv,.json,.pptx,.xlsx,.odt,.eml';
 
@@ -23,10 +23,10 @@ function TagCell({ doc }: { doc: DocumentItem }) {
     <td className="tags-cell" data-testid="doc-tags">
       {doc.tags.map((t) => (
         <span key={t} className="tag-chip">
-          <button className="tag-filter" onClick={() => void loadPage(0, undefined, { tags: [t] })} title={`Show documents tagged ${t}`}>
+          <button className="tag-filter" onClick={() => void loadPage(0, undefined, { tags: [t] })} title={`Show documents tagged ${displayName(t)}`}>
             {t}
           </button>
-          <button onClick={() => save(doc.tags.filter((x) => x !== t))} aria-label={`Remove tag ${t} from ${doc.title}`}>
+          <button onClick={() => save(doc.tags.filter((x) => x !== t))} aria-label={`Remove tag ${displayName(t)} from ${displayName(doc.title)}`}>
             ×
           </button>
         </span>
@@ -50,13 +50,13 @@ function TagCell({ doc }: { doc: DocumentItem }) {
             onChange={(e) => setDraft(e.target.value)}
             onBlur={() => !draft.trim() && setAdding(false)}
             placeholder="tag"
-            aria-label={`Add a tag to ${doc.title}`}
+            aria-label={`Add a tag to ${displayName(doc.title)}`}
             maxLength={64}
           />
         </form>
       ) : (
         // A button, not an input per row: the table stays light with thousands of documents.
-        <button className="tag-plus" onClick={() => setAdding(true)} aria-label={`Tag ${doc.title}`} title="Add a tag">
+        <button className="tag-plus" onClick={() => setAdding(true)} aria-label={`Tag ${displayName(doc.title)}`} title="Add a tag">
           + tag
         </button>
       )}
@@ -92,7 +92,7 @@ function IngestPanel() {
               </span>
               <span className="job-phase">{j.phase === 'done' ? (j.result?.status ?? 'done') : j.phase}</span>
             </div>
-            <progress max={1} value={j.progress} aria-label={`progress of ${j.name}`} />
+            <progress max={1} value={j.progress} aria-label={`progress of ${displayName(j.name)}`} />
           </li>
         ))}
       </ul>
@@ -195,7 +195,7 @@ export function LibraryScreen() {
                   key={t}
                   className="chip on"
                   onClick={() => void loadPage(0, undefined, { tags: tags.filter((x) => x !== t) })}
-                  aria-label={`Stop filtering by tag ${t}`}
+                  aria-label={`Stop filtering by tag ${displayName(t)}`}
                 >
                   tag: {t} ×
                 </button>
@@ -220,7 +220,7 @@ export function LibraryScreen() {
             <option value="">All kinds</option>
             {(facets?.formats ?? []).map((k) => (
               <option key={k.name} value={k.name}>
-                {k.name} ({k.count})
+                {displayName(k.name)} ({k.count})
               </option>
             ))}
           </select>
@@ -281,7 +281,7 @@ export function LibraryScreen() {
                     <span className={`format-badge format-${d.format}`}>{d.format}</span>
                     <Name text={d.title} />
                   </td>
-                  <td className="muted ellipsis">
+                  <td className="muted ellipsis" title={displayName(d.sourcePath)}>
                     <Name text={d.sourcePath} />
                   </td>
                   <td className="num">{formatBytes(d.bytes)}</td>
@@ -289,7 +289,11 @@ export function LibraryScreen() {
                   <TagCell doc={d} />
                   <td className="muted">{formatDate(d.ingestedAt)}</td>
                   <td className="actions">
-                    <button className="button ghost small danger" onClick={() => (setDeleteError(null), setConfirm(d))} aria-label={`Delete ${d.title}`}>
+                    <button
+                      className="button ghost small danger"
+                      onClick={() => (setDeleteError(null), setConfirm(d))}
+                      aria-label={`Delete ${displayName(d.title)}`}
+                    >
                       Delete
                     </button>
                   </td>

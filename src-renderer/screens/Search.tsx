@@ -3,7 +3,7 @@ import type { SearchFilters } from '../../src-shared/contract.js';
 import { Highlighted } from '../components/Highlighted.js';
 import { openPassage } from '../state/panels.js';
 import { loadFacets, navigateSearch, NO_FILTERS, openDocument, parseSearchViewUrl, useSearchView } from '../state/search.js';
-import { Name } from '../components/Name.js';
+import { displayName, Name } from '../components/Name.js';
 
 function toggle(list: readonly string[], value: string): string[] {
   return list.includes(value) ? list.filter((x) => x !== value) : [...list, value];
@@ -25,7 +25,7 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
             aria-pressed={filters.formats.includes(f.name)}
             onClick={() => onChange({ ...filters, formats: toggle(filters.formats, f.name) })}
           >
-            {f.name} <span className="chip-count">{f.count}</span>
+            <Name text={f.name} /> <span className="chip-count">{f.count}</span>
           </button>
         ))}
       </div>
@@ -36,7 +36,7 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
             key={t}
             type="button"
             className="chip on"
-            aria-label={`Remove tag filter ${t}`}
+            aria-label={`Remove tag filter ${displayName(t)}`}
             onClick={() => onChange({ ...filters, tags: filters.tags.filter((x) => x !== t) })}
           >
             {t} ×
