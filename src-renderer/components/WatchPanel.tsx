@@ -63,7 +63,7 @@ export function WatchPanel() {
       )}
       {open && (
         <div className="watch-manage">
-          <ul className="job-list">
+          <ul className="job-list folder-list">
             {status?.folders.map((f) => (
               <li key={f.path} className="job" data-testid="watched-folder">
                 <div className="job-line">
