@@ -2,6 +2,7 @@
 // query (same folding and stemming as the full-text index), and results narrowed by filters.
 import type { SearchFilters } from '../../src-shared/contract.js';
 import { allowedDocumentIds, isEmptyFilter } from '../ingest/document-filters.js';
+import { searchableQuery } from '../retrieval/by-example.js';
 import { searchKnowledge, type SearchResult } from '../retrieval/knowledge.js';
 import { foldText, TOKEN_RUN } from '../text/fold.js';
 import { porterStem } from '../text/porter.js';
@@ -32,15 +33,20 @@ export function highlightRanges(text: string, terms: ReadonlySet<string>, max = 
 export async function searchForView(
   tenant: TenantHandle,
   query: string,
-  opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal },
+  opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal; excludeDocumentIds?: readonly number[] | undefined },
 ): Promise<Omit<SearchResult, 'passages'> & { passages: (SearchResult['passages'][number] & { highlights: [number, number][]; format?: string })[] }> {
   const f = opts.filters ? { tags: opts.filters.tags, formats: opts.filters.formats, from: opts.filters.from, to: opts.filters.to } : {};
   const filtered = !isEmptyFilter(f);
   // With filters, rank the widest list the search allows, then keep the allowed documents' passages.
-  const result = await searchKnowledge(tenant, query, { k: filtered ? 100 : opts.k, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const result = await searchKnowledge(tenant, query, {
+    k: filtered ? 100 : opts.k,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}),
+  });
   const allowed = filtered ? allowedDocumentIds(tenant, f) : null;
   const passages = (allowed ? result.passages.filter((p) => allowed.has(p.documentId)) : result.passages).slice(0, opts.k);
-  const terms = queryTerms(result.query);
+  // A pasted passage is searched by its most telling terms: those are what is marked, not its every word.
+  const terms = queryTerms(searchableQuery(tenant, result.query).text);
   const formats = new Map<number, string>();
   if (passages.length) {
     const rows = tenant.db
