@@ -2,7 +2,7 @@
 // document left out (knowledge.search's excludeDocumentIds), ranked by the real hybrid search.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { invokeCall } from '../../../src-main/api/dispatch.js';
 import { highlightRanges, queryTerms, searchForView } from '../../../src-main/api/search-view.js';
 import { searchableQuery } from '../../../src-main/retrieval/by-example.js';
