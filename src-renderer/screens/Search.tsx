@@ -130,13 +130,19 @@ function QueryBox({ draft, setDraft, loading, onSubmit }: { draft: string; setDr
   );
 }
 
+/** The start of a passage for the banner: one line per paragraph (the heading first), three at most (CSS). */
+function excerpt(text: string): string {
+  const lines = text.replace(/\n\s*\n/g, '\n').trim();
+  return lines.length > 400 ? `${lines.slice(0, 400)}…` : lines;
+}
+
 /** The view's URL state as shown: a pasted passage in `q=` is cut to its start (the state keeps it whole). */
 function shownUrl(url: string): string {
   return url.length > 300 ? `search${url.slice(0, 300)}…` : url ? `search${url}` : '';
 }
 
 export function SearchScreen() {
-  const { url, result, likePassage, loading, error } = useSearchView();
+  const { url, result, resultUrl, likePassage, loading, error } = useSearchView();
   const view = parseSearchViewUrl(url);
   const [draft, setDraft] = useState(view.query);
   useEffect(() => {
@@ -167,10 +173,7 @@ export function SearchScreen() {
                 <span className="like-title">
                   <Name text={like.title} />
                 </span>
-                <span className="like-text muted">
-                  {like.text.replace(/\s+/g, ' ').slice(0, 220)}
-                  {like.text.length > 220 ? '…' : ''}
-                </span>
+                <span className="like-text muted">{excerpt(like.text)}</span>
               </>
             ) : (
               <span className="muted">passage {view.like}</span>
@@ -193,10 +196,10 @@ export function SearchScreen() {
         <>
           <p className="muted small-print" data-testid="search-summary">
             {result.passages.length} passage{result.passages.length === 1 ? '' : 's'} · {result.mode === 'hybrid' ? 'full text + meaning' : 'full text only'}
-            {view.like !== null ? ' · other documents than the passage’s own' : ''}
+            {parseSearchViewUrl(resultUrl).like !== null ? ' · other documents than the passage’s own' : ''}
             {result.note ? ` (${result.note})` : ''}
           </p>
-          <ol className="hit-list">
+          <ol className={`hit-list ${resultUrl === url ? '' : 'stale'}`} aria-busy={resultUrl !== url}>
             {result.passages.map((p) => (
               <li key={p.chunkId} className="hit-item">
                 <button className="hit" onClick={() => void openPassage(p.chunkId)} data-testid="search-hit">

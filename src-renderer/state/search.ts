@@ -58,13 +58,15 @@ interface SearchState {
   /** The view's URL state: `?q=…` or `?like=<chunk id>`, then `&kind=…&tag=…&from=…&to=…`. */
   url: string;
   result: SearchResult | null;
+  /** The URL state `result` answers: until a new search is back, the list on screen is the last one's. */
+  resultUrl: string;
   /** With `like=`: the passage searched by. */
   likePassage: LikePassage | null;
   loading: boolean;
   error: string | null;
   facets: Facets | null;
 }
-const initial = (): SearchState => ({ url: '', result: null, likePassage: null, loading: false, error: null, facets: null });
+const initial = (): SearchState => ({ url: '', result: null, resultUrl: '', likePassage: null, loading: false, error: null, facets: null });
 export const useSearchView = create<SearchState>()(initial);
 onTenantReset(() => useSearchView.setState(initial()));
 
@@ -74,7 +76,7 @@ let latest = 0;
 export async function navigateSearch(view: SearchView): Promise<void> {
   const url = searchViewUrl(view);
   useSearchView.setState({ url, error: null });
-  if (view.like === null && !view.query.trim()) return void useSearchView.setState({ result: null, likePassage: null, loading: false });
+  if (view.like === null && !view.query.trim()) return void useSearchView.setState({ result: null, resultUrl: url, likePassage: null, loading: false });
   const ticket = ++latest;
   const generation = useSession.getState().generation;
   useSearchView.setState({ loading: true });
@@ -97,9 +99,9 @@ export async function navigateSearch(view: SearchView): Promise<void> {
     } else {
       result = await call('knowledge.search', { query: view.query.trim(), k: 20, filters: view.filters });
     }
-    if (current()) useSearchView.setState({ result, likePassage, loading: false });
+    if (current()) useSearchView.setState({ result, resultUrl: url, likePassage, loading: false });
   } catch (err) {
-    if (current()) useSearchView.setState({ error: messageOf(err), result: null, loading: false });
+    if (current()) useSearchView.setState({ error: messageOf(err), result: null, resultUrl: url, loading: false });
   }
 }
 

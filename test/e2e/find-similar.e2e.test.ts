@@ -66,6 +66,8 @@ describe.skipIf(!hasChromium)('find similar and pasted passages in the console',
     await expect.poll(() => banner.innerText()).toContain('Hive inspection notes');
     expect(await banner.innerText()).toContain('Light the smoker');
     await expect.poll(() => page.getByTestId('search-summary').innerText()).toContain('other documents than the passage’s own');
+    // The list on screen is the new one once the search is back (until then the last one, dimmed).
+    await expect.poll(() => page.locator('.hit-list[aria-busy=false]').count()).toBe(1);
     const similar = await hitTitles(page);
     expect(similar[0]).toBe('Swarm control for beekeepers');
     expect(similar).not.toContain('Hive inspection notes');
