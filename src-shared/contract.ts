@@ -90,6 +90,8 @@ export const SearchResult = z.object({
   query: z.string(),
   mode: z.enum(['hybrid', 'full-text']),
   note: z.string().optional(),
+  /** A long query's most telling terms, which the full-text side searched instead of its every word. */
+  searchedAs: z.string().optional(),
   passages: z.array(SearchHit),
 });
 export type SearchResult = z.infer<typeof SearchResult>;

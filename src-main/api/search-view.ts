@@ -2,7 +2,6 @@
 // query (same folding and stemming as the full-text index), and results narrowed by filters.
 import type { SearchFilters } from '../../src-shared/contract.js';
 import { allowedDocumentIds, isEmptyFilter } from '../ingest/document-filters.js';
-import { searchableQuery } from '../retrieval/by-example.js';
 import { searchKnowledge, type SearchResult } from '../retrieval/knowledge.js';
 import { foldText, TOKEN_RUN } from '../text/fold.js';
 import { porterStem } from '../text/porter.js';
@@ -46,7 +45,7 @@ export async function searchForView(
   const allowed = filtered ? allowedDocumentIds(tenant, f) : null;
   const passages = (allowed ? result.passages.filter((p) => allowed.has(p.documentId)) : result.passages).slice(0, opts.k);
   // A pasted passage is searched by its most telling terms: those are what is marked, not its every word.
-  const terms = queryTerms(searchableQuery(tenant, result.query).text);
+  const terms = queryTerms(result.searchedAs ?? result.query);
   const formats = new Map<number, string>();
   if (passages.length) {
     const rows = tenant.db

@@ -70,6 +70,7 @@ function documentIds(value: string, previous: number[] | undefined): number[] {
 function searchText(r: SearchResult): string {
   const lines: string[] = [];
   if (r.mode !== 'hybrid') lines.push(`(full-text only: ${r.note ?? 'vectors unavailable'})`);
+  if (r.searchedAs) lines.push(`(searched by its most telling words: ${r.searchedAs})`);
   if (r.passages.length === 0) lines.push('No passages found.');
   r.passages.forEach((p: Passage, i: number) => {
     const where = [p.page !== null ? `page ${p.page}` : null, p.headingPath.length > 0 ? p.headingPath.join(' > ') : null, `chars ${p.charStart}-${p.charEnd}`]

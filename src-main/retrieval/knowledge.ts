@@ -37,6 +37,8 @@ export interface SearchResult {
   /** 'full-text' when the embedder could not be reached or the tenant has no vectors yet. */
   mode: 'hybrid' | 'full-text';
   note?: string;
+  /** A long query's most telling terms, which the full-text side searched instead (by-example.ts). */
+  searchedAs?: string;
   passages: Passage[];
 }
 
@@ -140,5 +142,6 @@ export async function searchKnowledge(
   // The query's hash, never its text: the audit trail must not become a copy of what was asked.
   const queryHash = crypto.createHash('sha256').update(q, 'utf8').digest('hex');
   appendAudit(tenant, 'search', { queryHash, k, mode: hybrid ? 'hybrid' : 'full-text', results: passages.length });
-  return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), passages };
+  const searchedAs = ranking.searchedText !== q ? { searchedAs: ranking.searchedText } : {};
+  return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), ...searchedAs, passages };
 }

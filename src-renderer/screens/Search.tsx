@@ -199,6 +199,12 @@ export function SearchScreen() {
             {parseSearchViewUrl(resultUrl).like !== null ? ' · other documents than the passage’s own' : ''}
             {result.note ? ` (${result.note})` : ''}
           </p>
+          {result.searchedAs && (
+            <p className="muted small-print" data-testid="searched-as" title={result.searchedAs}>
+              Searched by its most telling words: {result.searchedAs.split(' ').slice(0, 24).join(', ')}
+              {result.searchedAs.split(' ').length > 24 ? ', …' : ''}
+            </p>
+          )}
           <ol className={`hit-list ${resultUrl === url ? '' : 'stale'}`} aria-busy={resultUrl !== url}>
             {result.passages.map((p) => (
               <li key={p.chunkId} className="hit-item">

@@ -128,6 +128,7 @@ describe.skipIf(!hasChromium)('find similar and pasted passages in the console',
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('search-summary').count()).toBe(1);
     await expect.poll(() => hitTitles(page).then((t) => [...new Set(t)].slice(0, 2).sort())).toEqual(['Hive inspection notes', 'Swarm control for beekeepers']);
+    expect(await page.getByTestId('searched-as').innerText()).toMatch(/^Searched by its most telling words: \w+, \w+/);
     // Enter searched; it did not add a line to the pasted text.
     expect(await box.inputValue()).toBe(pasted);
     const shown = await page.getByTestId('search-view-url').innerText();

@@ -74,6 +74,8 @@ describe('find similar: a passage as the query, its own document left out', () =
     const telling = queryTerms(searchableQuery(t, long).text);
     expect(telling.size).toBeLessThan(queryTerms(long).size);
     const r = await searchForView(t, long, { k: 10 });
+    // The search says which terms it used, and those are what is marked.
+    expect(r.searchedAs).toBe(searchableQuery(t, long).text);
     expect(r.passages.length).toBeGreaterThan(0);
     let everyWord = 0;
     for (const hit of r.passages) {
