@@ -5,6 +5,7 @@ import { ERROR_CODES } from './errors.js';
 import type { Result } from './transport.js';
 import { DisplayName, Passphrase, TenantId } from './tenant.js';
 import { connectorCalls } from './connectors.js';
+import { MAX_SEARCH_CHARS } from './search-limits.js';
 
 export const ApiError = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
@@ -89,6 +90,8 @@ export const SearchResult = z.object({
   query: z.string(),
   mode: z.enum(['hybrid', 'full-text']),
   note: z.string().optional(),
+  /** A long query's most telling terms, which the full-text side searched instead of its every word. */
+  searchedAs: z.string().optional(),
   passages: z.array(SearchHit),
 });
 export type SearchResult = z.infer<typeof SearchResult>;
@@ -274,9 +277,11 @@ export const calls = {
   'knowledge.search': {
     // Up to a pasted passage or a whole document (search by example, retrieval/by-example.ts).
     input: z.strictObject({
-      query: z.string().trim().min(1, 'a search needs some text').max(20_000),
+      query: z.string().trim().min(1, 'a search needs some text').max(MAX_SEARCH_CHARS, 'a search can be at most 20,000 characters'),
       k: z.number().int().min(1).max(100).default(10),
       filters: SearchFilters.optional(),
+      /** Documents whose passages stay out of the results: "find similar" leaves out the passage's own document. */
+      excludeDocumentIds: z.array(z.number().int().positive()).max(100, 'at most 100 documents can be left out of a search').optional(),
     }),
     output: SearchResult,
   },

@@ -162,9 +162,9 @@ export const callHandlers: CallHandlers = {
     const { handle } = s.scope();
     return guardTenantErrors(handle, () => readPassage(handle, chunkId));
   },
-  'knowledge.search': async (s, { query, k, filters }) => {
+  'knowledge.search': async (s, { query, k, filters, excludeDocumentIds }) => {
     const { handle, signal } = s.scope();
-    return searchForView(handle, query, { k, filters, signal });
+    return searchForView(handle, query, { k, filters, signal, excludeDocumentIds });
   },
   'documents.open': (s, { documentId }) => {
     const { handle } = s.scope();

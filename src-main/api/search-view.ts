@@ -32,15 +32,20 @@ export function highlightRanges(text: string, terms: ReadonlySet<string>, max = 
 export async function searchForView(
   tenant: TenantHandle,
   query: string,
-  opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal },
+  opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal; excludeDocumentIds?: readonly number[] | undefined },
 ): Promise<Omit<SearchResult, 'passages'> & { passages: (SearchResult['passages'][number] & { highlights: [number, number][]; format?: string })[] }> {
   const f = opts.filters ? { tags: opts.filters.tags, formats: opts.filters.formats, from: opts.filters.from, to: opts.filters.to } : {};
   const filtered = !isEmptyFilter(f);
   // With filters, rank the widest list the search allows, then keep the allowed documents' passages.
-  const result = await searchKnowledge(tenant, query, { k: filtered ? 100 : opts.k, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const result = await searchKnowledge(tenant, query, {
+    k: filtered ? 100 : opts.k,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}),
+  });
   const allowed = filtered ? allowedDocumentIds(tenant, f) : null;
   const passages = (allowed ? result.passages.filter((p) => allowed.has(p.documentId)) : result.passages).slice(0, opts.k);
-  const terms = queryTerms(result.query);
+  // A pasted passage is searched by its most telling terms: those are what is marked, not its every word.
+  const terms = queryTerms(result.searchedAs ?? result.query);
   const formats = new Map<number, string>();
   if (passages.length) {
     const rows = tenant.db

@@ -38,8 +38,13 @@ export const wrap =
   async (...raw: unknown[]): Promise<void> => {
     const cmd = raw.at(-1) as Command;
     const opts = cmd.optsWithGlobals<GlobalOptions & Record<string, unknown>>();
-    // Positional arguments, a variadic one flattened in place (`ingest PATH...`).
-    const args = raw.slice(0, -2).flat().map(String);
+    // Positional arguments, a variadic one flattened in place (`ingest PATH...`); an optional one
+    // not given stays out (never the string "undefined").
+    const args = raw
+      .slice(0, -2)
+      .flat()
+      .filter((a) => a !== undefined)
+      .map(String);
     const dataDir = resolveDataDir(opts.dataDir);
     const log = await openCommandLog(dataDir);
     const command = commandName(cmd);

@@ -15,6 +15,8 @@ import { ANY_COUNT, ROW_ID, wholeNumber } from './options.js';
 import { registerDocumentCommands } from './documents.js';
 import { filterDocuments } from '../ingest/document-filters.js';
 import { searchForView } from '../api/search-view.js';
+import { readPassage } from '../api/passages.js';
+import { MAX_QUERY_CHARS } from '../retrieval/by-example.js';
 
 /** SIGINT cancels long work cleanly (between documents or batches) instead of killing it. */
 function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
@@ -60,9 +62,15 @@ function ingestExitCode(s: IngestSummary): number | undefined {
   return s.failed > 0 ? EXIT.someFailed : undefined;
 }
 
+/** Commander's collector for a variadic list of document ids. */
+function documentIds(value: string, previous: number[] | undefined): number[] {
+  return [...(previous ?? []), wholeNumber('--exclude-doc', ROW_ID)(value)];
+}
+
 function searchText(r: SearchResult): string {
   const lines: string[] = [];
   if (r.mode !== 'hybrid') lines.push(`(full-text only: ${r.note ?? 'vectors unavailable'})`);
+  if (r.searchedAs) lines.push(`(searched by its most telling words: ${r.searchedAs})`);
   if (r.passages.length === 0) lines.push('No passages found.');
   r.passages.forEach((p: Passage, i: number) => {
     const where = [p.page !== null ? `page ${p.page}` : null, p.headingPath.length > 0 ? p.headingPath.join(' > ') : null, `chars ${p.charStart}-${p.charEnd}`]
@@ -116,17 +124,29 @@ export function registerKnowledgeCommands(program: Command): void {
     .option('--tag <tag...>', 'only documents with all these tags')
     .option('--from <YYYY-MM-DD>', 'only documents added on or after this day')
     .option('--to <YYYY-MM-DD>', 'only documents added on or before this day')
-    .argument('<query>', 'what to look for')
+    .option('--exclude-doc <id...>', 'leave these documents out of the results', documentIds, undefined)
+    .option(
+      '--like <chunk>',
+      "find passages like this one (its text is the query; its own document is left out), as the console's Find similar",
+      wholeNumber('--like', ROW_ID),
+    )
+    .argument('[query]', 'what to look for (a word, a phrase or a pasted passage of up to 20,000 characters)')
     .action(
       wrap(async (vault, opts, query) => {
-        const o = opts as { tenant?: string; limit: number; kind?: string[]; tag?: string[]; from?: string; to?: string };
-        if (query!.trim() === '') throw new BulkheadError('INPUT_INVALID', 'say what to look for');
+        const o = opts as { tenant?: string; limit: number; kind?: string[]; tag?: string[]; from?: string; to?: string; excludeDoc?: number[]; like?: number };
+        if (o.like !== undefined && query !== undefined) throw new BulkheadError('INPUT_INVALID', 'give either a query or --like <chunk>, not both');
+        if (o.like === undefined && (query ?? '').trim() === '') throw new BulkheadError('INPUT_INVALID', 'say what to look for');
         for (const d of [o.from, o.to])
           if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new BulkheadError('INPUT_INVALID', '--from and --to are dates written YYYY-MM-DD');
         const tenant = await openTenant(vault, o.tenant);
+        const like = o.like === undefined ? null : readPassage(tenant, o.like);
+        const text = like ? like.text.slice(0, MAX_QUERY_CHARS) : query!;
+        const excludeDocumentIds = [...new Set([...(o.excludeDoc ?? []), ...(like ? [like.documentId] : [])])];
         const filtered = Boolean(o.kind?.length || o.tag?.length || o.from || o.to);
         const filters = { formats: o.kind ?? [], tags: o.tag ?? [], from: o.from ?? null, to: o.to ?? null };
-        const result = filtered ? await searchForView(tenant, query!, { k: o.limit, filters }) : await searchKnowledge(tenant, query!, { k: o.limit });
+        const result = filtered
+          ? await searchForView(tenant, text, { k: o.limit, filters, excludeDocumentIds })
+          : await searchKnowledge(tenant, text, { k: o.limit, excludeDocumentIds });
         return { json: result, text: searchText(result) };
       }),
     );

@@ -4,13 +4,14 @@
 // highest tf x idf in this tenant's own index: frequent in the passage, rare in the collection)
 // and the embedder reads a bounded prefix. A short query passes through unchanged, so only
 // queries of more distinct terms than a search uses anyway (MAX_QUERY_TERMS) take this path.
+import { MAX_SEARCH_CHARS } from '../../src-shared/search-limits.js';
 import { MAX_QUERY_TERMS, queryWords } from '../index/fts.js';
 import { contentWords, idf, indexWords, stemCacheOf, termStats } from '../index/term-stats.js';
 import { porterStemCached } from '../text/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
 
-/** The longest query a search takes (characters). */
-export const MAX_QUERY_CHARS = 20_000;
+/** The longest query a search takes (characters), as the contract says. */
+export const MAX_QUERY_CHARS = MAX_SEARCH_CHARS;
 /** The most characters of a long query the embedder reads. */
 export const EMBED_MAX_CHARS = 2_000;
 

@@ -37,6 +37,8 @@ export interface SearchResult {
   /** 'full-text' when the embedder could not be reached or the tenant has no vectors yet. */
   mode: 'hybrid' | 'full-text';
   note?: string;
+  /** A long query's most telling terms, which the full-text side searched instead (by-example.ts). */
+  searchedAs?: string;
   passages: Passage[];
 }
 
@@ -44,8 +46,20 @@ export const SearchInput = z
   .object({
     query: z.string().trim().min(1, 'a search needs some text').max(MAX_QUERY_CHARS, 'a search can be at most 20,000 characters'),
     k: z.number().int().min(1).max(100).default(10),
+    excludeDocumentIds: z
+      .array(z.number().int().positive('a document id is a positive whole number'))
+      .max(100, 'at most 100 documents can be left out of a search')
+      .default([]),
   })
   .strict();
+
+/** The chunk ids of these documents of the open tenant (ids that are not documents add nothing). */
+function excludedChunkIds(tenant: TenantHandle, documentIds: readonly number[]): Set<number> {
+  if (documentIds.length === 0) return new Set();
+  return new Set(
+    tenant.db.prepare('SELECT id FROM chunks WHERE document_id IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(documentIds)) as number[],
+  );
+}
 
 interface ChunkRow {
   id: number;
@@ -95,11 +109,11 @@ export function storedPassages(tenant: TenantHandle, chunkIds: readonly number[]
 export async function searchKnowledge(
   tenant: TenantHandle,
   query: string,
-  opts: { k?: number; signal?: AbortSignal; embedder?: Embedder | null } = {},
+  opts: { k?: number; signal?: AbortSignal; embedder?: Embedder | null; excludeDocumentIds?: readonly number[] } = {},
 ): Promise<SearchResult> {
-  const input = SearchInput.safeParse({ query, k: opts.k ?? 10 });
+  const input = SearchInput.safeParse({ query, k: opts.k ?? 10, ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}) });
   if (!input.success) throw new BulkheadError('INPUT_INVALID', input.error.issues[0]?.message ?? 'invalid search');
-  const { query: q, k } = input.data;
+  const { query: q, k, excludeDocumentIds } = input.data;
   let embedder = opts.embedder === undefined ? createEmbedder(tenant, readEmbedderConfig(tenant)) : opts.embedder;
   let note: string | undefined;
   let ranking;
@@ -112,7 +126,9 @@ export async function searchKnowledge(
     embedder = null;
     ranking = await hybridRank(tenant, null, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
   }
-  const top = ranking.fused.slice(0, k);
+  // Left-out documents go before the cut, so they do not take places of the k.
+  const excluded = excludedChunkIds(tenant, excludeDocumentIds);
+  const top = (excluded.size ? ranking.fused.filter((h) => !excluded.has(h.chunkId)) : ranking.fused).slice(0, k);
   const stored = storedPassages(
     tenant,
     top.map((h) => h.chunkId),
@@ -126,5 +142,6 @@ export async function searchKnowledge(
   // The query's hash, never its text: the audit trail must not become a copy of what was asked.
   const queryHash = crypto.createHash('sha256').update(q, 'utf8').digest('hex');
   appendAudit(tenant, 'search', { queryHash, k, mode: hybrid ? 'hybrid' : 'full-text', results: passages.length });
-  return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), passages };
+  const searchedAs = ranking.searchedText !== q ? { searchedAs: ranking.searchedText } : {};
+  return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), ...searchedAs, passages };
 }

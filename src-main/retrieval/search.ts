@@ -146,6 +146,8 @@ export interface HybridRanking {
   /** The vector list that was fused (from the feedback-moved query vector when feedback is on). */
   readonly vector: RankedHit[];
   readonly fused: FusedHit[];
+  /** What the full-text side searched: the query, or its most telling terms (by-example.ts). */
+  readonly searchedText: string;
 }
 
 /**
@@ -204,5 +206,5 @@ export async function hybridRank(
   if (stage && queryVector) vector = (aside ? await aside : null) ?? (await stage.rank(queryVector, opts.candidates));
 
   // 4. Fusion.
-  return { bm25, vector, fused: fuseRrf(bm25, vector, opts) };
+  return { bm25, vector, fused: fuseRrf(bm25, vector, opts), searchedText: searchable.text };
 }

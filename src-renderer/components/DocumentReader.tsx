@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { closeDocument, useReader } from '../state/search.js';
+import { closeDocument, findSimilar, useReader } from '../state/search.js';
 import { formatDate } from './format.js';
 import { Name } from './Name.js';
 
@@ -26,9 +26,16 @@ export function DocumentReader() {
               </p>
             )}
           </div>
-          <button className="icon-button" onClick={closeDocument} aria-label="Close document" autoFocus>
-            ×
-          </button>
+          <div className="reader-actions">
+            {view && chunkId !== null && (
+              <button className="button ghost small" onClick={() => void findSimilar(chunkId)} data-testid="reader-find-similar">
+                Find similar to the marked passage
+              </button>
+            )}
+            <button className="icon-button" onClick={closeDocument} aria-label="Close document" autoFocus>
+              ×
+            </button>
+          </div>
         </header>
         {error && <p className="error-text">{error}</p>}
         {view && (

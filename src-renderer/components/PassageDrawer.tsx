@@ -1,5 +1,5 @@
 import { closePassage, usePassage } from '../state/panels.js';
-import { openDocument } from '../state/search.js';
+import { findSimilar, openDocument } from '../state/search.js';
 import { Name } from './Name.js';
 
 /** The passage a citation or search hit points to, with where it sits in its document. */
@@ -49,6 +49,9 @@ export function PassageDrawer() {
             data-testid="drawer-open-document"
           >
             Open document
+          </button>
+          <button className="button small drawer-open-doc" onClick={() => void findSimilar(passage.chunkId)} data-testid="drawer-find-similar">
+            Find similar
           </button>
         </>
       )}

@@ -2,7 +2,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { SearchFilters } from '../../src-shared/contract.js';
 import { Highlighted } from '../components/Highlighted.js';
 import { openPassage } from '../state/panels.js';
-import { loadFacets, navigateSearch, NO_FILTERS, openDocument, parseSearchViewUrl, useSearchView } from '../state/search.js';
+import { MAX_SEARCH_CHARS } from '../../src-shared/search-limits.js';
+import { findSimilar, loadFacets, navigateSearch, NO_FILTERS, openDocument, parseSearchViewUrl, useSearchView } from '../state/search.js';
 import { displayName, Name } from '../components/Name.js';
 
 function toggle(list: readonly string[], value: string): string[] {
@@ -81,17 +82,79 @@ function Filters({ filters, onChange }: { filters: SearchFilters; onChange: (f: 
   );
 }
 
+/** The search box: one line for a few words, taller for a pasted passage (newlines kept); Enter searches, Shift+Enter breaks the line. */
+function QueryBox({ draft, setDraft, loading, onSubmit }: { draft: string; setDraft: (s: string) => void; loading: boolean; onSubmit: () => void }) {
+  const long = draft.length > 120 || draft.includes('\n');
+  const tooLong = draft.length > MAX_SEARCH_CHARS;
+  return (
+    <>
+      <form
+        className="search-bar"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          onSubmit();
+        }}
+        role="search"
+      >
+        <textarea
+          id="search-query"
+          className={long ? 'long' : ''}
+          rows={long ? 6 : 1}
+          autoComplete="off"
+          spellCheck={false}
+          autoFocus
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+              e.preventDefault();
+              onSubmit();
+            }
+          }}
+          placeholder="What are you looking for? Words, or paste a passage to find the ones like it.  ( / )"
+          aria-label="Search query"
+          aria-invalid={tooLong}
+          aria-describedby="search-query-length"
+        />
+        <button className="button primary" type="submit" disabled={loading || !draft.trim() || tooLong}>
+          {loading ? 'Searching…' : 'Search'}
+        </button>
+      </form>
+      {long && (
+        <p id="search-query-length" className={`small-print ${tooLong ? 'error-text' : 'muted'}`} data-testid="search-query-length">
+          {draft.length.toLocaleString('en')} of {MAX_SEARCH_CHARS.toLocaleString('en')} characters
+          {tooLong ? ': too long for a search, shorten it' : ' · a long passage is searched by its most telling words'}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** The start of a passage for the banner: one line per paragraph (the heading first), three at most (CSS). */
+function excerpt(text: string): string {
+  const lines = text.replace(/\n\s*\n/g, '\n').trim();
+  return lines.length > 400 ? `${lines.slice(0, 400)}…` : lines;
+}
+
+/** The view's URL state as shown: a pasted passage in `q=` is cut to its start (the state keeps it whole). */
+function shownUrl(url: string): string {
+  return url.length > 300 ? `search${url.slice(0, 300)}…` : url ? `search${url}` : '';
+}
+
 export function SearchScreen() {
-  const { url, result, loading, error } = useSearchView();
+  const { url, result, resultUrl, likePassage, loading, error } = useSearchView();
   const view = parseSearchViewUrl(url);
   const [draft, setDraft] = useState(view.query);
   useEffect(() => {
     void loadFacets();
   }, []);
-  function submit(e: FormEvent): void {
-    e.preventDefault();
-    if (draft.trim()) void navigateSearch({ query: draft.trim(), filters: view.filters });
+  // A new view (find similar, back to a query) puts its own query in the box.
+  useEffect(() => setDraft(parseSearchViewUrl(url).query), [url]);
+  function submit(): void {
+    const query = draft.trim();
+    if (query && query.length <= MAX_SEARCH_CHARS) void navigateSearch({ query, like: null, filters: view.filters });
   }
+  const like = view.like !== null ? likePassage : null;
   return (
     <div className="screen">
       <header className="screen-header">
@@ -100,33 +163,49 @@ export function SearchScreen() {
           <p className="muted">Full text and meaning, across this client&apos;s library only.</p>
         </div>
       </header>
-      <form className="search-bar" onSubmit={submit} role="search">
-        <input
-          id="search-query"
-          type="search"
-          autoComplete="off"
-          autoFocus
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          placeholder="What are you looking for?  ( / )"
-          aria-label="Search query"
-        />
-        <button className="button primary" type="submit" disabled={loading || !draft.trim()}>
-          {loading ? 'Searching…' : 'Search'}
-        </button>
-      </form>
-      <Filters filters={view.filters} onChange={(filters) => void navigateSearch({ query: draft.trim() || view.query, filters })} />
+      <QueryBox draft={draft} setDraft={setDraft} loading={loading} onSubmit={submit} />
+      {view.like !== null && (
+        <div className="like-banner" data-testid="like-banner">
+          <div className="like-what">
+            <span className="eyebrow">Passages like</span>
+            {like && like.chunkId === view.like ? (
+              <>
+                <span className="like-title">
+                  <Name text={like.title} />
+                </span>
+                <span className="like-text muted">{excerpt(like.text)}</span>
+              </>
+            ) : (
+              <span className="muted">passage {view.like}</span>
+            )}
+          </div>
+          <button type="button" className="button ghost small" onClick={() => void navigateSearch({ query: '', like: null, filters: view.filters })}>
+            Clear
+          </button>
+        </div>
+      )}
+      <Filters
+        filters={view.filters}
+        onChange={(filters) => void navigateSearch(view.like !== null ? { ...view, filters } : { query: draft.trim() || view.query, like: null, filters })}
+      />
       <p className="view-url muted small-print" data-testid="search-view-url" title="This view's state">
-        {url ? `search${url}` : ''}
+        {shownUrl(url)}
       </p>
       {error && <p className="error-text">{error}</p>}
       {result && (
         <>
-          <p className="muted small-print">
+          <p className="muted small-print" data-testid="search-summary">
             {result.passages.length} passage{result.passages.length === 1 ? '' : 's'} · {result.mode === 'hybrid' ? 'full text + meaning' : 'full text only'}
+            {parseSearchViewUrl(resultUrl).like !== null ? ' · other documents than the passage’s own' : ''}
             {result.note ? ` (${result.note})` : ''}
           </p>
-          <ol className="hit-list">
+          {result.searchedAs && (
+            <p className="muted small-print" data-testid="searched-as" title={result.searchedAs}>
+              Searched by its most telling words: {result.searchedAs.split(' ').slice(0, 24).join(', ')}
+              {result.searchedAs.split(' ').length > 24 ? ', …' : ''}
+            </p>
+          )}
+          <ol className={`hit-list ${resultUrl === url ? '' : 'stale'}`} aria-busy={resultUrl !== url}>
             {result.passages.map((p) => (
               <li key={p.chunkId} className="hit-item">
                 <button className="hit" onClick={() => void openPassage(p.chunkId)} data-testid="search-hit">
@@ -143,9 +222,14 @@ export function SearchScreen() {
                     <Highlighted text={p.text} ranges={p.highlights ?? []} max={320} />
                   </span>
                 </button>
-                <button className="button ghost small hit-open" onClick={() => void openDocument(p.documentId, p.chunkId)} data-testid="open-document">
-                  Open document
-                </button>
+                <div className="hit-actions">
+                  <button className="button ghost small" onClick={() => void openDocument(p.documentId, p.chunkId)} data-testid="open-document">
+                    Open document
+                  </button>
+                  <button className="button ghost small" onClick={() => void findSimilar(p.chunkId)} data-testid="find-similar">
+                    Find similar
+                  </button>
+                </div>
               </li>
             ))}
           </ol>

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SIMILAR_CORPUS } from '../../helpers/similar-corpus.js';
 import { tempDir } from '../../helpers/vault.js';
 
 const BIN = path.resolve('bin/bulkhead.js');
@@ -50,6 +51,47 @@ describe('bulkhead ingest, search, docs, embedder', () => {
     const shown = JSON.parse(cli(data, ['--json', 'embedder', 'show', '--tenant', 'Acme']).stdout);
     expect(shown).toMatchObject({ config: { kind: 'hash' }, index: { embedderId: 'hash-v1', dimension: 384 } });
     expect(cli(data, ['embedder', 'set', '--tenant', 'Acme', 'ollama']).code).toBe(2);
+  });
+
+  it('search --like finds the passages like one passage, its own document left out; --exclude-doc leaves documents out', () => {
+    const data = tempDir();
+    expect(cli(data, ['init']).code).toBe(0);
+    expect(cli(data, ['tenant', 'create', 'Apiary']).code).toBe(0);
+    const docs = tempDir();
+    for (const [name, text] of Object.entries(SIMILAR_CORPUS)) fs.writeFileSync(path.join(docs, name), text);
+    expect(cli(data, ['ingest', '--tenant', 'Apiary', docs]).code).toBe(0);
+    const file = (p: { sourcePath: string }): string => path.basename(p.sourcePath);
+    const varroa = JSON.parse(cli(data, ['--json', 'search', '--tenant', 'Apiary', 'smoker crown board mite drop']).stdout);
+    const passage = varroa.passages[0];
+    expect(file(passage)).toBe('hive-inspection.md');
+
+    const like = cli(data, ['--json', 'search', '--tenant', 'Apiary', '--like', String(passage.chunkId)]);
+    expect(like.code).toBe(0);
+    const similar = JSON.parse(like.stdout);
+    expect(similar.query).toBe(passage.text.trim());
+    expect(similar.passages.length).toBeGreaterThan(0);
+    expect(similar.passages.filter((p: { documentId: number }) => p.documentId === passage.documentId)).toEqual([]);
+    expect(file(similar.passages[0])).toBe('swarm-control.md');
+
+    const swarm = similar.passages[0].documentId;
+    const out = JSON.parse(
+      cli(data, ['--json', 'search', '--tenant', 'Apiary', '--exclude-doc', String(passage.documentId), String(swarm), '--', 'bees brood varroa']).stdout,
+    );
+    expect(out.passages.map(file).filter((f: string) => f === 'hive-inspection.md' || f === 'swarm-control.md')).toEqual([]);
+    // With a filter too, and in text form.
+    const text = cli(data, ['search', '--tenant', 'Apiary', '--kind', 'md', '--like', String(passage.chunkId)]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^1\. Swarm control for beekeepers/);
+    expect(text.stdout).not.toMatch(/hive-inspection\.md/);
+
+    // Refused at the boundary, naming what was wrong.
+    const both = cli(data, ['search', '--tenant', 'Apiary', '--like', String(passage.chunkId), 'bees']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either a query or --like/);
+    expect(cli(data, ['search', '--tenant', 'Apiary', '--like', '0']).code).toBe(2);
+    expect(cli(data, ['search', '--tenant', 'Apiary', '--exclude-doc', 'x', '--', 'bees']).stderr).toMatch(/--exclude-doc is a whole number/);
+    expect(cli(data, ['search', '--tenant', 'Apiary']).code).toBe(2);
+    expect(cli(data, ['search', '--tenant', 'Apiary', '--like', '999999']).code).toBe(4);
   });
 
   it('names the tenant it needs and refuses a missing one', () => {
