@@ -251,7 +251,7 @@ export class BuiltinChat implements BuiltinBinding {
       contextTokens: seq.contextTokens.length,
       tokensBefore,
     };
-    this.runtime.emit({ type: 'generated', model: this.modelName, tokens: outputTokens, tokensPerS: this.lastTurn.tokensPerS, firstTokenMs });
+    this.runtime.recordTurn(this.tenant, { model: this.modelName, tokens: outputTokens, tokensPerS: this.lastTurn.tokensPerS, firstTokenMs });
     return turn;
   }
 }

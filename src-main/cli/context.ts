@@ -6,6 +6,8 @@ import { migrateTenantModel } from '../agent/tenant-model.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';
+import { resolveModelsDir } from '../models/library.js';
+import { disposeModelRuntime, useModelLibrary } from '../models/shared.js';
 import { readPassphrase } from './passphrase.js';
 import { terminalJson, terminalText } from './terminal.js';
 import type { Command } from 'commander';
@@ -44,6 +46,8 @@ export const wrap =
     const log = await openCommandLog(dataDir);
     const command = commandName(cmd);
     const vault = new Vault(dataDir, { log });
+    // The library a tenant's built-in choices name (`models --models-dir` names another for its own commands).
+    useModelLibrary(resolveModelsDir(dataDir, typeof opts.modelsDir === 'string' ? opts.modelsDir : undefined));
     log.info('cli.start', { command });
     try {
       const result = await action(vault, { ...opts, ...cmd.opts() }, ...args);
@@ -56,6 +60,7 @@ export const wrap =
       throw err;
     } finally {
       vault.lock();
+      await disposeModelRuntime();
       await log.close();
     }
   };
