@@ -102,6 +102,11 @@ export class LocalRuntime {
     };
   }
 
+  /** Tokens of each chat context the runtime creates (a prompt must fit in it). */
+  get contextSize(): number {
+    return this.#opts.contextSize;
+  }
+
   get library(): ModelLibrary {
     return this.#library;
   }
