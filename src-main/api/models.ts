@@ -24,7 +24,8 @@ export async function libraryView(): Promise<ModelLibraryView> {
       contextLength: m.contextLength ?? null,
       sizeBytes: m.sizeBytes,
     })),
-    broken: broken.map((b) => ({ name: b.name, code: b.error.code, message: b.error.message })),
+    // The library's folder stays out of the view: a message names the file by its library name.
+    broken: broken.map((b) => ({ name: b.name, code: b.error.code, message: b.error.message.replaceAll(b.path, b.name) })),
   };
 }
 

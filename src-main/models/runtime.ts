@@ -165,19 +165,23 @@ export class LocalRuntime {
     const t0 = performance.now();
     let model: LlamaModel;
     this.#loading.set(name, 0);
+    let done = false; // llama.cpp may report progress after the load resolved
     try {
       model = await llama.loadModel({
         modelPath: file,
         onLoadProgress: (progress) => {
+          if (done) return;
           this.#loading.set(name, progress);
           this.#opts.onEvent?.({ type: 'load', model: name, progress });
         },
       });
     } catch (err) {
+      done = true;
       this.#loading.delete(name);
       throw new BulkheadError('MODEL_INVALID', `the built-in runtime cannot load ${name}: ${(err as Error).message.slice(0, 200)}`, { cause: err });
     }
     const loadMs = performance.now() - t0;
+    done = true;
     this.#loading.delete(name);
     this.#loaded.set(name, loadMs);
     const { resolveChatWrapper, GeneralChatWrapper } = await import('./llama.js');
