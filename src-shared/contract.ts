@@ -90,6 +90,8 @@ export const SearchResult = z.object({
   query: z.string(),
   mode: z.enum(['hybrid', 'full-text']),
   note: z.string().optional(),
+  /** The library reranking model that re-ordered the candidates, when the client chose one. */
+  reranker: z.string().optional(),
   passages: z.array(SearchHit),
 });
 export type SearchResult = z.infer<typeof SearchResult>;

@@ -5,7 +5,7 @@ import { askAgent, type AgentResult } from '../agent/agent.js';
 import type { Citation } from '../agent/citations.js';
 import { getConversation, listConversations, listMessages } from '../agent/conversations.js';
 import { checkConfigKey, CONFIG_KEYS, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
-import { tenantModelFor } from '../agent/tenant-model.js';
+import { resolveTenantModel } from '../agent/tenant-builtin.js';
 import { setDocumentRole } from '../agent/profile.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { setLocalModelsOnly } from '../agent/endpoints.js';
@@ -115,9 +115,12 @@ async function askOnce(
   }
 }
 
-/** The tenant's own chat model: never another tenant's, never the vault-wide defaults. */
-async function modelFor(vault: Vault, tenant: TenantHandle): Promise<ModelConfig | null> {
-  return tenantModelFor(vault, tenant);
+/**
+ * The tenant's own chat model (an endpoint, or a library model run here): never another tenant's,
+ * never the vault-wide defaults. A built-in one continues a conversation on its own sequence.
+ */
+async function modelFor(vault: Vault, tenant: TenantHandle, conversationId?: number): Promise<ModelConfig | null> {
+  return resolveTenantModel(vault, tenant, conversationId !== undefined ? { conversationKey: `conversation:${conversationId}` } : {});
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -133,7 +136,7 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts, question) => {
         const o = opts as AskOpts;
         const tenant = await openTenant(vault, o.tenant);
-        const model = await modelFor(vault, tenant);
+        const model = await modelFor(vault, tenant, positiveInt(o.conversation, '--conversation'));
         const rl = process.stdin.isTTY && !o.yes ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
         try {
           const r = await askOnce(tenant, model, question!, o, positiveInt(o.conversation, '--conversation'), rl);

@@ -85,7 +85,7 @@ function ClientSection() {
 
 function EmbedderSection() {
   const { settings, error } = useSettings();
-  const [kind, setKind] = useState<'hash' | 'ollama' | 'openai'>('hash');
+  const [kind, setKind] = useState<'hash' | 'ollama' | 'openai' | 'builtin'>('hash');
   const [baseUrl, setBaseUrl] = useState('http://127.0.0.1:11434');
   const [model, setModel] = useState('');
   const [busy, setBusy] = useState(false);
@@ -93,7 +93,8 @@ function EmbedderSection() {
   useEffect(() => {
     if (!settings) return;
     setKind(settings.embedder.kind);
-    if (settings.embedder.kind !== 'hash') {
+    if (settings.embedder.kind === 'builtin') setModel(settings.embedder.model);
+    else if (settings.embedder.kind !== 'hash') {
       setBaseUrl(settings.embedder.baseUrl);
       setModel(settings.embedder.model);
     }
@@ -104,7 +105,7 @@ function EmbedderSection() {
     setBusy(true);
     setMessage(null);
     try {
-      const embedder = kind === 'hash' ? { kind } : { kind, baseUrl, model };
+      const embedder = kind === 'hash' ? { kind } : kind === 'builtin' ? { kind, model } : { kind, baseUrl, model };
       useSettings.setState({ settings: await call('settings.setEmbedder', { embedder }) });
       setMessage('Saved; every passage now has vectors from this embedder.');
     } catch (err) {
