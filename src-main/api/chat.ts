@@ -60,7 +60,7 @@ export function modelSettings(s: ConsoleSession, h: TenantHandle): NonNullable<S
   tenantModelFor(s.vault, h);
   const m = readTenantModel(h);
   const localOnly = readAgentPolicy(h).localModelsOnly;
-  if (isBuiltinChoice(m)) return { baseUrl: null, name: m.model, hasApiKey: false, localOnly, builtin: m.model };
+  if (isBuiltinChoice(m)) return { baseUrl: null, name: null, hasApiKey: false, localOnly, builtin: m.model };
   return { baseUrl: m?.baseUrl ?? null, name: m?.name ?? null, hasApiKey: Boolean(m?.apiKey), localOnly, builtin: null };
 }
 

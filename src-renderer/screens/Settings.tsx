@@ -5,6 +5,7 @@ import { loadSettings, useSettings } from '../state/panels.js';
 import { applyStatus, useSession } from '../state/session.js';
 import { HeldEndpointsSection } from './HeldEndpoints.js';
 import { ConnectorsSection } from './ConnectorsPanel.js';
+import { LocalModelsSection } from './LocalModels.js';
 
 function ClientSection() {
   const tenant = useSession((s) => s.status?.tenant);
@@ -318,6 +319,7 @@ export function SettingsScreen() {
         <ClientSection />
         <HeldEndpointsSection />
         <ModelSection />
+        <LocalModelsSection />
         <EmbedderSection />
         <SecuritySection />
         <ConnectorsSection />
