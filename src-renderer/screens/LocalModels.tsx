@@ -127,7 +127,7 @@ export function LocalModelsSection() {
   };
 
   return (
-    <section className="panel settings-section" aria-label="Local models">
+    <section className="panel settings-section local-models" aria-label="Local models">
       <h2>Local models</h2>
       <p className="muted small-print">
         GGUF models on this computer, run inside Bulkhead. The files are shared; what a model holds while it answers belongs to this client and is cleared when
@@ -137,7 +137,7 @@ export function LocalModelsSection() {
       {library && models.length === 0 && <p className="muted">No models yet: add one with bulkhead models add FILE|URL.</p>}
       {models.length > 0 && (
         <div className="table-wrap">
-          <table className="doc-table" aria-label="Model library">
+          <table className="doc-table model-table" aria-label="Model library">
             <thead>
               <tr>
                 <th>Name</th>

@@ -123,14 +123,20 @@ function EmbedderSection() {
       {error && <p className="error-text">{error}</p>}
       <form onSubmit={(e) => void save(e)} className="stack">
         <div className="segmented" role="radiogroup" aria-label="Embedder kind">
-          {(['hash', 'ollama', 'openai'] as const).map((k) => (
+          {(['hash', 'ollama', 'openai', 'builtin'] as const).map((k) => (
             <label key={k} className={kind === k ? 'active' : ''}>
               <input type="radio" name="embedder-kind" checked={kind === k} onChange={() => setKind(k)} />
-              {k === 'hash' ? 'Built-in (offline)' : k === 'ollama' ? 'Ollama' : 'OpenAI-compatible'}
+              {k === 'hash' ? 'Built-in (offline)' : k === 'ollama' ? 'Ollama' : k === 'openai' ? 'OpenAI-compatible' : 'Library model'}
             </label>
           ))}
         </div>
-        {kind !== 'hash' && (
+        {kind === 'builtin' && (
+          <p className="muted small-print">
+            {settings?.embedder.kind === 'builtin' ? `Vectors come from ${settings.embedder.model}, a model of the library. ` : ''}Choose the embedding model
+            under Local models.
+          </p>
+        )}
+        {kind !== 'hash' && kind !== 'builtin' && (
           <>
             <label className="field">
               <span>Endpoint</span>
@@ -143,7 +149,7 @@ function EmbedderSection() {
           </>
         )}
         <div>
-          <button className="button primary" type="submit" disabled={busy}>
+          <button className="button primary" type="submit" disabled={busy || kind === 'builtin'}>
             {busy ? 'Re-indexing…' : 'Save and re-index'}
           </button>
         </div>
@@ -200,6 +206,11 @@ function ModelSection() {
         This client&apos;s own OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), model and API key, kept in its encrypted file and used for it
         only. Without one, answers list the best passages.
       </p>
+      {settings?.model?.builtin && (
+        <p className="small-print" data-testid="chat-builtin">
+          Answers now come from {settings.model.builtin}, a local model (see Local models). Saving an endpoint here replaces it.
+        </p>
+      )}
       <form onSubmit={(e) => void save(e)} className="stack">
         <label className="field">
           <span>Endpoint</span>
