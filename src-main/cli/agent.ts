@@ -6,6 +6,7 @@ import type { Citation } from '../agent/citations.js';
 import { getConversation, listConversations, listMessages } from '../agent/conversations.js';
 import { checkConfigKey, CONFIG_KEYS, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
 import { resolveTenantModel } from '../agent/tenant-builtin.js';
+import { modelRuntime } from '../models/shared.js';
 import { setDocumentRole } from '../agent/profile.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { setLocalModelsOnly } from '../agent/endpoints.js';
@@ -140,7 +141,10 @@ export function registerAgentCommands(program: Command): void {
         const rl = process.stdin.isTTY && !o.yes ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
         try {
           const r = await askOnce(tenant, model, question!, o, positiveInt(o.conversation, '--conversation'), rl);
-          return { json: r, text: resultFooter(r) };
+          // A built-in model's speed for this answer (what the console's Settings shows).
+          const turn = model?.builtin ? modelRuntime().status(tenant).lastTurn : null;
+          const speed = turn ? `\n(${turn.tokens} tokens at ${turn.tokensPerS.toFixed(1)} tokens/s)` : '';
+          return { json: turn ? { ...r, builtinTurn: turn } : r, text: resultFooter(r) + speed };
         } finally {
           rl?.close();
         }

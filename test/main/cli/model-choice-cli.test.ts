@@ -79,11 +79,18 @@ describe('bulkhead model set --builtin, embedder set builtin, reranker', () => {
     const before = server.chatBodies().length;
     const a = await cli(data, ['--json', 'ask', '--tenant', 'Alpha', 'What is the harbour budget?']);
     expect(a.code).toBe(0);
-    expect(JSON.parse(a.stdout)).toMatchObject({ mode: 'generated', model: { name: 'chat.gguf', host: 'builtin' } });
+    expect(JSON.parse(a.stdout)).toMatchObject({
+      mode: 'generated',
+      model: { name: 'chat.gguf', host: 'builtin' },
+      builtinTurn: { model: 'chat.gguf', tokens: expect.any(Number), tokensPerS: expect.any(Number) },
+    });
+    expect(JSON.parse(a.stdout).builtinTurn.tokens).toBeGreaterThan(0);
+    expect((await cli(data, ['ask', '--tenant', 'Alpha', 'And the plan?'])).stdout).toMatch(/\(\d+ tokens at \d+\.\d tokens\/s\)\s*$/);
     expect(server.chatBodies().length).toBe(before);
     const b = await cli(data, ['--json', 'ask', '--tenant', 'Beta', 'When is the meeting?']);
     expect(b.code).toBe(0);
     expect(JSON.parse(b.stdout)).toMatchObject({ mode: 'generated', answer: expect.stringContaining('Answer from the Beta endpoint.') });
+    expect(JSON.parse(b.stdout).builtinTurn).toBeUndefined();
     expect(server.chatBodies().length).toBe(before + 1);
 
     const test = await cli(data, ['--json', 'model', 'test', '--tenant', 'Alpha']);
