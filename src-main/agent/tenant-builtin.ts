@@ -61,3 +61,22 @@ export async function resolveTenantModel(
     ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
   });
 }
+
+const UNLOADABLE = new Set(['MODEL_NOT_FOUND', 'MODEL_INVALID', 'MODEL_TOO_LARGE', 'MODEL_UNAVAILABLE']);
+
+/**
+ * resolveTenantModel for a question: a built-in model that cannot be loaded (its file left the
+ * library, or is damaged) does not fail the question; it is answered from retrieval, naming why.
+ */
+export async function resolveModelForAsk(
+  vault: Vault,
+  tenant: TenantHandle,
+  opts: Pick<BuiltinChatOptions, 'conversationKey' | 'onQueued'> = {},
+): Promise<{ model: ModelConfig | null; modelUnavailable: BulkheadError | null }> {
+  try {
+    return { model: await resolveTenantModel(vault, tenant, opts), modelUnavailable: null };
+  } catch (err) {
+    if (err instanceof BulkheadError && UNLOADABLE.has(err.code)) return { model: null, modelUnavailable: err };
+    throw err;
+  }
+}

@@ -2,7 +2,7 @@ import type { ChatAnswer, ChatEvent, Settings } from '../../src-shared/contract.
 import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent } from '../agent/agent.js';
 import { isBuiltinChoice, readTenantModel, setTenantModel, tenantModelFor } from '../agent/tenant-model.js';
-import { resolveTenantModel } from '../agent/tenant-builtin.js';
+import { resolveModelForAsk } from '../agent/tenant-builtin.js';
 import { modelRuntime } from '../models/shared.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { assertLoopbackEndpoint } from '../egress/endpoint.js';
@@ -26,12 +26,17 @@ export async function runChat(
   const { handle, signal: scope } = s.scope();
   const signal = AbortSignal.any([scope, stop]);
   // A built-in model answers a conversation on its own sequence (its prefix reused within it); a new one starts empty.
-  const model = await resolveTenantModel(s.vault, handle, input.conversationId !== null ? { conversationKey: `conversation:${input.conversationId}` } : {});
+  const { model, modelUnavailable } = await resolveModelForAsk(
+    s.vault,
+    handle,
+    input.conversationId !== null ? { conversationKey: `conversation:${input.conversationId}` } : {},
+  );
   const r = await askAgent(
     handle,
     { question: input.question, ...(input.conversationId !== null ? { conversationId: input.conversationId } : {}) },
     {
       model,
+      modelUnavailable,
       signal,
       onToken: (text) => emit({ type: 'token', text }),
       onDiscard: () => emit({ type: 'discard' }),

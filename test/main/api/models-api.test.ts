@@ -103,6 +103,16 @@ describe('the model library and the built-in runtime through the contract', () =
     expect(value<{ reranker: string | null }>(await invokeCall(s, 'settings.setReranker', { model: null })).reranker).toBeNull();
   });
 
+  it('a chosen chat model whose file left the library: the question is answered from retrieval, saying why', async () => {
+    const lib = path.join(dataDir, 'models');
+    fs.copyFileSync(path.join(lib, 'chat.gguf'), path.join(lib, 'gone.gguf'));
+    value(await invokeCall(s, 'settings.setBuiltinModel', { model: 'gone.gguf' }));
+    fs.rmSync(path.join(lib, 'gone.gguf'));
+    const r = await invokeStream(s, 'chat.ask', { question: 'Hello?' }, () => undefined, new AbortController().signal);
+    expect(r).toMatchObject({ ok: true, value: { mode: 'retrieval-only', modelError: expect.stringContaining('gone.gguf') } });
+    value(await invokeCall(s, 'settings.setBuiltinModel', { model: 'chat.gguf' }));
+  });
+
   it("another client sees none of the first one's runtime state, and the first one's contexts are gone", async () => {
     await invokeCall(s, 'tenants.open', { tenantId: beta });
     const status = value<{ contexts: number; lastTurn: unknown; loaded: { model: string }[] }>(await invokeCall(s, 'models.status', {}));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../../src-main/agent/agent.js';
 import type { BuiltinChat } from '../../../src-main/agent/builtin-provider.js';
-import { resolveTenantModel, setTenantBuiltin } from '../../../src-main/agent/tenant-builtin.js';
+import { resolveModelForAsk, resolveTenantModel, setTenantBuiltin } from '../../../src-main/agent/tenant-builtin.js';
 import { readTenantModel, setTenantModel } from '../../../src-main/agent/tenant-model.js';
 import { ModelLibrary } from '../../../src-main/models/library.js';
 import { disposeModelRuntime, modelRuntime, useModelLibrary } from '../../../src-main/models/shared.js';
@@ -119,5 +119,13 @@ describe("a tenant's chat model: built-in or endpoint", () => {
     await setTenantBuiltin(a, { model: 'gone.gguf' });
     fs.rmSync(path.join(lib.dir, 'gone.gguf'));
     await expect(resolveTenantModel(fx.vault, a)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    // A question is still answered, from retrieval, saying why no model answered.
+    const chosen = await resolveModelForAsk(fx.vault, a);
+    expect(chosen.model).toBeNull();
+    expect(chosen.modelUnavailable).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    const r = await askAgent(a, { question: 'What is the harbour budget?' }, { ...chosen, maxToolSteps: 0 });
+    expect(r.mode).toBe('retrieval-only');
+    expect(r.modelError).toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('gone.gguf') });
+    expect(r.answer).toContain('forty thousand');
   });
 });
