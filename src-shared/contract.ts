@@ -6,6 +6,7 @@ import type { Result } from './transport.js';
 import { DisplayName, Passphrase, TenantId } from './tenant.js';
 import { connectorCalls } from './connectors.js';
 import { MAX_SEARCH_CHARS } from './search-limits.js';
+import { LibraryModelName, modelCalls } from './models.js';
 
 export const ApiError = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
@@ -92,6 +93,8 @@ export const SearchResult = z.object({
   note: z.string().optional(),
   /** A long query's most telling terms, which the full-text side searched instead of its every word. */
   searchedAs: z.string().optional(),
+  /** The library reranking model that re-ordered the candidates, when the client chose one. */
+  reranker: z.string().optional(),
   passages: z.array(SearchHit),
 });
 export type SearchResult = z.infer<typeof SearchResult>;
@@ -193,6 +196,7 @@ export const EmbedderView = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hash') }),
   z.object({ kind: z.literal('ollama'), baseUrl: z.string(), model: z.string(), dimension: z.number().int().optional() }),
   z.object({ kind: z.literal('openai'), baseUrl: z.string(), model: z.string(), dimension: z.number().int().optional(), hasApiKey: z.boolean() }),
+  z.object({ kind: z.literal('builtin'), model: z.string(), dimension: z.number().int() }),
 ]);
 export type EmbedderView = z.infer<typeof EmbedderView>;
 
@@ -202,10 +206,19 @@ export const EmbedderInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('hash') }),
   z.strictObject({ kind: z.literal('ollama'), baseUrl: HttpUrl, model: z.string().trim().min(1).max(200) }),
   z.strictObject({ kind: z.literal('openai'), baseUrl: HttpUrl, model: z.string().trim().min(1).max(200), apiKey: z.string().max(500).optional() }),
+  /** A GGUF embedding model of the library, run in this process. */
+  z.strictObject({ kind: z.literal('builtin'), model: LibraryModelName }),
 ]);
 
 /** The open client's own chat model (stored in its file, used for it only) and its local-only policy. */
-export const ModelSettings = z.object({ baseUrl: z.string().nullable(), name: z.string().nullable(), hasApiKey: z.boolean(), localOnly: z.boolean() });
+export const ModelSettings = z.object({
+  baseUrl: z.string().nullable(),
+  name: z.string().nullable(),
+  hasApiKey: z.boolean(),
+  localOnly: z.boolean(),
+  /** The library model the built-in runtime answers with, when the client chose one (then baseUrl is null). */
+  builtin: z.string().nullable().default(null),
+});
 export const ModelInput = z.strictObject({
   baseUrl: HttpUrl,
   name: z.string().trim().min(1).max(200),
@@ -218,7 +231,13 @@ export const ModelInput = z.strictObject({
 export const HeldEndpointView = z.object({ slot: z.string(), url: z.string(), reason: z.enum(['policy', 'imported']), since: z.string() });
 export type HeldEndpointView = z.infer<typeof HeldEndpointView>;
 
-export const Settings = z.object({ embedder: EmbedderView, model: ModelSettings.nullable(), held: z.array(HeldEndpointView).default([]) });
+export const Settings = z.object({
+  embedder: EmbedderView,
+  model: ModelSettings.nullable(),
+  held: z.array(HeldEndpointView).default([]),
+  /** The library reranking model that re-orders search candidates; null: off. */
+  reranker: z.string().nullable().default(null),
+});
 export type Settings = z.infer<typeof Settings>;
 
 export const AuditRecord = z.object({
@@ -301,6 +320,10 @@ export const calls = {
   'settings.setEmbedder': { input: z.strictObject({ embedder: EmbedderInput }), output: Settings },
   'settings.setModel': { input: z.strictObject({ model: ModelInput }), output: Settings },
   'settings.testModel': { input: NoInput, output: z.object({ ok: z.boolean(), detail: z.string() }) },
+  /** A library chat model as the client's chat model (MODEL_NOT_FOUND, MODEL_WRONG_KIND). */
+  'settings.setBuiltinModel': { input: z.strictObject({ model: LibraryModelName }), output: Settings },
+  /** A library reranking model for the client's searches, or null to turn reranking off. */
+  'settings.setReranker': { input: z.strictObject({ model: LibraryModelName.nullable() }), output: Settings },
   /** Lets the held endpoints (one slot or all) be used again; refused (MODEL_NOT_ALLOWED) while the policy forbids one. */
   'settings.confirmEndpoints': { input: z.strictObject({ slot: z.enum(['embedder', 'chat']).optional() }), output: Settings },
   'presentation.enter': { input: TenantRef, output: VaultStatus },
@@ -311,6 +334,7 @@ export const calls = {
   },
   'audit.verify': { input: NoInput, output: AuditVerification },
   ...connectorCalls,
+  ...modelCalls,
 } as const;
 
 export const IsolationControl = z.object({

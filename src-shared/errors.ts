@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'MODEL_INVALID',
   'MODEL_TOO_LARGE',
   'MODEL_NOT_FOUND',
+  /** A library model of another kind than the slot needs (an embedding model as the chat model). */
+  'MODEL_WRONG_KIND',
   'DOWNLOAD_FAILED',
   'CHECKSUM_MISMATCH',
   'CONNECTOR_NOT_FOUND',

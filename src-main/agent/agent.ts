@@ -27,6 +27,8 @@ export type AskInput = z.infer<typeof AskInput>;
 export interface AskOptions {
   /** null: no model configured, answer from retrieval only. */
   model: ModelConfig | null;
+  /** Why the configured model could not even be set up (a built-in model that cannot load): answered from retrieval, saying so. */
+  modelUnavailable?: BulkheadError | null;
   signal?: AbortSignal;
   /** Streamed answer text; never called once the tenant was closed. */
   onToken?: (text: string) => void;
@@ -237,7 +239,11 @@ interface Answer {
 
 /** The model's answer, or the retrieval-only one when there is no model or it cannot be used. */
 async function answerQuestion(tenant: TenantHandle, ctx: AssembledContext, book: CitationBook, opts: AskOptions): Promise<Answer> {
-  if (!opts.model) return { mode: 'retrieval-only', text: checkedRetrievalAnswer(tenant, ctx, 'no chat model is configured'), generated: null };
+  if (!opts.model) {
+    const failed = opts.modelUnavailable;
+    const text = checkedRetrievalAnswer(tenant, ctx, failed ? 'the model failed' : 'no chat model is configured');
+    return { mode: 'retrieval-only', text, generated: null, ...(failed ? { modelError: { code: failed.code, message: failed.message } } : {}) };
+  }
   const streamed = { value: false };
   try {
     const generated = await generate(tenant, opts.model, ctx, book, opts, streamed);

@@ -251,7 +251,7 @@ export class BuiltinChat implements BuiltinBinding {
       contextTokens: seq.contextTokens.length,
       tokensBefore,
     };
-    this.runtime.emit({ type: 'generated', model: this.modelName, tokens: outputTokens, tokensPerS: this.lastTurn.tokensPerS, firstTokenMs });
+    this.runtime.recordTurn(this.tenant, { model: this.modelName, tokens: outputTokens, tokensPerS: this.lastTurn.tokensPerS, firstTokenMs });
     return turn;
   }
 }
@@ -281,7 +281,8 @@ export async function builtinModelConfig(
     baseUrl: 'http://127.0.0.1/builtin',
     name: modelName,
     apiKey: null,
-    contextTokens: Math.max(1024, Math.min(opts.contextTokens ?? 4096, loaded.model.trainContextSize)),
+    // What the runtime's context holds: the prompt budget must fit in it, whatever was asked for.
+    contextTokens: Math.max(1024, Math.min(opts.contextTokens ?? 4096, loaded.model.trainContextSize, runtime.contextSize)),
     timeoutMs: opts.timeoutMs ?? 120_000,
     maxRetries: 0,
     builtin: binding,

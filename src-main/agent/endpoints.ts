@@ -9,7 +9,7 @@ import { confirmHeld, holdEndpoint, pruneHeld, readHeld, type HeldEndpoint } fro
 import { readAgentPolicy, writeAgentPolicy } from '../egress/policy.js';
 import { readEmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { readTenantModel } from './tenant-model.js';
+import { readTenantEndpoint } from './tenant-model.js';
 
 export type { HeldEndpoint } from '../egress/held.js';
 
@@ -29,8 +29,8 @@ export function storedEndpoints(tenant: TenantHandle): Map<StoredSlot, string> {
     }
   };
   const embedder = readable(() => readEmbedderConfig(tenant));
-  if (embedder && embedder.kind !== 'hash') out.set('embedder', embedder.baseUrl);
-  const model = readable(() => readTenantModel(tenant));
+  if (embedder && embedder.kind !== 'hash' && embedder.kind !== 'builtin') out.set('embedder', embedder.baseUrl);
+  const model = readable(() => readTenantEndpoint(tenant));
   if (model) out.set('chat', model.baseUrl);
   return out;
 }

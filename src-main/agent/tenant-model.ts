@@ -23,8 +23,10 @@ import {
   type ModelConfig,
 } from './model-config.js';
 
-export const TenantModelSettings = z
+/** An OpenAI-compatible endpoint. Stored without a `kind`, as before the built-in choice existed. */
+export const TenantEndpointModel = z
   .object({
+    kind: z.literal('endpoint').optional(),
     baseUrl: BaseUrl,
     name: ModelName,
     apiKey: ApiKey.optional(),
@@ -32,7 +34,26 @@ export const TenantModelSettings = z
     timeoutMs: TimeoutMs.optional(),
   })
   .strict();
+export type TenantEndpointModel = z.infer<typeof TenantEndpointModel>;
+
+/** A chat model of the library, run by the built-in runtime on contexts of this tenant only. */
+export const TenantBuiltinModel = z
+  .object({
+    kind: z.literal('builtin'),
+    model: z.string().min(1).max(160),
+    contextTokens: ContextTokens.optional(),
+    timeoutMs: TimeoutMs.optional(),
+  })
+  .strict();
+export type TenantBuiltinModel = z.infer<typeof TenantBuiltinModel>;
+
+/** The tenant's chat model: an endpoint (the settings stored before the built-in choice read as one) or a library model. */
+export const TenantModelSettings = z.union([TenantBuiltinModel, TenantEndpointModel]);
 export type TenantModelSettings = z.infer<typeof TenantModelSettings>;
+
+export function isBuiltinChoice(s: TenantModelSettings | null): s is TenantBuiltinModel {
+  return s?.kind === 'builtin';
+}
 
 const MODEL_KEY = 'agent.model';
 
@@ -53,6 +74,12 @@ export function readTenantModel(tenant: TenantHandle): TenantModelSettings | nul
 /** Stores settings already checked (the prefill and the one-time copy of the vault-wide settings). */
 export function writeTenantModel(tenant: TenantHandle, settings: TenantModelSettings): void {
   writeTenantMeta(tenant, MODEL_KEY, JSON.stringify(TenantModelSettings.parse(settings)));
+}
+
+/** The tenant's endpoint, or null when it has none (no model, or a built-in one). */
+export function readTenantEndpoint(tenant: TenantHandle): TenantEndpointModel | null {
+  const s = readTenantModel(tenant);
+  return s && !isBuiltinChoice(s) ? s : null;
 }
 
 export function clearTenantModel(tenant: TenantHandle): void {
@@ -79,11 +106,11 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
  * with MODEL_NOT_ALLOWED before anything is stored or sent. A kept key stays only with the same
  * endpoint origin: a key is never carried to another host unasked.
  */
-export async function setTenantModel(tenant: TenantHandle, input: TenantModelInput): Promise<TenantModelSettings> {
+export async function setTenantModel(tenant: TenantHandle, input: TenantModelInput): Promise<TenantEndpointModel> {
   const baseUrl = parseOrThrow(BaseUrl, input.baseUrl);
   const name = parseOrThrow(ModelName, input.name);
   await tenantEgress(tenant, 'chat').check(baseUrl);
-  const current = readTenantModel(tenant);
+  const current = readTenantEndpoint(tenant);
   let apiKey: string | undefined;
   if (input.apiKey === undefined) {
     if (current?.apiKey && new URL(current.baseUrl).origin === new URL(baseUrl).origin) apiKey = current.apiKey;
@@ -91,7 +118,7 @@ export async function setTenantModel(tenant: TenantHandle, input: TenantModelInp
     apiKey = parseOrThrow(ApiKey, input.apiKey);
     if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new BulkheadError('INPUT_INVALID', 'the API key has characters an HTTP header cannot carry');
   }
-  const next: TenantModelSettings = {
+  const next: TenantEndpointModel = {
     baseUrl,
     name,
     ...(apiKey ? { apiKey } : {}),
@@ -106,9 +133,12 @@ export async function setTenantModel(tenant: TenantHandle, input: TenantModelInp
   return next;
 }
 
-/** What the provider needs for this tenant, or null (no model: retrieval only). */
+/**
+ * What the OpenAI-compatible provider needs for this tenant's endpoint, or null (no model, or a
+ * built-in one: see tenant-builtin.ts, resolveTenantModel, for the config that covers both).
+ */
 export function tenantModelConfig(tenant: TenantHandle): ModelConfig | null {
-  const s = readTenantModel(tenant);
+  const s = readTenantEndpoint(tenant);
   if (!s) return null;
   return {
     baseUrl: s.baseUrl,
@@ -148,7 +178,7 @@ export function migrateTenantModel(vault: Vault, tenant: TenantHandle): void {
   settleLegacyModel(vault, tenant);
 }
 
-/** The chat model this tenant uses, from its own settings only (after its one-time migration). */
+/** The endpoint chat model this tenant uses, from its own settings only (after its one-time migration). */
 export function tenantModelFor(vault: Vault, tenant: TenantHandle): ModelConfig | null {
   migrateTenantModel(vault, tenant);
   return tenantModelConfig(tenant);

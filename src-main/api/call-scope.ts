@@ -57,6 +57,11 @@ export const CALL_SCOPE: { readonly [K in CallName]: CallScope } = {
   'connectors.setTool': 'tenant-admin',
   'connectors.unlock': 'tenant-admin',
   'documents.setShared': 'tenant-admin',
+  // The library is not tenant data; the runtime's status names the open tenant's last answer.
+  'models.list': 'unlocked',
+  'models.status': 'tenant',
+  'settings.setBuiltinModel': 'tenant-admin',
+  'settings.setReranker': 'tenant-admin',
 };
 
 export const STREAM_SCOPE: { readonly [K in StreamName]: CallScope } = {

@@ -1,7 +1,9 @@
 import type { ChatAnswer, ChatEvent, Settings } from '../../src-shared/contract.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent } from '../agent/agent.js';
-import { readTenantModel, setTenantModel, tenantModelFor } from '../agent/tenant-model.js';
+import { isBuiltinChoice, readTenantModel, setTenantModel, tenantModelFor } from '../agent/tenant-model.js';
+import { resolveModelForAsk } from '../agent/tenant-builtin.js';
+import { modelRuntime } from '../models/shared.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { assertLoopbackEndpoint } from '../egress/endpoint.js';
 import { setLocalModelsOnly } from '../agent/endpoints.js';
@@ -23,11 +25,18 @@ export async function runChat(
 ): Promise<ChatAnswer> {
   const { handle, signal: scope } = s.scope();
   const signal = AbortSignal.any([scope, stop]);
+  // A built-in model answers a conversation on its own sequence (its prefix reused within it); a new one starts empty.
+  const { model, modelUnavailable } = await resolveModelForAsk(
+    s.vault,
+    handle,
+    input.conversationId !== null ? { conversationKey: `conversation:${input.conversationId}` } : {},
+  );
   const r = await askAgent(
     handle,
     { question: input.question, ...(input.conversationId !== null ? { conversationId: input.conversationId } : {}) },
     {
-      model: tenantModelFor(s.vault, handle),
+      model,
+      modelUnavailable,
       signal,
       onToken: (text) => emit({ type: 'token', text }),
       onDiscard: () => emit({ type: 'discard' }),
@@ -55,7 +64,9 @@ export async function runChat(
 export function modelSettings(s: ConsoleSession, h: TenantHandle): NonNullable<Settings['model']> {
   tenantModelFor(s.vault, h);
   const m = readTenantModel(h);
-  return { baseUrl: m?.baseUrl ?? null, name: m?.name ?? null, hasApiKey: Boolean(m?.apiKey), localOnly: readAgentPolicy(h).localModelsOnly };
+  const localOnly = readAgentPolicy(h).localModelsOnly;
+  if (isBuiltinChoice(m)) return { baseUrl: null, name: null, hasApiKey: false, localOnly, builtin: m.model };
+  return { baseUrl: m?.baseUrl ?? null, name: m?.name ?? null, hasApiKey: Boolean(m?.apiKey), localOnly, builtin: null };
 }
 
 /**
@@ -76,6 +87,18 @@ export async function saveModelSettings(
 
 export async function testModel(s: ConsoleSession, h: TenantHandle, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
   const config = tenantModelFor(s.vault, h);
+  const chosen = readTenantModel(h);
+  if (isBuiltinChoice(chosen)) {
+    try {
+      const loaded = await modelRuntime().loadModel(chosen.model);
+      return {
+        ok: true,
+        detail: `${chosen.model} is loaded in the built-in runtime (${await modelRuntime().backend()}, ${Math.round(loaded.loadMs)} ms to load)`,
+      };
+    } catch (err) {
+      return { ok: false, detail: err instanceof BulkheadError ? err.message : 'the built-in runtime could not load the model' };
+    }
+  }
   if (!config) throw new BulkheadError('INPUT_INVALID', 'set an endpoint and a model first');
   try {
     const r = await testConnection(h, config, signal);

@@ -5,7 +5,9 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { nameKey, type TenantSummary } from '../../src-shared/tenant.js';
 import { listAudit, verifyAudit } from '../vault/audit-chain.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
-import { assertEmbedderAllowed, createEmbedder, probeDimension } from '../embed/index.js';
+import { assertEmbedderAllowed, builtinEmbedderSettings, createEmbedder, probeDimension } from '../embed/index.js';
+import { readReranker } from '../retrieval/reranker-setting.js';
+import { modelHandlers, saveBuiltinModel, saveReranker } from './models.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import { reembedTenant } from '../retrieval/reembed.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
@@ -60,13 +62,14 @@ function status(s: ConsoleSession): VaultStatus {
 
 function embedderView(c: EmbedderConfig): EmbedderView {
   if (c.kind === 'hash') return { kind: 'hash' };
+  if (c.kind === 'builtin') return { kind: 'builtin', model: c.model, dimension: c.dimension };
   if (c.kind === 'ollama') return { kind: 'ollama', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}) };
   return { kind: 'openai', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}), hasApiKey: Boolean(c.apiKey) };
 }
 
-async function settings(s: ConsoleSession, h: TenantHandle): Promise<Settings> {
+export async function settings(s: ConsoleSession, h: TenantHandle): Promise<Settings> {
   const held = await reviewStoredEndpoints(h);
-  return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h), held };
+  return { embedder: embedderView(readEmbedderConfig(h)), model: modelSettings(s, h), held, reranker: readReranker(h) };
 }
 
 export const callHandlers: CallHandlers = {
@@ -219,7 +222,12 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     s.authority().use('settings.setEmbedder', handle.id);
     await assertEmbedderAllowed(handle, embedder);
-    const config: EmbedderConfig = embedder.kind === 'hash' ? embedder : { ...embedder, dimension: await probeDimension(handle, embedder, signal) };
+    const config: EmbedderConfig =
+      embedder.kind === 'hash'
+        ? embedder
+        : embedder.kind === 'builtin'
+          ? await builtinEmbedderSettings(embedder.model)
+          : { ...embedder, dimension: await probeDimension(handle, embedder, signal) };
     await reembedTenant(handle, config, createEmbedder(handle, config), { signal });
     return settings(s, handle);
   },
@@ -227,6 +235,18 @@ export const callHandlers: CallHandlers = {
     const { handle } = s.scope();
     s.authority().use('settings.setModel', handle.id);
     await saveModelSettings(s, handle, model);
+    return settings(s, handle);
+  },
+  'settings.setBuiltinModel': async (s, { model }) => {
+    const { handle } = s.scope();
+    s.authority().use('settings.setBuiltinModel', handle.id);
+    await saveBuiltinModel(s, handle, model);
+    return settings(s, handle);
+  },
+  'settings.setReranker': async (s, { model }) => {
+    const { handle } = s.scope();
+    s.authority().use('settings.setReranker', handle.id);
+    await saveReranker(handle, model);
     return settings(s, handle);
   },
   'settings.confirmEndpoints': async (s, { slot }) => {
@@ -256,6 +276,7 @@ export const callHandlers: CallHandlers = {
     return guardTenantErrors(handle, () => verifyAudit(handle));
   },
   ...connectorHandlers,
+  ...modelHandlers,
 };
 
 export const streamHandlers: StreamHandlers = {

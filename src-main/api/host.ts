@@ -5,6 +5,8 @@ import { startVectorWorker } from '../retrieval/vector-worker.js';
 import type { AppLog } from '../log/logger.js';
 import { Keychain, type KeychainBackend } from './keychain.js';
 import { UploadStore } from './uploads.js';
+import { resolveModelsDir } from '../models/library.js';
+import { disposeModelRuntime, useModelLibrary } from '../models/shared.js';
 
 export interface SessionOptions {
   dataDir: string;
@@ -15,6 +17,8 @@ export interface SessionOptions {
   keychain?: KeychainBackend;
   /** The app log (opaque ids, never names or content); silent when absent. */
   log?: AppLog;
+  /** The model library (default: BULKHEAD_MODELS_DIR, else <dataDir>/models). */
+  modelsDir?: string;
 }
 
 /** What a window's session needs to know of the host that made it. */
@@ -46,6 +50,7 @@ export class ConsoleHost {
     this.kdf = opts.kdf;
     this.keychain = new Keychain(this.vault.paths.dataDir, opts.keychain ?? null);
     this.idleLockSeconds = opts.idleLockSeconds ?? 600;
+    useModelLibrary(opts.modelsDir ?? resolveModelsDir(this.vault.paths.dataDir));
     // Their threads load now, so the first searches after a switch of client do not wait for them.
     startBackgroundReader();
     startVectorWorker();
@@ -80,6 +85,7 @@ export class ConsoleHost {
   dispose(): void {
     clearInterval(this.#idleTimer);
     this.lock();
+    void disposeModelRuntime();
   }
 
   #lockIfIdle(): void {

@@ -4,8 +4,9 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { askAgent, type AgentResult } from '../agent/agent.js';
 import type { Citation } from '../agent/citations.js';
 import { getConversation, listConversations, listMessages } from '../agent/conversations.js';
-import { checkConfigKey, CONFIG_KEYS, setConfigValue, showConfig, unsetConfigValue, type ModelConfig } from '../agent/model-config.js';
-import { tenantModelFor } from '../agent/tenant-model.js';
+import { checkConfigKey, CONFIG_KEYS, setConfigValue, showConfig, unsetConfigValue } from '../agent/model-config.js';
+import { resolveModelForAsk } from '../agent/tenant-builtin.js';
+import { modelRuntime } from '../models/shared.js';
 import { setDocumentRole } from '../agent/profile.js';
 import { readAgentPolicy } from '../egress/policy.js';
 import { setLocalModelsOnly } from '../agent/endpoints.js';
@@ -81,7 +82,7 @@ function confirmer(yes: boolean | undefined, rl: readline.Interface | null): Con
 
 async function askOnce(
   tenant: TenantHandle,
-  model: ModelConfig | null,
+  { model, modelUnavailable }: Chosen,
   question: string,
   opts: AskOpts,
   conversationId: number | undefined,
@@ -95,6 +96,7 @@ async function askOnce(
       { question, ...(conversationId !== undefined ? { conversationId } : {}) },
       {
         model,
+        modelUnavailable,
         signal: cancel.signal,
         confirm: confirmer(opts.yes, rl),
         ...(opts.limit ? { k: positiveInt(opts.limit, '--limit') } : {}),
@@ -115,10 +117,15 @@ async function askOnce(
   }
 }
 
-/** The tenant's own chat model: never another tenant's, never the vault-wide defaults. */
-async function modelFor(vault: Vault, tenant: TenantHandle): Promise<ModelConfig | null> {
-  return tenantModelFor(vault, tenant);
+/**
+ * The tenant's own chat model (an endpoint, or a library model run here): never another tenant's,
+ * never the vault-wide defaults. A built-in one continues a conversation on its own sequence.
+ */
+async function modelFor(vault: Vault, tenant: TenantHandle, conversationId?: number): Promise<Chosen> {
+  return resolveModelForAsk(vault, tenant, conversationId !== undefined ? { conversationKey: `conversation:${conversationId}` } : {});
 }
+
+type Chosen = Awaited<ReturnType<typeof resolveModelForAsk>>;
 
 export function registerAgentCommands(program: Command): void {
   program
@@ -133,11 +140,15 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts, question) => {
         const o = opts as AskOpts;
         const tenant = await openTenant(vault, o.tenant);
-        const model = await modelFor(vault, tenant);
+        const chosen = await modelFor(vault, tenant, positiveInt(o.conversation, '--conversation'));
+        const model = chosen.model;
         const rl = process.stdin.isTTY && !o.yes ? readline.createInterface({ input: process.stdin, output: process.stderr }) : null;
         try {
-          const r = await askOnce(tenant, model, question!, o, positiveInt(o.conversation, '--conversation'), rl);
-          return { json: r, text: resultFooter(r) };
+          const r = await askOnce(tenant, chosen, question!, o, positiveInt(o.conversation, '--conversation'), rl);
+          // A built-in model's speed for this answer (what the console's Settings shows).
+          const turn = model?.builtin ? modelRuntime().status(tenant).lastTurn : null;
+          const speed = turn ? `\n(${turn.tokens} tokens at ${turn.tokensPerS.toFixed(1)} tokens/s)` : '';
+          return { json: turn ? { ...r, builtinTurn: turn } : r, text: resultFooter(r) + speed };
         } finally {
           rl?.close();
         }
@@ -154,7 +165,8 @@ export function registerAgentCommands(program: Command): void {
       wrap(async (vault, opts) => {
         const o = opts as AskOpts;
         const tenant = await openTenant(vault, o.tenant);
-        const model = await modelFor(vault, tenant);
+        const chosen = await modelFor(vault, tenant);
+        const model = chosen.model;
         let conversationId = positiveInt(o.conversation, '--conversation');
         if (conversationId !== undefined) getConversation(tenant, conversationId);
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
@@ -166,7 +178,7 @@ export function registerAgentCommands(program: Command): void {
             const question = line.trim();
             if (question === '/exit' || question === '/quit') break;
             if (question === '') continue;
-            const r = await askOnce(tenant, model, question, { ...o, json: false }, conversationId, process.stdin.isTTY ? rl : null);
+            const r = await askOnce(tenant, chosen, question, { ...o, json: false }, conversationId, process.stdin.isTTY ? rl : null);
             conversationId = r.conversationId;
             results.push(r);
             process.stdout.write(`${printable(resultFooter(r))}\n\n`);

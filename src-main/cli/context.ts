@@ -6,6 +6,9 @@ import { migrateTenantModel } from '../agent/tenant-model.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { resolveDataDir } from '../vault/paths.js';
 import { Vault } from '../vault/vault.js';
+import { resolveModelsDir } from '../models/library.js';
+import { disposeModelRuntime, useModelLibrary } from '../models/shared.js';
+import type { RuntimeOptions } from '../models/runtime.js';
 import { readPassphrase } from './passphrase.js';
 import { terminalJson, terminalText } from './terminal.js';
 import type { Command } from 'commander';
@@ -49,6 +52,8 @@ export const wrap =
     const log = await openCommandLog(dataDir);
     const command = commandName(cmd);
     const vault = new Vault(dataDir, { log });
+    // The library a tenant's built-in choices name (`models --models-dir` names another for its own commands).
+    useModelLibrary(resolveModelsDir(dataDir, typeof opts.modelsDir === 'string' ? opts.modelsDir : undefined), { onEvent: loadProgress() });
     log.info('cli.start', { command });
     try {
       const result = await action(vault, { ...opts, ...cmd.opts() }, ...args);
@@ -61,9 +66,22 @@ export const wrap =
       throw err;
     } finally {
       vault.lock();
+      await disposeModelRuntime();
       await log.close();
     }
   };
+
+/** Weights loading, on a terminal's stderr (every 10%): what the console's Settings shows as a bar. */
+function loadProgress(): RuntimeOptions['onEvent'] {
+  if (!process.stderr.isTTY) return undefined;
+  let shown = -1;
+  return (e) => {
+    if (e.type === 'load' && Math.floor(e.progress * 10) > shown) {
+      shown = Math.floor(e.progress * 10);
+      process.stderr.write(`loading ${e.model}: ${shown * 10}%\n`);
+    } else if (e.type === 'loaded') process.stderr.write(`loaded ${e.model} in ${e.loadMs.toFixed(0)} ms\n`);
+  };
+}
 
 /** The app log of the data folder, once the folder exists (a command never creates it just to log). */
 async function openCommandLog(dataDir: string): Promise<AppLog> {

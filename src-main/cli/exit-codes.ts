@@ -21,6 +21,7 @@ export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'INPUT_INVALID':
     case 'UNSAFE_PATH':
+    case 'MODEL_WRONG_KIND':
       return EXIT.usage;
     case 'WRONG_PASSPHRASE':
     case 'UNAUTHORIZED':

@@ -3,7 +3,7 @@ import { setDocumentShared } from '../vault/shared-material.js';
 import cliProgress from 'cli-progress';
 import { BulkheadError } from '../../src-shared/errors.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
-import { assertEmbedderAllowed, createEmbedder, probeDimension } from '../embed/index.js';
+import { assertEmbedderAllowed, builtinEmbedderSettings, createEmbedder, probeDimension } from '../embed/index.js';
 import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pipeline.js';
 import { EmbedderConfig, readEmbedderConfig } from '../embed/settings.js';
 import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
@@ -227,7 +227,7 @@ export function registerKnowledgeCommands(program: Command): void {
         const shown = config.kind === 'openai' && config.apiKey ? { ...config, apiKey: '(set)' } : config;
         return {
           json: { config: shown, index },
-          text: `embedder ${config.kind}${'model' in config ? ` ${config.model} at ${config.baseUrl}` : ' (offline, built in)'}\nvectors  ${index ? `${index.embedderId}, ${index.dimension} dimensions` : 'none yet'}`,
+          text: `embedder ${config.kind}${config.kind === 'builtin' ? ` ${config.model} (library model, in this process)` : 'model' in config ? ` ${config.model} at ${config.baseUrl}` : ' (offline, built in)'}\nvectors  ${index ? `${index.embedderId}, ${index.dimension} dimensions` : 'none yet'}`,
         };
       }),
     );
@@ -235,7 +235,7 @@ export function registerKnowledgeCommands(program: Command): void {
     .command('set')
     .description('switch embedder and re-embed every chunk (search keeps the old vectors until done)')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
-    .argument('<kind>', 'hash | ollama | openai')
+    .argument('<kind>', 'hash | ollama | openai | builtin (a GGUF embedding model of the library: --model NAME.gguf)')
     .option('--base-url <url>', 'endpoint, e.g. http://127.0.0.1:11434 (ollama) or http://127.0.0.1:8080/v1 (openai)')
     .option('--model <name>', 'embedding model name')
     .option('--api-key-env <var>', 'read the API key from this environment variable')
@@ -243,19 +243,25 @@ export function registerKnowledgeCommands(program: Command): void {
       wrap(async (vault, opts, kind) => {
         const o = opts as { tenant?: string; baseUrl?: string; model?: string; apiKeyEnv?: string };
         const apiKey = o.apiKeyEnv ? process.env[o.apiKeyEnv] : undefined;
-        const parsed = EmbedderConfig.safeParse({
-          kind,
-          ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}),
-          ...(o.model ? { model: o.model } : {}),
-          ...(apiKey ? { apiKey } : {}),
-        });
+        if (kind === 'builtin' && !o.model) throw new BulkheadError('INPUT_INVALID', 'embedder: builtin needs --model NAME.gguf (see `bulkhead models list`)');
+        const parsed =
+          kind === 'builtin'
+            ? ({ success: true, data: await builtinEmbedderSettings(o.model!) } as const)
+            : EmbedderConfig.safeParse({
+                kind,
+                ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}),
+                ...(o.model ? { model: o.model } : {}),
+                ...(apiKey ? { apiKey } : {}),
+              });
         if (!parsed.success)
           throw new BulkheadError('INPUT_INVALID', `embedder: ${parsed.error.issues[0]?.path.join('.') || 'kind'}: ${parsed.error.issues[0]?.message}`);
         const tenant = await openTenant(vault, o.tenant);
         // The tenant's policy first: an endpoint it does not allow is refused before a byte is sent.
         await assertEmbedderAllowed(tenant, parsed.data);
         const config =
-          parsed.data.kind === 'hash' || parsed.data.dimension ? parsed.data : { ...parsed.data, dimension: await probeDimension(tenant, parsed.data) };
+          parsed.data.kind === 'hash' || parsed.data.kind === 'builtin' || parsed.data.dimension
+            ? parsed.data
+            : { ...parsed.data, dimension: await probeDimension(tenant, parsed.data) };
         const embedder = createEmbedder(tenant, config);
         const cancel = cancelOnInterrupt();
         const bar = process.stderr.isTTY

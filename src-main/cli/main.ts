@@ -19,6 +19,7 @@ import { registerConnectorCommands } from './connectors.js';
 import { registerMcpCommand } from './mcp.js';
 import { registerWatchCommand } from './watch.js';
 import { registerModelCommands } from './model.js';
+import { registerRerankerCommands } from './reranker.js';
 import { prefillNewTenant } from '../agent/tenant-model.js';
 
 const VERSION = '0.1.0';
@@ -122,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMcpCommand(program);
   registerWatchCommand(program);
   registerModelCommands(program);
+  registerRerankerCommands(program);
 
   program
     .command('doctor')

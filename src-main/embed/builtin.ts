@@ -13,9 +13,14 @@ export class BuiltinEmbedder implements Embedder {
     private readonly tenant: TenantHandle,
     readonly modelName: string,
     readonly dimension: number,
-    sha256: string,
+    readonly sha256: string,
   ) {
     this.id = `builtin:${modelName}@${sha256.slice(0, 12)}`;
+  }
+
+  /** The embedder a tenant's stored choice names; loads nothing until the first embed. */
+  static fromSettings(runtime: LocalRuntime, tenant: TenantHandle, s: { model: string; dimension: number; sha256: string }): BuiltinEmbedder {
+    return new BuiltinEmbedder(runtime, tenant, s.model, s.dimension, s.sha256);
   }
 
   /** Loads the model and reads its vector length. */
@@ -25,7 +30,19 @@ export class BuiltinEmbedder implements Embedder {
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const loaded = await this.runtime.loadModel(this.modelName);
+    let loaded;
+    try {
+      loaded = await this.runtime.loadModel(this.modelName);
+    } catch (err) {
+      throw new EmbedderError('UNREACHABLE', `the built-in embedding model ${this.modelName} cannot be loaded: ${(err as Error).message}`, { cause: err });
+    }
+    if (loaded.sha256 !== this.sha256) {
+      // The file under this name changed: its vectors would not be comparable with the stored ones.
+      throw new EmbedderError(
+        'DIMENSION_MISMATCH',
+        `the library file ${this.modelName} is not the one this tenant's vectors were made with; choose the embedder again to re-embed`,
+      );
+    }
     return this.runtime.run(this.tenant, async (state) => {
       const context = await this.runtime.embeddingContext(state, loaded);
       const out: Float32Array[] = [];

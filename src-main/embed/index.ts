@@ -6,6 +6,8 @@ import type { EmbedderConfig } from './settings.js';
 import type { Embedder } from './embedder.js';
 import { EmbedderError } from './embedder.js';
 import { HashedEmbedder } from './hashed.js';
+import { BuiltinEmbedder } from './builtin.js';
+import { libraryModelOfKind, modelRuntime } from '../models/shared.js';
 import { DEFAULT_TIMEOUT_MS, checkOptions, endpoint, postJson } from './http.js';
 import { OllamaEmbedder } from './ollama.js';
 import { OpenAiEmbedder } from './openai.js';
@@ -35,6 +37,9 @@ export function createEmbedder(tenant: TenantHandle, config: EmbedderConfig): Em
         ...(config.apiKey ? { apiKey: config.apiKey } : {}),
         fetch: tenantEgress(tenant, 'embeddings').fetch,
       });
+    case 'builtin':
+      // In this process, on an embedding context of this tenant: nothing leaves, no egress.
+      return BuiltinEmbedder.fromSettings(modelRuntime(), tenant, config);
   }
 }
 
@@ -42,8 +47,19 @@ export function createEmbedder(tenant: TenantHandle, config: EmbedderConfig): Em
  * Refuses (MODEL_NOT_ALLOWED) an embedder this tenant's policy does not allow, or one on hold,
  * before a byte is sent: what setting an embedder checks first.
  */
-export async function assertEmbedderAllowed(tenant: TenantHandle, config: EmbedderConfig): Promise<void> {
-  if (config.kind !== 'hash') await tenantEgress(tenant, 'embeddings').check(config.baseUrl);
+export async function assertEmbedderAllowed(tenant: TenantHandle, config: { kind: EmbedderConfig['kind']; baseUrl?: string }): Promise<void> {
+  // The hash and built-in embedders run in this process: nothing is sent anywhere.
+  if (config.kind !== 'hash' && config.kind !== 'builtin') await tenantEgress(tenant, 'embeddings').check(config.baseUrl ?? '');
+}
+
+/**
+ * The stored form of a built-in embedder choice: the library model, refused unless it is an
+ * embedding model (MODEL_NOT_FOUND, MODEL_WRONG_KIND), with its vector length and weights' hash.
+ */
+export async function builtinEmbedderSettings(model: string): Promise<Extract<EmbedderConfig, { kind: 'builtin' }>> {
+  const m = await libraryModelOfKind(model, 'embedding');
+  const loaded = await modelRuntime().loadModel(m.name);
+  return { kind: 'builtin', model: m.name, dimension: loaded.model.embeddingVectorSize, sha256: loaded.sha256 };
 }
 
 function needDimension(config: { dimension?: number | undefined }): number {
@@ -57,7 +73,11 @@ const ProbeShape = z.union([
 ]);
 
 /** Asks a remote model for one vector to learn its length (a connection test, through the tenant's egress). */
-export async function probeDimension(tenant: TenantHandle, config: Exclude<EmbedderConfig, { kind: 'hash' }>, signal?: AbortSignal): Promise<number> {
+export async function probeDimension(
+  tenant: TenantHandle,
+  config: Extract<EmbedderConfig, { kind: 'ollama' | 'openai' }>,
+  signal?: AbortSignal,
+): Promise<number> {
   const base = checkOptions({ baseUrl: config.baseUrl, model: config.model, dimension: 1 });
   const egress = tenantEgress(tenant, 'connection-test');
   await egress.check(base);

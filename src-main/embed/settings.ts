@@ -24,6 +24,16 @@ export const EmbedderConfig = z.discriminatedUnion('kind', [
       apiKey: z.string().max(500).optional(),
     })
     .strict(),
+  // A GGUF embedding model of the library: its vectors' length and the weights' hash, learnt
+  // when it was chosen (other weights under the same name are another feature space).
+  z
+    .object({
+      kind: z.literal('builtin'),
+      model: z.string().min(1).max(160),
+      dimension: z.number().int().min(1).max(8192),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    })
+    .strict(),
 ]);
 export type EmbedderConfig = z.infer<typeof EmbedderConfig>;
 

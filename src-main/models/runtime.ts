@@ -17,6 +17,21 @@ export type RuntimeEvent =
   | { type: 'generated'; model: string; tokens: number; tokensPerS: number; firstTokenMs: number | null }
   | { type: 'disposed'; contexts: number };
 
+/** What the console shows of the runtime for the open tenant: weights loading, and its last answer's speed. */
+export interface RuntimeStatus {
+  /** 'cpu', 'metal', 'cuda' or 'vulkan' once the backend is up; null before any model was asked for. */
+  backend: string | null;
+  loading: { model: string; progress: number }[];
+  loaded: { model: string; loadMs: number }[];
+  queue: number;
+  /** Contexts this tenant holds now. */
+  contexts: number;
+  /** This tenant's last built-in answer (kept in its handle's cache, gone when it closes). */
+  lastTurn: { model: string; tokens: number; tokensPerS: number; firstTokenMs: number | null; at: string } | null;
+}
+
+const LAST_TURN = cacheKey<RuntimeStatus['lastTurn']>('model runtime last turn', () => undefined);
+
 export interface RuntimeOptions {
   /** 'auto' lets node-llama-cpp pick Metal, CUDA or Vulkan where the machine has one; CPU otherwise. */
   gpu?: 'auto' | false;
@@ -70,6 +85,9 @@ export class LocalRuntime {
   #disposing: Promise<void> = Promise.resolve();
   #lock: Promise<void> = Promise.resolve();
   #waiting = 0;
+  #backend: string | null = null;
+  readonly #loading = new Map<string, number>();
+  readonly #loaded = new Map<string, number>();
   /** Contexts disposed so far, for tests and the bench: every one a tenant ever had. */
   disposedContexts = 0;
 
@@ -84,6 +102,11 @@ export class LocalRuntime {
     };
   }
 
+  /** Tokens of each chat context the runtime creates (a prompt must fit in it). */
+  get contextSize(): number {
+    return this.#opts.contextSize;
+  }
+
   get library(): ModelLibrary {
     return this.#library;
   }
@@ -95,10 +118,33 @@ export class LocalRuntime {
   }
 
   llama(): Promise<Llama> {
-    this.#llama ??= import('./llama.js').then(({ getLlama, LlamaLogLevel }) =>
-      getLlama({ gpu: this.#opts.gpu, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: this.#opts.threads }),
-    );
+    this.#llama ??= import('./llama.js')
+      .then(({ getLlama, LlamaLogLevel }) =>
+        getLlama({ gpu: this.#opts.gpu, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: this.#opts.threads }),
+      )
+      .then((llama) => {
+        this.#backend = llama.gpu === false ? 'cpu' : llama.gpu;
+        return llama;
+      });
     return this.#llama;
+  }
+
+  /** Load progress of weights (any tenant's: weights are not tenant data) and this tenant's last answer. */
+  status(tenant: TenantHandle): RuntimeStatus {
+    return {
+      backend: this.#backend,
+      loading: [...this.#loading].map(([model, progress]) => ({ model, progress })),
+      loaded: [...this.#loaded].map(([model, loadMs]) => ({ model, loadMs })),
+      queue: this.#waiting,
+      contexts: this.contextsOf(tenant),
+      lastTurn: tenant.isOpen ? (tenant.cache.get(LAST_TURN) ?? null) : null,
+    };
+  }
+
+  /** Keeps the figures of a tenant's answer with that tenant (and emits them). */
+  recordTurn(tenant: TenantHandle, turn: { model: string; tokens: number; tokensPerS: number; firstTokenMs: number | null }): void {
+    if (tenant.isOpen) tenant.cache.set(LAST_TURN, { ...turn, at: new Date().toISOString() });
+    this.emit({ type: 'generated', ...turn });
   }
 
   /** Loads a library model once (weights are shared; no tenant state lives in them). */
@@ -118,15 +164,26 @@ export class LocalRuntime {
     const [llama, sha256] = await Promise.all([this.llama(), ModelLibrary.fileHash(file)]);
     const t0 = performance.now();
     let model: LlamaModel;
+    this.#loading.set(name, 0);
+    let done = false; // llama.cpp may report progress after the load resolved
     try {
       model = await llama.loadModel({
         modelPath: file,
-        onLoadProgress: (progress) => this.#opts.onEvent?.({ type: 'load', model: name, progress }),
+        onLoadProgress: (progress) => {
+          if (done) return;
+          this.#loading.set(name, progress);
+          this.#opts.onEvent?.({ type: 'load', model: name, progress });
+        },
       });
     } catch (err) {
+      done = true;
+      this.#loading.delete(name);
       throw new BulkheadError('MODEL_INVALID', `the built-in runtime cannot load ${name}: ${(err as Error).message.slice(0, 200)}`, { cause: err });
     }
     const loadMs = performance.now() - t0;
+    done = true;
+    this.#loading.delete(name);
+    this.#loaded.set(name, loadMs);
     const { resolveChatWrapper, GeneralChatWrapper } = await import('./llama.js');
     const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
     this.#opts.onEvent?.({ type: 'loaded', model: name, loadMs });
@@ -265,6 +322,7 @@ export class LocalRuntime {
     if (this.#state) await this.#release(this.#state);
     for (const p of this.#models.values()) await (await p.catch(() => null))?.model.dispose();
     this.#models.clear();
+    this.#loaded.clear();
     if (this.#llama) await (await this.#llama).dispose();
     this.#llama = null;
   }

@@ -9,6 +9,12 @@ import { readEmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { hybridRank, SEARCH_DEFAULTS } from './search.js';
 import { MAX_QUERY_CHARS } from './by-example.js';
+import { readReranker } from './reranker-setting.js';
+import { rerank } from '../models/reranker.js';
+import { modelRuntime } from '../models/shared.js';
+
+/** How many fused candidates a reranker re-orders (at least k). */
+export const RERANK_POOL = 20;
 
 /** A passage of the open tenant, with where it came from: enough to cite it. */
 /** A chunk of the open tenant with its provenance: its document, page, section and offsets. */
@@ -39,6 +45,8 @@ export interface SearchResult {
   note?: string;
   /** A long query's most telling terms, which the full-text side searched instead (by-example.ts). */
   searchedAs?: string;
+  /** The library reranking model that re-ordered the fused candidates, when the tenant chose one. */
+  reranker?: string;
   passages: Passage[];
 }
 
@@ -109,7 +117,7 @@ export function storedPassages(tenant: TenantHandle, chunkIds: readonly number[]
 export async function searchKnowledge(
   tenant: TenantHandle,
   query: string,
-  opts: { k?: number; signal?: AbortSignal; embedder?: Embedder | null; excludeDocumentIds?: readonly number[] } = {},
+  opts: { k?: number; signal?: AbortSignal; embedder?: Embedder | null; excludeDocumentIds?: readonly number[]; reranker?: string | null } = {},
 ): Promise<SearchResult> {
   const input = SearchInput.safeParse({ query, k: opts.k ?? 10, ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}) });
   if (!input.success) throw new BulkheadError('INPUT_INVALID', input.error.issues[0]?.message ?? 'invalid search');
@@ -126,22 +134,44 @@ export async function searchKnowledge(
     embedder = null;
     ranking = await hybridRank(tenant, null, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
   }
-  // Left-out documents go before the cut, so they do not take places of the k.
+  // Left-out documents go before the cut, so they do not take places of the k (or of the reranker's pool).
   const excluded = excludedChunkIds(tenant, excludeDocumentIds);
-  const top = (excluded.size ? ranking.fused.filter((h) => !excluded.has(h.chunkId)) : ranking.fused).slice(0, k);
+  const candidates = excluded.size ? ranking.fused.filter((h) => !excluded.has(h.chunkId)) : ranking.fused;
+  const reranker = opts.reranker === undefined ? readReranker(tenant) : opts.reranker;
+  const top = candidates.slice(0, reranker ? Math.max(k, RERANK_POOL) : k);
   const stored = storedPassages(
     tenant,
     top.map((h) => h.chunkId),
   );
-  const passages: Passage[] = top.flatMap((hit) => {
+  let passages: Passage[] = top.flatMap((hit) => {
     const p = stored.get(hit.chunkId);
     return p ? [{ ...p, score: hit.fusedScore, bm25Rank: hit.bm25?.rank ?? null, vectorRank: hit.vector?.rank ?? null }] : [];
   });
+  let reranked: string | undefined;
+  if (reranker && passages.length > 1) {
+    try {
+      // On a ranking context of this tenant (disposed with it); the fused score stays the one shown.
+      passages = (await rerank(modelRuntime(), tenant, reranker, q, passages, opts.signal)).items;
+      reranked = reranker;
+    } catch (err) {
+      if (opts.signal?.aborted || !isBulkheadError(err) || err.code === 'TENANT_CLOSED') throw err;
+      note = `the reranker is unavailable (${err.message}); showing the fused order`;
+    }
+  }
+  passages = passages.slice(0, k);
   const hybrid = embedder !== null && ranking.vector.length > 0;
   if (!hybrid && !note) note = embedder === null ? 'no embedder configured' : 'this tenant has no vectors yet';
   // The query's hash, never its text: the audit trail must not become a copy of what was asked.
   const queryHash = crypto.createHash('sha256').update(q, 'utf8').digest('hex');
-  appendAudit(tenant, 'search', { queryHash, k, mode: hybrid ? 'hybrid' : 'full-text', results: passages.length });
+  appendAudit(tenant, 'search', { queryHash, k, mode: hybrid ? 'hybrid' : 'full-text', results: passages.length, ...(reranked ? { reranked: true } : {}) });
+  const shownNote = hybrid && !note?.startsWith('the reranker') ? undefined : note;
   const searchedAs = ranking.searchedText !== q ? { searchedAs: ranking.searchedText } : {};
-  return { query: q, mode: hybrid ? 'hybrid' : 'full-text', ...(hybrid ? {} : { note }), ...searchedAs, passages };
+  return {
+    query: q,
+    mode: hybrid ? 'hybrid' : 'full-text',
+    ...(shownNote ? { note: shownNote } : {}),
+    ...searchedAs,
+    ...(reranked ? { reranker: reranked } : {}),
+    passages,
+  };
 }

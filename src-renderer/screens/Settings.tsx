@@ -5,6 +5,7 @@ import { loadSettings, useSettings } from '../state/panels.js';
 import { applyStatus, useSession } from '../state/session.js';
 import { HeldEndpointsSection } from './HeldEndpoints.js';
 import { ConnectorsSection } from './ConnectorsPanel.js';
+import { LocalModelsSection } from './LocalModels.js';
 
 function ClientSection() {
   const tenant = useSession((s) => s.status?.tenant);
@@ -85,7 +86,7 @@ function ClientSection() {
 
 function EmbedderSection() {
   const { settings, error } = useSettings();
-  const [kind, setKind] = useState<'hash' | 'ollama' | 'openai'>('hash');
+  const [kind, setKind] = useState<'hash' | 'ollama' | 'openai' | 'builtin'>('hash');
   const [baseUrl, setBaseUrl] = useState('http://127.0.0.1:11434');
   const [model, setModel] = useState('');
   const [busy, setBusy] = useState(false);
@@ -93,7 +94,8 @@ function EmbedderSection() {
   useEffect(() => {
     if (!settings) return;
     setKind(settings.embedder.kind);
-    if (settings.embedder.kind !== 'hash') {
+    if (settings.embedder.kind === 'builtin') setModel(settings.embedder.model);
+    else if (settings.embedder.kind !== 'hash') {
       setBaseUrl(settings.embedder.baseUrl);
       setModel(settings.embedder.model);
     }
@@ -104,7 +106,7 @@ function EmbedderSection() {
     setBusy(true);
     setMessage(null);
     try {
-      const embedder = kind === 'hash' ? { kind } : { kind, baseUrl, model };
+      const embedder = kind === 'hash' ? { kind } : kind === 'builtin' ? { kind, model } : { kind, baseUrl, model };
       useSettings.setState({ settings: await call('settings.setEmbedder', { embedder }) });
       setMessage('Saved; every passage now has vectors from this embedder.');
     } catch (err) {
@@ -121,14 +123,20 @@ function EmbedderSection() {
       {error && <p className="error-text">{error}</p>}
       <form onSubmit={(e) => void save(e)} className="stack">
         <div className="segmented" role="radiogroup" aria-label="Embedder kind">
-          {(['hash', 'ollama', 'openai'] as const).map((k) => (
+          {(['hash', 'ollama', 'openai', 'builtin'] as const).map((k) => (
             <label key={k} className={kind === k ? 'active' : ''}>
               <input type="radio" name="embedder-kind" checked={kind === k} onChange={() => setKind(k)} />
-              {k === 'hash' ? 'Built-in (offline)' : k === 'ollama' ? 'Ollama' : 'OpenAI-compatible'}
+              {k === 'hash' ? 'Built-in (offline)' : k === 'ollama' ? 'Ollama' : k === 'openai' ? 'OpenAI-compatible' : 'Library model'}
             </label>
           ))}
         </div>
-        {kind !== 'hash' && (
+        {kind === 'builtin' && (
+          <p className="muted small-print">
+            {settings?.embedder.kind === 'builtin' ? `Vectors come from ${settings.embedder.model}, a model of the library. ` : ''}Choose the embedding model
+            under Local models.
+          </p>
+        )}
+        {kind !== 'hash' && kind !== 'builtin' && (
           <>
             <label className="field">
               <span>Endpoint</span>
@@ -141,7 +149,7 @@ function EmbedderSection() {
           </>
         )}
         <div>
-          <button className="button primary" type="submit" disabled={busy}>
+          <button className="button primary" type="submit" disabled={busy || kind === 'builtin'}>
             {busy ? 'Re-indexing…' : 'Save and re-index'}
           </button>
         </div>
@@ -198,6 +206,11 @@ function ModelSection() {
         This client&apos;s own OpenAI-compatible endpoint (Ollama, llama.cpp, LM Studio, vLLM), model and API key, kept in its encrypted file and used for it
         only. Without one, answers list the best passages.
       </p>
+      {settings?.model?.builtin && (
+        <p className="small-print" data-testid="chat-builtin">
+          Answers now come from {settings.model.builtin}, a local model (see Local models). Saving an endpoint here replaces it.
+        </p>
+      )}
       <form onSubmit={(e) => void save(e)} className="stack">
         <label className="field">
           <span>Endpoint</span>
@@ -317,6 +330,7 @@ export function SettingsScreen() {
         <ClientSection />
         <HeldEndpointsSection />
         <ModelSection />
+        <LocalModelsSection />
         <EmbedderSection />
         <SecuritySection />
         <ConnectorsSection />

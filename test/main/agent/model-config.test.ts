@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY_PURPOSE, maskSecret, modelDefaults, setConfigValue, showConfig, unsetConfigValue } from '../../../src-main/agent/model-config.js';
-import { migrateTenantModel, prefillNewTenant, readTenantModel, setTenantModel, tenantModelFor } from '../../../src-main/agent/tenant-model.js';
+import { migrateTenantModel, prefillNewTenant, readTenantEndpoint, setTenantModel, tenantModelFor } from '../../../src-main/agent/tenant-model.js';
 import { writeAgentPolicy } from '../../../src-main/egress/policy.js';
 import { freshVault } from '../../helpers/vault.js';
 
@@ -25,7 +25,7 @@ describe('vault-wide model defaults', () => {
     const after = vault.createTenant('After');
     const session = vault.openSession();
     prefillNewTenant(vault, session.open(after.id));
-    expect(readTenantModel(session.open(after.id))).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', name: 'llama3.2' });
+    expect(readTenantEndpoint(session.open(after.id))).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', name: 'llama3.2' });
     // A tenant that existed before gets nothing from the defaults: they prefill, they never serve.
     expect(tenantModelFor(vault, session.open(before.id))).toBeNull();
     session.dispose();
@@ -71,14 +71,14 @@ describe("a tenant's own chat model", () => {
     await setTenantModel(t, { baseUrl: 'http://127.0.0.1:8080/v1', name: 'm', apiKey: key });
     expect(tenantModelFor(vault, t)).toMatchObject({ baseUrl: 'http://127.0.0.1:8080/v1', apiKey: key });
     await setTenantModel(t, { baseUrl: 'http://127.0.0.1:8080/v1', name: 'm2' });
-    expect(readTenantModel(t)?.apiKey).toBe(key);
+    expect(readTenantEndpoint(t)?.apiKey).toBe(key);
     // Another host does not inherit the key unasked.
     await setTenantModel(t, { baseUrl: 'http://127.0.0.2:9090/v1', name: 'm2' });
-    expect(readTenantModel(t)?.apiKey).toBeUndefined();
+    expect(readTenantEndpoint(t)?.apiKey).toBeUndefined();
     expect(maskSecret(key)).toBe('sk-…cdef');
     writeAgentPolicy(t, { localModelsOnly: true });
     await expect(setTenantModel(t, { baseUrl: 'http://10.1.2.3:8080/v1', name: 'm' })).rejects.toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
-    expect(readTenantModel(t)?.baseUrl).toBe('http://127.0.0.2:9090/v1');
+    expect(readTenantEndpoint(t)?.baseUrl).toBe('http://127.0.0.2:9090/v1');
     await expect(setTenantModel(t, { baseUrl: 'http://127.0.0.1:8080/v1', name: 'm', apiKey: 'bad key\n' })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
     // No file outside the tenant holds the key.
     for (const f of fs.readdirSync(vault.paths.dataDir, { recursive: true, encoding: 'utf8' })) {
@@ -106,7 +106,7 @@ describe('migration of the version-1 vault-wide settings', () => {
     const session = vault.openSession();
     const ta = session.open(a.id);
     migrateTenantModel(vault, ta);
-    expect(readTenantModel(ta)).toEqual({ baseUrl: 'http://127.0.0.1:8080/v1', name: 'shared', apiKey: key, contextTokens: 4096 });
+    expect(readTenantEndpoint(ta)).toEqual({ baseUrl: 'http://127.0.0.1:8080/v1', name: 'shared', apiKey: key, contextTokens: 4096 });
     expect(showConfig(vault).migrationPending).toBe(1);
 
     // Created after the upgrade: the old endpoint is now a default that prefills it, never the old key.
@@ -118,7 +118,7 @@ describe('migration of the version-1 vault-wide settings', () => {
     const tb = session.open(b.id);
     await setTenantModel(tb, { baseUrl: 'http://127.0.0.1:9999/v1', name: 'own' });
     migrateTenantModel(vault, tb);
-    expect(readTenantModel(tb)).toEqual({ baseUrl: 'http://127.0.0.1:9999/v1', name: 'own' });
+    expect(readTenantEndpoint(tb)).toEqual({ baseUrl: 'http://127.0.0.1:9999/v1', name: 'own' });
     expect(showConfig(vault).migrationPending).toBe(0);
     const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     expect(stored).toMatchObject({ version: 2 });
@@ -126,7 +126,7 @@ describe('migration of the version-1 vault-wide settings', () => {
     expect(stored.legacy).toBeUndefined();
     // Once done, opening again copies nothing more (C still has no key).
     migrateTenantModel(vault, session.open(c.id));
-    expect(readTenantModel(session.open(c.id))?.apiKey).toBeUndefined();
+    expect(readTenantEndpoint(session.open(c.id))?.apiKey).toBeUndefined();
     session.dispose();
     vault.lock();
   });
