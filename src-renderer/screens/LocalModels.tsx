@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react';
 import type { LibraryModelView, ModelLibraryView, RuntimeStatusView } from '../../src-shared/models.js';
 import { call, messageOf } from '../client.js';
+import { displayName, Name } from '../components/Name.js';
 import { useSettings } from '../state/panels.js';
 
 const POLL_MS = 1000;
@@ -72,7 +73,7 @@ function Picker(props: {
           <option value="">{props.offLabel ?? 'Choose a model'}</option>
           {props.models.map((m) => (
             <option key={m.name} value={m.name}>
-              {m.name}
+              {displayName(m.name)}
             </option>
           ))}
         </select>
@@ -151,7 +152,9 @@ export function LocalModelsSection() {
             <tbody>
               {models.map((m) => (
                 <tr key={m.name}>
-                  <td>{m.name}</td>
+                  <td>
+                    <Name text={m.name} />
+                  </td>
                   <td>{m.kind}</td>
                   <td>{m.architecture}</td>
                   <td>{m.contextLength ?? '–'}</td>
@@ -165,7 +168,7 @@ export function LocalModelsSection() {
       )}
       {library?.broken.map((b) => (
         <p key={b.name} className="muted small-print">
-          Unusable: {b.name} ({b.message})
+          Unusable: <Name text={b.name} /> ({b.message})
         </p>
       ))}
       <Picker
