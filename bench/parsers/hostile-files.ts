@@ -160,6 +160,33 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     write: (p) => writeFile(p, `a,b\n${'1,2\n'.repeat(2_000_000)}`),
   },
   {
+    // 60 MB of commas: 60M empty cells in rows of 1,000. csv-parse built them all (66 s, 2.5 GB).
+    name: 'csv-60M-empty-cells.csv',
+    expect: 'TOO_LARGE',
+    write: (p) => writeFile(p, `${','.repeat(999)}\n`.repeat(60_000)),
+  },
+  {
+    // 6M rows of one quoted cell with a doubled quote in it: 42 MB, within every limit.
+    name: 'csv-6M-quoted-rows.csv',
+    expect: 'ok',
+    write: (p) => writeFile(p, `"q"\n${'"x""y"\n'.repeat(6_000_000)}`),
+  },
+  {
+    // One quoted cell of 4 MiB across 800k line breaks: a record, not a row of a table.
+    name: 'csv-4MiB-record.csv',
+    expect: 'TOO_LARGE',
+    write: (p) => writeFile(p, `a,b\n1,"${'line\n'.repeat(800_000)}"\n2,3\n`),
+  },
+  {
+    // 90k rows of 100 short cells, quoted and plain: 9M cells (40 MB), past the cell limit.
+    name: 'csv-9M-cells.csv',
+    expect: 'TOO_LARGE',
+    write: (p) => {
+      const row = Array.from({ length: 100 }, (_, i) => (i % 2 ? `"v${i}"` : `${i}`)).join(',');
+      return writeFile(p, `${Array.from({ length: 100 }, (_, i) => `c${i}`).join(',')}\n${`${row}\n`.repeat(90_000)}`);
+    },
+  },
+  {
     name: 'docx-xml-20000-deep.docx',
     expect: 'TOO_DEEP',
     write: (p) => docx(p, `${DOC_START}${'<w:tbl><w:tr><w:tc>'.repeat(7000)}<w:p/>${'</w:tc></w:tr></w:tbl>'.repeat(7000)}${DOC_END}`),

@@ -18,6 +18,10 @@ export const MAX_XML_DEPTH = 1000;
 export const MAX_XML_ELEMENTS = 1_500_000;
 /** Values (array items, object members) in one JSON file: JSON.parse builds each one as an object. */
 export const MAX_JSON_VALUES = 4_000_000;
+/** Cells in one CSV file, empty ones included: each is a string the reader builds. */
+export const MAX_CSV_CELLS = 8_000_000;
+/** Characters in one CSV record (a row, with its quoted line breaks): more is not a table row. */
+export const MAX_CSV_RECORD_CHARS = 1024 * 1024;
 /** Pages in one PDF. */
 export const MAX_PDF_PAGES = 20_000;
 /**
