@@ -35,6 +35,52 @@ async function docx(path: string, documentXml: string | (() => Readable)): Promi
   await pipeline(zip.outputStream, createWriteStream(path));
 }
 
+/** A zip of the given parts (an Office or OpenDocument container). */
+async function zipOf(path: string, parts: [string, string | (() => Readable)][]): Promise<void> {
+  const zip = new yazl.ZipFile();
+  for (const [name, content] of parts) {
+    if (typeof content === 'string') zip.addBuffer(Buffer.from(content), name);
+    else zip.addReadStream(content(), name);
+  }
+  zip.end();
+  await pipeline(zip.outputStream, createWriteStream(path));
+}
+
+/** A stream of `head`, then `count` times `item`, then `tail`, without holding it all. */
+function repeated(head: string, item: string, count: number, tail: string): Readable {
+  const block = Buffer.from(item.repeat(Math.max(1, Math.floor(65_536 / item.length))));
+  const perBlock = block.length / Buffer.byteLength(item);
+  let left = count;
+  let started = false;
+  return new Readable({
+    read() {
+      if (!started) {
+        started = true;
+        return void this.push(head);
+      }
+      if (left <= 0) {
+        this.push(tail);
+        return void this.push(null);
+      }
+      const n = Math.min(left, perBlock);
+      left -= n;
+      this.push(n === perBlock ? block : Buffer.from(item.repeat(n)));
+    },
+  });
+}
+
+const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+
+function xlsx(path: string, sheet: () => Readable, sharedStrings = '<sst/>'): Promise<void> {
+  return zipOf(path, [
+    ['[Content_Types].xml', '<Types/>'],
+    ['xl/workbook.xml', `<workbook xmlns:r="${REL}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>`],
+    ['xl/_rels/workbook.xml.rels', `<Relationships><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`],
+    ['xl/sharedStrings.xml', sharedStrings],
+    ['xl/worksheets/sheet1.xml', sheet],
+  ]);
+}
+
 function zeros(bytes: number): Readable {
   const block = Buffer.alloc(MiB);
   let left = bytes;
@@ -212,6 +258,90 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     name: 'pdf-30000-pages.pdf',
     expect: 'TOO_LARGE',
     write: (p) => writeFile(p, handmadePdf([Buffer.from('BT /F1 12 Tf 20 100 Td (x) Tj ET')], 30_000)),
+  },
+  {
+    // 300k rows whose one cell is in the last column (XFD): a row array 16,384 long for each.
+    name: 'xlsx-300k-far-right-cells.xlsx',
+    expect: 'ok',
+    write: (p) =>
+      xlsx(p, () =>
+        repeated(
+          '<worksheet><sheetData><row><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>',
+          '<row><c r="XFD2"><v>1</v></c></row>',
+          300_000,
+          '</sheetData></worksheet>',
+        ),
+      ),
+  },
+  {
+    // One shared text of 1 MiB used by 200k cells: 200 GB of text from a 1 MB file.
+    name: 'xlsx-shared-string-200k-uses.xlsx',
+    expect: 'TOO_LARGE',
+    write: (p) =>
+      xlsx(
+        p,
+        () =>
+          repeated(
+            '<worksheet><sheetData><row><c r="A1" t="inlineStr"><is><t>h</t></is></c></row><row>',
+            '<c t="s"><v>0</v></c>',
+            200_000,
+            '</row></sheetData></worksheet>',
+          ),
+        `<sst><si><t>${'x'.repeat(MiB)}</t></si></sst>`,
+      ),
+  },
+  {
+    // 5,000 slide entries that all name the same slide, of 2 MB of text: 10 GB if read each time.
+    name: 'pptx-one-slide-5000-times.pptx',
+    expect: 'ok',
+    write: (p) => {
+      const P = `xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="${REL}"`;
+      const ids = Array.from({ length: 5000 }, (_, i) => `<p:sldId id="${256 + i}" r:id="rId1"/>`).join('');
+      return zipOf(p, [
+        ['[Content_Types].xml', '<Types/>'],
+        ['ppt/presentation.xml', `<p:presentation ${P}><p:sldIdLst>${ids}</p:sldIdLst></p:presentation>`],
+        ['ppt/_rels/presentation.xml.rels', `<Relationships><Relationship Id="rId1" Type="${REL}/slide" Target="slides/slide1.xml"/></Relationships>`],
+        [
+          'ppt/slides/slide1.xml',
+          () =>
+            repeated(
+              `<p:sld ${P}><p:cSld><p:spTree><p:sp><p:txBody>`,
+              '<a:p><a:r><a:t>word word</a:t></a:r></a:p>',
+              200_000,
+              '</p:txBody></p:sp></p:spTree></p:cSld></p:sld>',
+            ),
+        ],
+      ]);
+    },
+  },
+  {
+    // 6M space runs of 100 (<text:s text:c="100"/>): 130 MB of XML that would be 600M characters.
+    name: 'odt-600M-spaces.odt',
+    expect: 'TOO_LARGE',
+    write: (p) =>
+      zipOf(p, [
+        ['mimetype', 'application/vnd.oasis.opendocument.text'],
+        [
+          'content.xml',
+          () =>
+            repeated(
+              '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text><text:p>a',
+              '<text:s text:c="100"/>',
+              6_000_000,
+              'b</text:p></office:text></office:body></office:document-content>',
+            ),
+        ],
+      ]),
+  },
+  {
+    // A mail of 300k tiny attachments (60 MB): each becomes an object in the MIME parser.
+    name: 'eml-300k-parts.eml',
+    expect: 'TOO_LARGE',
+    write: (p) =>
+      writeFile(
+        p,
+        `From: a@example.com\r\nTo: b@example.com\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n${'--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="x.bin"\r\n\r\nx\r\n'.repeat(300_000)}--b--\r\n`,
+      ),
   },
   {
     name: 'txt-60MB-tiny-lines.txt',
