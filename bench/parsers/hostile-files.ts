@@ -157,6 +157,12 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     write: (p) => writeFile(p, `${'*a _'.repeat(20_000)}x${'_ a*'.repeat(20_000)}`),
   },
   {
+    // 2,000 paragraphs of 3,900 emphasis marks: each under the per-paragraph cap, together ~2 min of marked.
+    name: 'md-emphasis-2000-paragraphs.md',
+    expect: 'TOO_LARGE',
+    write: (p) => writeFile(p, `${'_a'.repeat(3900)}\n\n`.repeat(2000)),
+  },
+  {
     name: 'md-table-1M-rows.md',
     expect: 'TOO_LARGE',
     write: (p) => writeFile(p, `|a|b|\n|-|-|\n${'|x|y|\n'.repeat(1_000_000)}`),
