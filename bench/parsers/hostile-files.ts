@@ -102,8 +102,49 @@ async function deflated(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/**
+ * LZW (as PDF writes it: MSB first, 9 to 12-bit codes, early change) of `bytes` zero bytes, built
+ * to be as small as it can: codes 258, 259, ... each one zero longer than the last, then the
+ * longest (3,839 zeros) over and over. About 2,500 times smaller than what it decodes to.
+ */
+export function lzwZeros(bytes: number): Buffer {
+  const codes: number[] = [0];
+  let out = 1;
+  for (let code = 258; code < 4096 && out + (code - 256) <= bytes; code++) {
+    codes.push(code);
+    out += code - 256;
+  }
+  const longest = codes.length; // code 4095 (or the last defined) stands for this many zeros
+  while (out + longest <= bytes) {
+    codes.push(codes[codes.length - 1]! === 4095 ? 4095 : codes[codes.length - 1]!);
+    out += longest;
+  }
+  codes.push(257);
+  const parts: number[] = [];
+  let cached = 0;
+  let bits = 0;
+  let nextCode = 258;
+  let width = 9;
+  codes.forEach((code, i) => {
+    cached = (cached << width) | code;
+    bits += width;
+    while (bits >= 8) {
+      bits -= 8;
+      parts.push((cached >>> bits) & 0xff);
+    }
+    cached &= (1 << bits) - 1;
+    if (i > 0 && code !== 257) {
+      nextCode++;
+      const n = nextCode + 1;
+      if ((n & (n - 1)) === 0) width = Math.min(Math.log2(n) + 1, 12);
+    }
+  });
+  if (bits > 0) parts.push((cached << (8 - bits)) & 0xff);
+  return Buffer.from(parts);
+}
+
 /** A PDF with correct cross-references, built by hand: pages given by content-stream bodies. */
-export function handmadePdf(pageStreams: Buffer[], pageCount = pageStreams.length): Buffer {
+export function handmadePdf(pageStreams: Buffer[], pageCount = pageStreams.length, filterName?: string): Buffer {
   const objects: Buffer[] = [];
   const add = (body: Buffer | string): number => objects.push(Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'));
   add('<< /Type /Catalog /Pages 2 0 R >>');
@@ -112,7 +153,7 @@ export function handmadePdf(pageStreams: Buffer[], pageCount = pageStreams.lengt
   const kids: number[] = [];
   for (let i = 0; i < pageCount; i++) {
     const stream = pageStreams[i % pageStreams.length]!;
-    const filter = stream[0] === 0x78 ? ' /Filter /FlateDecode' : '';
+    const filter = filterName ? ` /Filter /${filterName}` : stream[0] === 0x78 ? ' /Filter /FlateDecode' : '';
     const content = add(Buffer.concat([Buffer.from(`<< /Length ${stream.length}${filter} >>\nstream\n`), stream, Buffer.from('\nendstream')]));
     kids.push(add(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 3 0 R >> >> /Contents ${content} 0 R >>`));
   }
@@ -259,6 +300,12 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     name: 'pdf-flate-bomb-1GiB.pdf',
     expect: 'ZIP_BOMB',
     write: async (p) => writeFile(p, handmadePdf([await deflated(zeros(1024 * MiB))])),
+  },
+  {
+    // One page whose LZW content stream (200 KB) decodes to 512 MiB: no zlib header to know it by.
+    name: 'pdf-lzw-bomb-512MiB.pdf',
+    expect: 'ZIP_BOMB',
+    write: (p) => writeFile(p, handmadePdf([lzwZeros(512 * MiB)], 1, 'LZWDecode')),
   },
   {
     name: 'pdf-30000-pages.pdf',
