@@ -1,88 +1,16 @@
 // Pathological documents, one per kind of attack on a parser: nesting, huge tables, many tiny
 // elements, expansion (compression ratios, repeated keys). Shared by the parser bench and the
 // hostile-parser tests, so the figures and the promises are about the same files.
-import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
-import yazl from 'yazl';
+import { DOC_END, DOC_START, deflated, docx, handmadePdf, lines, lzwZeros, MiB, REL, repeated, xlsx, zeros, zipOf } from './hostile-builders.js';
 
-const MiB = 1024 * 1024;
+export { handmadePdf, lzwZeros } from './hostile-builders.js';
 
 export interface HostileFile {
   name: string;
   /** What the parse must end in: a refusal code, or 'ok' for a large but sane file. */
   expect: string;
   write(path: string): Promise<void>;
-}
-
-function lines(n: number, line: (i: number) => string): string {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(line(i));
-  return out.join('\n');
-}
-
-const DOC_START =
-  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>';
-const DOC_END = '</w:body></w:document>';
-
-async function docx(path: string, documentXml: string | (() => Readable)): Promise<void> {
-  const zip = new yazl.ZipFile();
-  if (typeof documentXml === 'string') zip.addBuffer(Buffer.from(documentXml), 'word/document.xml');
-  else zip.addReadStream(documentXml(), 'word/document.xml');
-  zip.end();
-  await pipeline(zip.outputStream, createWriteStream(path));
-}
-
-function zeros(bytes: number): Readable {
-  const block = Buffer.alloc(MiB);
-  let left = bytes;
-  return new Readable({
-    read() {
-      if (left <= 0) return void this.push(null);
-      const n = Math.min(left, block.length);
-      left -= n;
-      this.push(n === block.length ? block : block.subarray(0, n));
-    },
-  });
-}
-
-async function deflated(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const z = zlib.createDeflate({ level: 9 });
-  z.on('data', (b: Buffer) => parts.push(b));
-  await pipeline(stream, z);
-  return Buffer.concat(parts);
-}
-
-/** A PDF with correct cross-references, built by hand: pages given by content-stream bodies. */
-export function handmadePdf(pageStreams: Buffer[], pageCount = pageStreams.length): Buffer {
-  const objects: Buffer[] = [];
-  const add = (body: Buffer | string): number => objects.push(Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'));
-  add('<< /Type /Catalog /Pages 2 0 R >>');
-  add(''); // the page tree, filled in once the pages have numbers
-  add('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
-  const kids: number[] = [];
-  for (let i = 0; i < pageCount; i++) {
-    const stream = pageStreams[i % pageStreams.length]!;
-    const filter = stream[0] === 0x78 ? ' /Filter /FlateDecode' : '';
-    const content = add(Buffer.concat([Buffer.from(`<< /Length ${stream.length}${filter} >>\nstream\n`), stream, Buffer.from('\nendstream')]));
-    kids.push(add(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 3 0 R >> >> /Contents ${content} 0 R >>`));
-  }
-  objects[1] = Buffer.from(`<< /Type /Pages /Count ${kids.length} /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] >>`);
-  const parts: Buffer[] = [Buffer.from('%PDF-1.4\n')];
-  const offsets: number[] = [];
-  let at = parts[0]!.length;
-  objects.forEach((body, i) => {
-    offsets.push(at);
-    const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from('\nendobj\n')]);
-    parts.push(obj);
-    at += obj.length;
-  });
-  const xref = ['xref', `0 ${objects.length + 1}`, '0000000000 65535 f ', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n `)];
-  parts.push(Buffer.from(`${xref.join('\n')}\ntrailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`));
-  return Buffer.concat(parts);
 }
 
 export const HOSTILE_FILES: readonly HostileFile[] = [
@@ -109,6 +37,12 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     name: 'md-emphasis-nest-20000.md',
     expect: 'TOO_DEEP',
     write: (p) => writeFile(p, `${'*a _'.repeat(20_000)}x${'_ a*'.repeat(20_000)}`),
+  },
+  {
+    // 2,000 paragraphs of 3,900 emphasis marks: each under the per-paragraph cap, together ~2 min of marked.
+    name: 'md-emphasis-2000-paragraphs.md',
+    expect: 'TOO_LARGE',
+    write: (p) => writeFile(p, `${'_a'.repeat(3900)}\n\n`.repeat(2000)),
   },
   {
     name: 'md-table-1M-rows.md',
@@ -160,6 +94,33 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     write: (p) => writeFile(p, `a,b\n${'1,2\n'.repeat(2_000_000)}`),
   },
   {
+    // 60 MB of commas: 60M empty cells in rows of 1,000. csv-parse built them all (66 s, 2.5 GB).
+    name: 'csv-60M-empty-cells.csv',
+    expect: 'TOO_LARGE',
+    write: (p) => writeFile(p, `${','.repeat(999)}\n`.repeat(60_000)),
+  },
+  {
+    // 6M rows of one quoted cell with a doubled quote in it: 42 MB, within every limit.
+    name: 'csv-6M-quoted-rows.csv',
+    expect: 'ok',
+    write: (p) => writeFile(p, `"q"\n${'"x""y"\n'.repeat(6_000_000)}`),
+  },
+  {
+    // One quoted cell of 4 MiB across 800k line breaks: a record, not a row of a table.
+    name: 'csv-4MiB-record.csv',
+    expect: 'TOO_LARGE',
+    write: (p) => writeFile(p, `a,b\n1,"${'line\n'.repeat(800_000)}"\n2,3\n`),
+  },
+  {
+    // 90k rows of 100 short cells, quoted and plain: 9M cells (40 MB), past the cell limit.
+    name: 'csv-9M-cells.csv',
+    expect: 'TOO_LARGE',
+    write: (p) => {
+      const row = Array.from({ length: 100 }, (_, i) => (i % 2 ? `"v${i}"` : `${i}`)).join(',');
+      return writeFile(p, `${Array.from({ length: 100 }, (_, i) => `c${i}`).join(',')}\n${`${row}\n`.repeat(90_000)}`);
+    },
+  },
+  {
     name: 'docx-xml-20000-deep.docx',
     expect: 'TOO_DEEP',
     write: (p) => docx(p, `${DOC_START}${'<w:tbl><w:tr><w:tc>'.repeat(7000)}<w:p/>${'</w:tc></w:tr></w:tbl>'.repeat(7000)}${DOC_END}`),
@@ -182,9 +143,99 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     write: async (p) => writeFile(p, handmadePdf([await deflated(zeros(1024 * MiB))])),
   },
   {
+    // One page whose LZW content stream (200 KB) decodes to 512 MiB: no zlib header to know it by.
+    name: 'pdf-lzw-bomb-512MiB.pdf',
+    expect: 'ZIP_BOMB',
+    write: (p) => writeFile(p, handmadePdf([lzwZeros(512 * MiB)], 1, 'LZWDecode')),
+  },
+  {
     name: 'pdf-30000-pages.pdf',
     expect: 'TOO_LARGE',
     write: (p) => writeFile(p, handmadePdf([Buffer.from('BT /F1 12 Tf 20 100 Td (x) Tj ET')], 30_000)),
+  },
+  {
+    // 300k rows whose one cell is in the last column (XFD): a row array 16,384 long for each.
+    name: 'xlsx-300k-far-right-cells.xlsx',
+    expect: 'ok',
+    write: (p) =>
+      xlsx(p, () =>
+        repeated(
+          '<worksheet><sheetData><row><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>',
+          '<row><c r="XFD2"><v>1</v></c></row>',
+          300_000,
+          '</sheetData></worksheet>',
+        ),
+      ),
+  },
+  {
+    // One shared text of 1 MiB used by 200k cells: 200 GB of text from a 1 MB file.
+    name: 'xlsx-shared-string-200k-uses.xlsx',
+    expect: 'TOO_LARGE',
+    write: (p) =>
+      xlsx(
+        p,
+        () =>
+          repeated(
+            '<worksheet><sheetData><row><c r="A1" t="inlineStr"><is><t>h</t></is></c></row><row>',
+            '<c t="s"><v>0</v></c>',
+            200_000,
+            '</row></sheetData></worksheet>',
+          ),
+        `<sst><si><t>${'x'.repeat(MiB)}</t></si></sst>`,
+      ),
+  },
+  {
+    // 5,000 slide entries that all name the same slide, of 2 MB of text: 10 GB if read each time.
+    name: 'pptx-one-slide-5000-times.pptx',
+    expect: 'ok',
+    write: (p) => {
+      const P = `xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="${REL}"`;
+      const ids = Array.from({ length: 5000 }, (_, i) => `<p:sldId id="${256 + i}" r:id="rId1"/>`).join('');
+      return zipOf(p, [
+        ['[Content_Types].xml', '<Types/>'],
+        ['ppt/presentation.xml', `<p:presentation ${P}><p:sldIdLst>${ids}</p:sldIdLst></p:presentation>`],
+        ['ppt/_rels/presentation.xml.rels', `<Relationships><Relationship Id="rId1" Type="${REL}/slide" Target="slides/slide1.xml"/></Relationships>`],
+        [
+          'ppt/slides/slide1.xml',
+          () =>
+            repeated(
+              `<p:sld ${P}><p:cSld><p:spTree><p:sp><p:txBody>`,
+              '<a:p><a:r><a:t>word word</a:t></a:r></a:p>',
+              200_000,
+              '</p:txBody></p:sp></p:spTree></p:cSld></p:sld>',
+            ),
+        ],
+      ]);
+    },
+  },
+  {
+    // 6M space runs of 100 (<text:s text:c="100"/>): 130 MB of XML that would be 600M characters.
+    name: 'odt-600M-spaces.odt',
+    expect: 'TOO_LARGE',
+    write: (p) =>
+      zipOf(p, [
+        ['mimetype', 'application/vnd.oasis.opendocument.text'],
+        [
+          'content.xml',
+          () =>
+            repeated(
+              '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text><text:p>a',
+              '<text:s text:c="100"/>',
+              6_000_000,
+              'b</text:p></office:text></office:body></office:document-content>',
+            ),
+        ],
+      ]),
+  },
+  {
+    // A mail of 300k tiny attachments (60 MB): each becomes an object in the MIME parser.
+    name: 'eml-300k-parts.eml',
+    expect: 'TOO_LARGE',
+    write: (p) =>
+      writeFile(
+        p,
+        `From: a@example.com\r\nTo: b@example.com\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n${'--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="x.bin"\r\n\r\nx\r\n'.repeat(300_000)}--b--\r\n`,
+      ),
   },
   {
     name: 'txt-60MB-tiny-lines.txt',

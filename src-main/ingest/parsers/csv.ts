@@ -1,68 +1,44 @@
-import { parse, CsvError } from 'csv-parse';
 import type { ParseContext, ParsedDocument } from './document.js';
-import { ParseError, throwIfStopped } from './parse-error.js';
+import { readCsv } from './csv-reader.js';
+import { throwIfStopped } from './parse-error.js';
 import { decodeText } from './text-decoding.js';
 
-const DELIMITERS = [',', ';', '\t', '|'] as const;
-/** One record larger than this is not a table row; it bounds the parser's buffer. */
-const MAX_RECORD_BYTES = 1024 * 1024;
+/** Rows joined into one string at a time: a few large strings instead of millions of small ones. */
+const ROWS_PER_BATCH = 4096;
 
 /**
  * CSV becomes one block per row of "header: value" lines (empty cells left out), rows separated
- * by a blank line so chunks cut between rows. The first row is taken as the header.
+ * by a blank line so chunks cut between rows. The first row is taken as the header. The reader
+ * (csv-reader.ts) refuses a table of too many cells or a record too long while it reads.
  */
 export async function parseCsv(bytes: Uint8Array, ctx: ParseContext): Promise<ParsedDocument> {
   const source = decodeText(bytes);
-  const parser = parse(source, {
-    bom: true,
-    delimiter: guessDelimiter(source),
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    max_record_size: MAX_RECORD_BYTES,
-  });
-
   let header: string[] | undefined;
-  const rows: string[] = [];
-  let seen = 0;
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (++seen % 4096 === 0) throwIfStopped(ctx.signal);
-      if (!header) {
-        header = record.map((name, i) => name.trim() || `column ${i + 1}`);
-        continue;
-      }
-      const lines: string[] = [];
-      record.forEach((cell, i) => {
-        const value = cell.trim();
-        if (value !== '') lines.push(`${header?.[i] ?? `column ${i + 1}`}: ${value}`);
-      });
-      if (lines.length === 0) continue;
-      const row = lines.join('\n');
-      ctx.textBudget.spend(row.length + 2);
-      rows.push(row);
+  const batches: string[] = [];
+  let batch: string[] = [];
+  const lines: string[] = [];
+  const onRecord = (record: readonly string[]): void => {
+    if (!header) {
+      header = record.map((name, i) => name.trim() || `column ${i + 1}`);
+      return;
     }
-  } catch (err) {
-    if (err instanceof CsvError) throw new ParseError('CORRUPT', 'This file is not valid CSV.', { cause: err });
-    throw err;
-  }
+    lines.length = 0;
+    for (let i = 0; i < record.length; i++) {
+      const value = record[i]!.trim();
+      if (value !== '') lines.push(`${header[i] ?? `column ${i + 1}`}: ${value}`);
+    }
+    if (lines.length === 0) return;
+    const row = lines.join('\n');
+    ctx.textBudget.spend(row.length + 2);
+    batch.push(row);
+    if (batch.length === ROWS_PER_BATCH) {
+      batches.push(batch.join('\n\n'));
+      batch = [];
+    }
+  };
+  await readCsv(source, onRecord, { checkpoint: () => throwIfStopped(ctx.signal) });
+  if (batch.length > 0) batches.push(batch.join('\n\n'));
   // A header with no rows still names what the table would hold: that is its only text.
-  const text = (rows.length > 0 ? rows.join('\n\n') : (header ?? []).join(', ')).trim();
+  const text = (batches.length > 0 ? batches.join('\n\n') : (header ?? []).join(', ')).trim();
   return { title: ctx.fallbackTitle, format: 'csv', sections: text === '' ? [] : [{ text }] };
-}
-
-/** The candidate that occurs most often outside quotes in the first line; comma when none does. */
-function guessDelimiter(source: string): string {
-  const end = source.search(/\r?\n/);
-  const firstLine = (end === -1 ? source : source.slice(0, end)).replace(/"[^"]*"/g, '');
-  let best: string = ',';
-  let bestCount = 0;
-  for (const d of DELIMITERS) {
-    const count = firstLine.split(d).length - 1;
-    if (count > bestCount) {
-      best = d;
-      bestCount = count;
-    }
-  }
-  return best;
 }

@@ -59,7 +59,7 @@ export async function parseEml(bytes: Buffer, ctx: ParseContext): Promise<Parsed
   const text = mail.text?.trim();
   if (text) sections.push({ text, headingPath: [title] });
   else if (mail.html) {
-    const html = await htmlToSections(mail.html, ctx.signal);
+    const html = await htmlToSections(mail.html, ctx.signal, ctx.textBudget);
     for (const s of html.sections) sections.push({ ...s, headingPath: [title, ...(s.headingPath ?? [])] });
   }
   if (mail.attachments.length) {

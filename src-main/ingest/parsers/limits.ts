@@ -8,6 +8,12 @@ import { ParseError } from './parse-error.js';
 export const MAX_MARKDOWN_DEPTH = 100;
 /** Emphasis, strike and link delimiters in one paragraph; marked recurses on them and slows quadratically. */
 export const MAX_MARKDOWN_INLINE_MARKS = 4000;
+/**
+ * The sum, over a markdown file's paragraphs, of the square of each one's emphasis and link marks:
+ * marked's inline work. ~4 ns each, so about 4 s; a 780 KB file of 100 paragraphs of 3,900 marks
+ * (1.5e9) took 6.3 s, and 64 MB of them would run ~8 minutes, each within the per-paragraph cap.
+ */
+export const MAX_MARKDOWN_INLINE_WORK = 1_000_000_000;
 /** Table cell separators in a whole markdown file; marked holds ~1 KB per table row. */
 export const MAX_MARKDOWN_TABLE_CELLS = 400_000;
 /** Elements in one HTML page (or in the HTML that markdown and Word documents become). */
@@ -18,6 +24,10 @@ export const MAX_XML_DEPTH = 1000;
 export const MAX_XML_ELEMENTS = 1_500_000;
 /** Values (array items, object members) in one JSON file: JSON.parse builds each one as an object. */
 export const MAX_JSON_VALUES = 4_000_000;
+/** Cells in one CSV file, empty ones included: each is a string the reader builds. */
+export const MAX_CSV_CELLS = 8_000_000;
+/** Characters in one CSV record (a row, with its quoted line breaks): more is not a table row. */
+export const MAX_CSV_RECORD_CHARS = 1024 * 1024;
 /** Pages in one PDF. */
 export const MAX_PDF_PAGES = 20_000;
 /**

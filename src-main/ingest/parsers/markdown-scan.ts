@@ -1,4 +1,4 @@
-import { MAX_MARKDOWN_DEPTH, MAX_MARKDOWN_INLINE_MARKS, MAX_MARKDOWN_TABLE_CELLS, tooDeep, tooMany } from './limits.js';
+import { MAX_MARKDOWN_DEPTH, MAX_MARKDOWN_INLINE_MARKS, MAX_MARKDOWN_INLINE_WORK, MAX_MARKDOWN_TABLE_CELLS, tooDeep, tooMany } from './limits.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -10,7 +10,10 @@ const TILDE = 0x7e;
 /**
  * One linear pass over the lines before marked sees them, because marked's cost grows with the
  * cube of list nesting (400 levels: 4 s; 3,000 levels: out of heap) and with the square of the
- * emphasis delimiters in one paragraph, and it holds about 1 KB per table row. Each line's
+ * emphasis delimiters in one paragraph (so the sum of those squares is capped for the whole file:
+ * 100 paragraphs of 3,900 marks, each within the per-paragraph cap, took 6.3 s; 64 MB of them
+ * would take ~8 minutes),
+ * and it holds about 1 KB per table row. Each line's
  * container depth is estimated from its leading markers (`>`, list bullets and numbers) plus its
  * indentation (a nested list item needs at least two more columns than its parent), so the
  * estimate can only be high, never low.
@@ -18,6 +21,9 @@ const TILDE = 0x7e;
 export function refuseHostileMarkdown(source: string): void {
   let cells = 0;
   let marks = 0;
+  // marked's inline cost is quadratic in a paragraph's marks: the sum of their squares, over the
+  // paragraphs before this one, estimates the work of the whole file.
+  let work = 0;
   let fence = 0; // the fence character while inside a fenced code block
   for (let start = 0; start <= source.length; ) {
     let end = source.indexOf('\n', start);
@@ -42,7 +48,11 @@ export function refuseHostileMarkdown(source: string): void {
       i++;
     }
     if (markers + Math.floor(columns / 2) > MAX_MARKDOWN_DEPTH) throw tooDeep('lists or quotes');
-    if (i === end) marks = 0; // a blank line ends the paragraph
+    if (i === end) {
+      // a blank line ends the paragraph
+      work += marks * marks;
+      marks = 0;
+    }
     const first = source.charCodeAt(i);
     if ((first === BACKTICK || first === TILDE) && source.startsWith(String.fromCharCode(first).repeat(3), i)) {
       fence = fence === 0 ? first : fence === first ? 0 : fence;
@@ -53,6 +63,7 @@ export function refuseHostileMarkdown(source: string): void {
         else if (c === 0x2a || c === 0x5f || c === TILDE || c === 0x5b) marks++;
       }
       if (marks > MAX_MARKDOWN_INLINE_MARKS) throw tooDeep('emphasis or links in one paragraph');
+      if (work + marks * marks > MAX_MARKDOWN_INLINE_WORK) throw tooMany('emphasis and link marks');
       if (cells > MAX_MARKDOWN_TABLE_CELLS) throw tooMany('table cells');
     }
     start = end + 1;

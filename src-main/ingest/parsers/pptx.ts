@@ -66,21 +66,35 @@ export async function parsePptx(bytes: Buffer, ctx: ParseContext): Promise<Parse
   if (order.length > MAX_SLIDES) throw new ParseError('TOO_LARGE', `This presentation has more than ${MAX_SLIDES.toLocaleString('en')} slides.`);
   const sections: ParsedSection[] = [];
   let deckTitle: string | null = null;
-  for (const [i, part] of order.entries()) {
+  // A part is read once, however many slide entries (or slides' notes) name it: 5,000 entries
+  // naming one large slide would otherwise walk it 5,000 times, past any deadline. A slide named
+  // again is not another slide: it keeps its first place.
+  const slides = [...new Set(order)];
+  const read = new Set<string>();
+  const once = (part: string | undefined): Buffer | undefined => {
+    if (part === undefined || read.has(part)) return undefined;
+    read.add(part);
+    return zip.get(part);
+  };
+  const emit = (section: ParsedSection): void => {
+    ctx.textBudget.spend(section.text.length + 1);
+    sections.push(section);
+  };
+  for (const [i, part] of slides.entries()) {
     throwIfStopped(ctx.signal);
-    const xml = zip.get(part);
+    const xml = once(part);
     if (!xml) continue;
     const slide = slideParagraphs(xml, new Set(['sldNum', 'dt', 'ftr']));
     const heading = `Slide ${i + 1}${slide.title ? `: ${slide.title}` : ''}`;
     deckTitle ??= slide.title;
-    if (slide.paragraphs.length) sections.push({ text: slide.paragraphs.join('\n'), headingPath: [heading] });
+    if (slide.paragraphs.length) emit({ text: slide.paragraphs.join('\n'), headingPath: [heading] });
     const dir = part.slice(0, part.lastIndexOf('/') + 1);
     const slideRels = readRelationships(zip.get(`${dir}_rels/${part.slice(dir.length)}.rels`), dir, KIND);
     const notesPart = [...slideRels.values()].find((r) => r.type.endsWith('/notesSlide'))?.target;
-    const notesXml = notesPart ? zip.get(notesPart) : undefined;
+    const notesXml = once(notesPart);
     if (notesXml) {
       const notes = slideParagraphs(notesXml, new Set(['sldNum', 'sldImg', 'dt', 'ftr', 'hdr']));
-      if (notes.paragraphs.length) sections.push({ text: notes.paragraphs.join('\n'), headingPath: [heading, 'Notes'] });
+      if (notes.paragraphs.length) emit({ text: notes.paragraphs.join('\n'), headingPath: [heading, 'Notes'] });
     }
   }
   return { title: deckTitle ?? ctx.fallbackTitle, format: 'pptx', sections };

@@ -10,6 +10,16 @@ const KIND = 'Excel workbook';
 export const MAX_CELLS = 2_000_000;
 export const MAX_SHARED_STRINGS = 1_000_000;
 const MAX_SHEETS = 1_000;
+/** Columns of a worksheet (A to XFD); a cell further right is not Excel's. */
+const MAX_COLUMNS = 16_384;
+
+/** The cells of a row that have a value, as [0-based column, value]. */
+type Row = [number, string][];
+
+/** The column after the last cell of the row, for a cell that gives no reference. */
+function nextColumn(row: Row): number {
+  return row.length === 0 ? 0 : row[row.length - 1]![0] + 1;
+}
 
 /** "AB12" → 27 (0-based column). */
 function columnOf(ref: string | undefined, fallback: number): number {
@@ -72,12 +82,18 @@ export async function parseXlsx(bytes: Buffer, ctx: ParseContext): Promise<Parse
   const strings = sharedStrings(zip.get('xl/sharedStrings.xml'));
   const sections: ParsedSection[] = [];
   let cells = 0;
+  // A part is read once, however many sheets name it: otherwise one huge part named by every
+  // sheet entry is walked a thousand times (the cell cap does not see a part of no cells).
+  const read = new Set<string>();
   for (const sheet of sheets) {
     throwIfStopped(ctx.signal);
-    const xml = zip.get(sheet.part);
+    const xml = read.has(sheet.part) ? undefined : zip.get(sheet.part);
+    read.add(sheet.part);
     if (!xml) continue;
-    const rows: string[][] = [];
-    let row: string[] | null = null;
+    // Rows hold only the cells they have, as [column, value]: a cell far to the right does not
+    // make a row of thousands of empty slots to go through.
+    const rows: Row[] = [];
+    let row: Row | null = null;
     let cell: { col: number; type: string; value: string } | null = null;
     let inValue = false;
     walkXml(xml, KIND, {
@@ -85,7 +101,7 @@ export async function parseXlsx(bytes: Buffer, ctx: ParseContext): Promise<Parse
         if (name === 'row') row = [];
         else if (name === 'c' && row) {
           if (++cells > MAX_CELLS) throw new ParseError('TOO_LARGE', `This workbook has more than ${MAX_CELLS.toLocaleString('en')} cells.`);
-          cell = { col: columnOf(attrs.r, row.length), type: attrs.t ?? 'n', value: '' };
+          cell = { col: columnOf(attrs.r, nextColumn(row)), type: attrs.t ?? 'n', value: '' };
         } else if ((name === 'v' || name === 't') && cell) inValue = true;
       },
       text(t) {
@@ -97,20 +113,36 @@ export async function parseXlsx(bytes: Buffer, ctx: ParseContext): Promise<Parse
           let v = cell.value;
           if (cell.type === 's') v = strings[Number(v)] ?? '';
           else if (cell.type === 'b') v = v === '1' ? 'TRUE' : 'FALSE';
-          // A column far to the right must not make a row of millions of empty strings.
-          if (cell.col < 16_384) row[cell.col] = v.trim();
+          v = v.trim();
+          if (v && cell.col < MAX_COLUMNS) row.push([cell.col, v]);
           cell = null;
         } else if (name === 'row' && row) {
-          if (row.some((x) => x)) rows.push(row);
+          if (row.length > 0) rows.push(row.sort((a, b) => a[0] - b[0]));
           row = null;
         }
       },
     });
     if (rows.length === 0) continue;
     const [header, ...body] = rows;
-    const names = header!.map((h, i) => h || `column ${columnName(i)}`);
-    const lines = body.map((r) => r.flatMap((v, i) => (v ? [`${names[i] ?? `column ${columnName(i)}`}: ${v}`] : [])).join('\n'));
-    const text = (body.length ? lines.filter(Boolean).join('\n\n') : header!.filter(Boolean).join(', ')).trim();
+    const names = new Map(header!.map(([col, v]) => [col, v]));
+    const nameOf = (col: number): string => names.get(col) ?? `column ${columnName(col)}`;
+    let text = '';
+    if (body.length === 0) text = header!.map(([, v]) => v).join(', ');
+    else {
+      const blocks: string[] = [];
+      for (const r of body) {
+        // A shared text used by every cell, or a long header repeated on every row, is spent here,
+        // cell by cell, before any of it is joined.
+        const lines = r.map(([col, v]) => {
+          const line = `${nameOf(col)}: ${v}`;
+          ctx.textBudget.spend(line.length + 1);
+          return line;
+        });
+        blocks.push(lines.join('\n'));
+      }
+      text = blocks.join('\n\n');
+    }
+    text = text.trim();
     if (text) sections.push({ text, headingPath: [sheet.name] });
   }
   return { title: ctx.fallbackTitle, format: 'xlsx', sections };

@@ -67,6 +67,21 @@ describe('every parser is bounded before it works', () => {
     },
   );
 
+  it.each([
+    ['csv-60M-empty-cells.csv', /too many table cells/],
+    ['csv-9M-cells.csv', /too many table cells/],
+    ['csv-4MiB-record.csv', /record too long/],
+  ] as const)('%s is refused by a limit of the CSV reader itself, inside a worker of a quarter of the heap', async (name, message) => {
+    // The worker's heap cap also ends in TOO_LARGE: the message tells the reader's refusal from it.
+    const path = join(dir, name);
+    await HOSTILE_FILES.find((f) => f.name === name)!.write(path);
+    const err = await parseFileIsolated(path, { ...opts, memoryMb: 256 }).catch((e: unknown) => e);
+    await rm(path);
+    expect(err).toBeInstanceOf(ParseError);
+    expect((err as ParseError).code).toBe('TOO_LARGE');
+    expect((err as ParseError).message).toMatch(message);
+  });
+
   it('a compressed PDF stream that inflates past the limit is ZIP_BOMB, and so is one inside another', async () => {
     const zlib = await import('node:zlib');
     const inner = zlib.deflateSync(Buffer.alloc(64 * MiB));
@@ -89,9 +104,10 @@ describe('every parser is bounded before it works', () => {
   });
 
   it('a parse past its deadline is stopped with TIMEOUT even inside a synchronous third-party step', async () => {
-    // 2,000 paragraphs of 3,000 emphasis marks each: within every limit, and slow in marked.
+    // 300 paragraphs of 1,500 emphasis marks each: within every limit (the whole file's inline
+    // work too: 300 × 1,500² < MAX_MARKDOWN_INLINE_WORK), and seconds of marked.
     const path = join(dir, 'slow.md');
-    await writeFile(path, `${'*a* '.repeat(750)}\n\n`.repeat(2000));
+    await writeFile(path, `${'*a* '.repeat(750)}\n\n`.repeat(300));
     const started = performance.now();
     expect(await outcome(parseFileIsolated(path, { ...opts, timeoutMs: 500 }))).toBe('TIMEOUT');
     expect(performance.now() - started).toBeLessThan(20_000);
