@@ -48,13 +48,12 @@ function collectionDirs(): string[] {
 }
 
 /**
- * The odd/even split that chose the settings: by the number of a numeric id (Cranfield's), else
- * by position in the query file.
+ * The odd/even split that chose the fusion constants (SEARCH_DEFAULTS): by position in the
+ * collection's list of judged queries (1st, 3rd, ... odd), for ids of any form.
  */
 function isOdd(queries: readonly CranfieldQuery[]): (q: CranfieldQuery) => boolean {
-  const numeric = queries.every((q) => /^\d+$/.test(q.id));
   const position = new Map(queries.map((q, i) => [q.id, i + 1]));
-  return (q) => (numeric ? Number(q.id) : position.get(q.id)!) % 2 === 1;
+  return (q) => position.get(q.id)! % 2 === 1;
 }
 
 const figures: Record<string, Record<string, number | string>> = {};
@@ -119,8 +118,8 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
     console.log(row('  its BM25 list (with expansion words)', r.fusedInputs.bm25));
     console.log(row('  its vector list (Rocchio query vector)', r.fusedInputs.vector));
     console.log(row('fused without feedback (plain RRF)', plain.fused));
-    console.log(row('fused, odd queries (used to pick settings)', oddRun.fused));
-    console.log(row('fused, even queries (held out)', evenRun.fused));
+    console.log(row('fused, odd-position queries (chose fusion)', oddRun.fused));
+    console.log(row('fused, even-position queries (held out)', evenRun.fused));
     console.log('');
     console.log(`ingest: ${docsPerS.toFixed(0)} docs/s (embed + FTS + term index + vector tables, encrypted, synchronous=FULL)`);
     console.log(`query (one whole searchKnowledge call, top 10): p50 ${r.queryP50Ms.toFixed(2)} ms, p95 ${r.queryP95Ms.toFixed(2)} ms`);
@@ -132,6 +131,10 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
       bm25_recall_at_100: round(r.bm25.recallAt100),
       vector_recall_at_100: round(r.vector.recallAt100),
       fused_recall_at_100: round(r.fused.recallAt100),
+      fused_odd_ndcg_at_10: round(oddRun.fused.ndcgAt10),
+      fused_even_ndcg_at_10: round(evenRun.fused.ndcgAt10),
+      fused_odd_recall_at_100: round(oddRun.fused.recallAt100),
+      fused_even_recall_at_100: round(evenRun.fused.recallAt100),
       fused_no_feedback_ndcg_at_10: round(plain.fused.ndcgAt10),
       fused_no_feedback_recall_at_100: round(plain.fused.recallAt100),
       fts5_bm25_ndcg_at_10: round(r.fts5Bm25.ndcgAt10),

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../../src-main/embed/embedder.js';
 import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
-import { bm25TopK, fuseRrf, hybridRank, vectorTopK } from '../../../src-main/retrieval/search.js';
+import { bm25TopK, fuseRrf, hybridRank, SEARCH_DEFAULTS, vectorTopK } from '../../../src-main/retrieval/search.js';
 import type { RankedHit } from '../../../src-main/retrieval/search.js';
 import { closeTenants, HOSTILE_QUERIES, tenantWithChunks, type TenantWithChunks } from '../../helpers/retrieval.js';
 
@@ -25,6 +25,15 @@ describe('fuseRrf', () => {
   it('weights tilt the order towards one list', () => {
     expect(fuseRrf(hits(1), hits(2), { ...opts, bm25Weight: 2 }).map((f) => f.chunkId)).toEqual([1, 2]);
     expect(fuseRrf(hits(1), hits(2), { ...opts, vectorWeight: 2 }).map((f) => f.chunkId)).toEqual([2, 1]);
+  });
+
+  it('with the product defaults, a BM25 first place outranks a vector first place, and agreement still wins', () => {
+    // 0.6 / 11 < 1 / 11 (the old defaults, rrfK 60 and equal weights, tied them and chunk 2's id won);
+    // 3, second in both, scores 1.6 / 12 = 0.133 over 1 / 11 = 0.091 for 1.
+    expect(fuseRrf(hits(9), hits(2), SEARCH_DEFAULTS).map((f) => f.chunkId)).toEqual([9, 2]);
+    const fused = fuseRrf(hits(1, 3, 4), hits(2, 3, 5), SEARCH_DEFAULTS);
+    expect(fused.map((f) => f.chunkId)).toEqual([3, 1, 4, 2, 5]);
+    expect(fused[0]!.fusedScore).toBeCloseTo(1.6 / 12, 12);
   });
 
   it('breaks ties by chunk id, and handles empty lists', () => {
