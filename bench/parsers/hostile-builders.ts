@@ -147,7 +147,7 @@ export function handmadePdf(pageStreams: Buffer[], pageCount = pageStreams.lengt
   const kids: number[] = [];
   for (let i = 0; i < pageCount; i++) {
     const stream = pageStreams[i % pageStreams.length]!;
-    const filter = filterName ? ` /Filter /${filterName}` : stream[0] === 0x78 ? ' /Filter /FlateDecode' : '';
+    const filter = filterName ? ` /Filter ${filterName.startsWith('[') ? filterName : `/${filterName}`}` : stream[0] === 0x78 ? ' /Filter /FlateDecode' : '';
     const content = add(Buffer.concat([Buffer.from(`<< /Length ${stream.length}${filter} >>\nstream\n`), stream, Buffer.from('\nendstream')]));
     kids.push(add(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 3 0 R >> >> /Contents ${content} 0 R >>`));
   }
@@ -164,4 +164,28 @@ export function handmadePdf(pageStreams: Buffer[], pageCount = pageStreams.lengt
   const xref = ['xref', `0 ${objects.length + 1}`, '0000000000 65535 f ', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n `)];
   parts.push(Buffer.from(`${xref.join('\n')}\ntrailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`));
   return Buffer.concat(parts);
+}
+
+/**
+ * LZW of `bytes` using literal codes only: a clear code every 250 literals keeps every code 9 bits
+ * wide (the table never reaches 511 entries), so any decoder must give `bytes` back.
+ */
+export function lzwLiterals(bytes: Buffer): Buffer {
+  const codes: number[] = [];
+  for (let i = 0; i < bytes.length; i += 250) codes.push(256, ...bytes.subarray(i, i + 250));
+  codes.push(257);
+  const out: number[] = [];
+  let cached = 0;
+  let bits = 0;
+  for (const c of codes) {
+    cached = (cached << 9) | c;
+    bits += 9;
+    while (bits >= 8) {
+      bits -= 8;
+      out.push((cached >>> bits) & 0xff);
+    }
+    cached &= (1 << bits) - 1;
+  }
+  if (bits > 0) out.push((cached << (8 - bits)) & 0xff);
+  return Buffer.from(out);
 }

@@ -2,9 +2,9 @@
 // elements, expansion (compression ratios, repeated keys). Shared by the parser bench and the
 // hostile-parser tests, so the figures and the promises are about the same files.
 import { writeFile } from 'node:fs/promises';
-import { DOC_END, DOC_START, deflated, docx, handmadePdf, lines, lzwZeros, MiB, REL, repeated, xlsx, zeros, zipOf } from './hostile-builders.js';
+import { DOC_END, DOC_START, deflated, docx, handmadePdf, lines, lzwLiterals, lzwZeros, MiB, REL, repeated, xlsx, zeros, zipOf } from './hostile-builders.js';
 
-export { handmadePdf, lzwZeros } from './hostile-builders.js';
+export { handmadePdf, lzwLiterals, lzwZeros } from './hostile-builders.js';
 
 export interface HostileFile {
   name: string;
@@ -147,6 +147,12 @@ export const HOSTILE_FILES: readonly HostileFile[] = [
     name: 'pdf-lzw-bomb-512MiB.pdf',
     expect: 'ZIP_BOMB',
     write: (p) => writeFile(p, handmadePdf([lzwZeros(512 * MiB)], 1, 'LZWDecode')),
+  },
+  {
+    // One filter further: a zlib stream of 1 GiB of zeros (1 MB) inside an LZW stream.
+    name: 'pdf-lzw-flate-bomb-1GiB.pdf',
+    expect: 'ZIP_BOMB',
+    write: async (p) => writeFile(p, handmadePdf([lzwLiterals(await deflated(zeros(1024 * MiB)))], 1, '[/LZWDecode /FlateDecode]')),
   },
   {
     name: 'pdf-30000-pages.pdf',

@@ -26,17 +26,22 @@ export function refusePdfCompressionBomb(bytes: Uint8Array, maxExpandedBytes: nu
     const end = buf.indexOf(END_STREAM, start);
     if (end === -1) break;
     let data: Buffer = buf.subarray(start, end);
-    for (let layer = 0; layer < MAX_LAYERS && data.length > 1 && isZlib(data); layer++) {
-      const out = inflateCapped(data, left);
-      if (out === null) break;
-      left -= out.length;
-      data = out;
-    }
-    // LZW and run-length have no header to know them by: the stream's dictionary names them.
+    // LZW and run-length have no header to know them by: the stream's dictionary names them. They
+    // are decoded (capped) rather than only counted, since a zlib stream may hide inside them.
     const dict = buf.subarray(Math.max(0, at - DICT_LOOKBACK), at).toString('latin1');
-    const filter = /\/(LZWDecode|LZW|RunLengthDecode|RL)\b/.exec(dict.slice(dict.lastIndexOf('<<')))?.[1];
-    if (filter === 'LZWDecode' || filter === 'LZW') left -= lzwLength(data, /\/EarlyChange\s+0\b/.test(dict) ? 0 : 1, left);
-    else if (filter) left -= runLengthLength(data, left);
+    let headerless = /\/(LZWDecode|LZW|RunLengthDecode|RL)\b/.exec(dict.slice(dict.lastIndexOf('<<')))?.[1] ?? null;
+    for (let layer = 0; layer < MAX_LAYERS && data.length > 1; layer++) {
+      const inflated = isZlib(data) ? inflateCapped(data, left) : null;
+      if (inflated) {
+        left -= inflated.length;
+        data = inflated;
+        continue;
+      }
+      if (!headerless) break;
+      data = headerless.startsWith('L') ? lzwDecode(data, /\/EarlyChange\s+0\b/.test(dict) ? 0 : 1, left) : runLengthDecode(data, left);
+      left -= data.length;
+      headerless = null;
+    }
     at = end;
   }
 }
@@ -60,64 +65,117 @@ function expandsTooFar(): ParseError {
   return new ParseError('ZIP_BOMB', 'This PDF was refused: its compressed content expands beyond the size limit.');
 }
 
+/** Bytes appended up to `cap` (past it: ZIP_BOMB), in a buffer that doubles as it fills. */
+class CappedOutput {
+  #buf: Buffer;
+  length = 0;
+  constructor(
+    private readonly cap: number,
+    hint: number,
+  ) {
+    this.#buf = Buffer.allocUnsafe(Math.max(1, Math.min(cap, hint)));
+  }
+
+  /** Room for `n` more bytes at `this.length`; the buffer to write them into. */
+  reserve(n: number): Buffer {
+    if (this.length + n > this.cap) throw expandsTooFar();
+    if (this.length + n > this.#buf.length) {
+      const next = Buffer.allocUnsafe(Math.min(this.cap, Math.max(this.length + n, this.#buf.length * 2)));
+      this.#buf.copy(next, 0, 0, this.length);
+      this.#buf = next;
+    }
+    return this.#buf;
+  }
+
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.length);
+  }
+}
+
 /**
- * The length of what an LZW stream decodes to, as pdf.js decodes it (9 to 12-bit codes, MSB
- * first, 256 clears, 257 ends), without producing it: only each code's length is kept. A 12-bit
- * code can stand for 3,839 bytes, so 200 KB of LZW can ask pdf.js for half a gigabyte.
+ * An LZW stream decoded as pdf.js decodes it (9 to 12-bit codes, MSB first, 256 clears, 257 ends),
+ * its output capped at `cap` bytes. A 12-bit code can stand for 3,839 bytes, so 200 KB of LZW can
+ * ask pdf.js for half a gigabyte; and what it decodes to may be a zlib stream in turn.
  */
-export function lzwLength(data: Uint8Array, earlyChange: 0 | 1, cap: number): number {
+export function lzwDecode(data: Uint8Array, earlyChange: 0 | 1, cap: number): Buffer {
+  // Entry c is entry prefix[c] followed by the byte suffix[c]; first[c] is its first byte.
+  const prefix = new Int16Array(4096).fill(-1);
+  const suffix = new Uint8Array(4096);
+  const first = new Uint8Array(4096);
   const lengths = new Uint16Array(4096);
-  lengths.fill(1, 0, 256);
+  for (let i = 0; i < 256; i++) {
+    suffix[i] = i;
+    first[i] = i;
+    lengths[i] = 1;
+  }
+  const out = new CappedOutput(cap, data.length * 4);
   let nextCode = 258;
   let codeLength = 9;
-  let prevLength = 0;
-  let total = 0;
+  let prev = -1;
   let bits = 0;
   let cached = 0;
   let at = 0;
+  const write = (code: number): void => {
+    const buf = out.reserve(lengths[code]!);
+    for (let c = code, i = out.length + lengths[code]! - 1; c >= 0; c = prefix[c]!, i--) buf[i] = suffix[c]!;
+    out.length += lengths[code]!;
+  };
   for (;;) {
     while (bits < codeLength && at < data.length) {
       cached = ((cached << 8) | data[at++]!) & 0xffffff;
       bits += 8;
     }
-    if (bits < codeLength) return total;
+    if (bits < codeLength) break;
     bits -= codeLength;
     const code = (cached >>> bits) & ((1 << codeLength) - 1);
-    let length: number;
-    if (code < 256) length = 1;
-    else if (code === 256) {
+    if (code === 256) {
       codeLength = 9;
       nextCode = 258;
-      prevLength = 0;
+      prev = -1;
       continue;
-    } else if (code === 257) return total;
-    else length = code < nextCode ? lengths[code]! : prevLength + 1;
-    if (prevLength > 0) {
-      if (nextCode < 4096) lengths[nextCode] = prevLength + 1;
+    }
+    if (code === 257) break;
+    // Known: a byte or an entry defined so far (once the table is full, every code is known).
+    const known = code < 256 || code < nextCode;
+    if (!known && (prev < 0 || nextCode >= 4096)) break; // damaged: pdf.js stops here too
+    // Each code after the first defines the next entry: the previous entry and one byte more.
+    if (prev >= 0 && nextCode < 4096) define(nextCode, prev, known ? first[code]! : first[prev]!);
+    const shown = known ? code : nextCode;
+    write(shown);
+    if (prev >= 0) {
       nextCode++;
       const n = nextCode + earlyChange;
       if ((n & (n - 1)) === 0) codeLength = Math.min(Math.floor(Math.log2(n)) + 1, 12);
     }
-    prevLength = length;
-    total += length;
-    if (total > cap) throw expandsTooFar();
+    prev = shown;
+  }
+  return out.bytes();
+
+  function define(code: number, of: number, byte: number): void {
+    prefix[code] = of;
+    suffix[code] = byte;
+    first[code] = first[of]!;
+    lengths[code] = lengths[of]! + 1;
   }
 }
 
-/** The length of what a run-length stream decodes to (a run of up to 128 bytes from two). */
-export function runLengthLength(data: Uint8Array, cap: number): number {
-  let total = 0;
+/** A run-length stream decoded (a run of up to 128 bytes from two), its output capped at `cap` bytes. */
+export function runLengthDecode(data: Uint8Array, cap: number): Buffer {
+  const out = new CappedOutput(cap, data.length * 4);
   for (let at = 0; at < data.length; ) {
     const n = data[at]!;
     if (n === 128) break;
     if (n < 128) {
-      total += n + 1;
+      const run = data.subarray(at + 1, at + 2 + n);
+      out.reserve(run.length).set(run, out.length);
+      out.length += run.length;
       at += n + 2;
     } else {
-      total += 257 - n;
+      const count = 257 - n;
+      out.reserve(count).fill(data[at + 1] ?? 0, out.length, out.length + count);
+      out.length += count;
       at += 2;
     }
-    if (total > cap) throw expandsTooFar();
   }
-  return total;
+  return out.bytes();
 }
