@@ -114,6 +114,12 @@ export class TenantLifecycle {
     const session = new TenantSession(
       (id) => this.#openTenant(id),
       (s) => this.#sessions.delete(s),
+      (h) => {
+        // Closed before its fingerprints were learned (a switch within LEARN_DELAY_MS): learned now,
+        // while the file is still open, so the next tenant's answers are checked against it too.
+        const book = this.lock.book;
+        if (book) learnNow(book, h);
+      },
     );
     this.#sessions.add(session);
     return session;
@@ -223,14 +229,23 @@ export class TenantLifecycle {
   }
 }
 
-/** The handle carries its unlock's book; its own fingerprints are learned just after it opens. */
+/**
+ * After a tenant opens, its first screens are served before its fingerprints are learned: reading
+ * ~2,000 sampled passages takes tens of milliseconds on a large tenant, which the launch and the
+ * switch would otherwise wait for. A tenant closed sooner is learned at close (see openSession).
+ */
+const LEARN_DELAY_MS = 400;
+
+/** The handle carries its unlock's book; its own fingerprints are learned shortly after it opens. */
 function learnSoon(book: FingerprintBook, handle: TenantHandle): void {
   attachFingerprintBook(handle, book);
-  setTimeout(() => {
-    try {
-      if (handle.isOpen && !book.learned(handle.id)) book.learn(handle);
-    } catch {
-      // a damaged page shows on the tenant's own next read; fingerprints are best effort here
-    }
-  }, 0).unref();
+  setTimeout(() => learnNow(book, handle), LEARN_DELAY_MS).unref();
+}
+
+function learnNow(book: FingerprintBook, handle: TenantHandle): void {
+  try {
+    if (handle.isOpen && !book.learned(handle.id)) book.learn(handle);
+  } catch {
+    // a damaged page shows on the tenant's own next read; fingerprints are best effort here
+  }
 }

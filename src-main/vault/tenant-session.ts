@@ -12,6 +12,8 @@ export class TenantSession {
   constructor(
     private readonly opener: (id: string) => TenantHandle,
     private readonly onDispose: (s: TenantSession) => void,
+    /** Runs while the tenant being closed is still open (its last reads). */
+    private readonly beforeClose: (h: TenantHandle) => void = () => undefined,
   ) {}
 
   get current(): TenantHandle | null {
@@ -28,7 +30,9 @@ export class TenantSession {
   close(): void {
     const h = this.#current;
     this.#current = null;
-    if (h) closeTenantHandle(h);
+    if (!h) return;
+    this.beforeClose(h);
+    closeTenantHandle(h);
   }
 
   dispose(): void {

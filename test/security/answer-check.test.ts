@@ -26,9 +26,10 @@ beforeAll(async () => {
     'Acme Corp': ['Acme harbour plan: the expansion budget is four million.', 'A memo about the harbour that names Beta Labs by mistake.'],
     'Beta Labs': [betaText.split(' ').slice(0, 120).join(' '), betaText.split(' ').slice(120).join(' ')],
   });
-  // Beta opened once in this unlock: the vault's book learns its fingerprints (keyed, in memory).
+  // Beta opened once in this unlock and left at once (a switch before its fingerprints were due
+  // to be learned): the vault's book learns them (keyed, in memory) as Beta closes.
   fx.open('Beta Labs');
-  await new Promise((r) => setTimeout(r, 50));
+  fx.open('Acme Corp');
   server = await startModelServer();
 });
 afterAll(async () => {
