@@ -97,7 +97,12 @@ export function registerLifecycleCommands(program: Command, tenant: Command): vo
         const r = await vault.importTenant(file!, pass, o.rename ? { rename: o.rename } : {});
         // The bundle's author chose its endpoints: each that is not loopback is held until confirmed.
         const held = await holdImportedEndpoints(vault, r.tenantId);
-        const note = held.length > 0 ? `\n${held.length} endpoint(s) on hold until you confirm them: bulkhead endpoints show --tenant ${r.tenantId}` : '';
+        const heldNote = held.length > 0 ? `\n${held.length} endpoint(s) on hold until you confirm them: bulkhead endpoints show --tenant ${r.tenantId}` : '';
+        const droppedNote =
+          r.droppedSettings.length > 0
+            ? `\nLeft out (they name folders, programs or secrets of the machine the bundle was made on; add them again here): ${r.droppedSettings.join(', ')}`
+            : '';
+        const note = heldNote + droppedNote;
         return {
           json: { ...r, heldEndpoints: held },
           text: `Imported "${r.name}" (${r.tenantId}${r.newId ? ', a new id: its old one is taken here' : ''})${note}`,

@@ -50,7 +50,17 @@ export interface ImportResult {
   /** true when the bundle's tenant id was already taken here and a new one was given. */
   newId: boolean;
   tables: number;
+  /** Settings of the machine the bundle was made on, left out (see MACHINE_LOCAL_SETTINGS). */
+  droppedSettings: string[];
 }
+
+/**
+ * Settings that name folders, programs and credentials of the machine a bundle was made on:
+ * watched folders (this machine would read whatever folder they name into the tenant as it opens)
+ * and tool connectors (a command to run, paths it may read, the network, secrets). They are not
+ * the client's to bring, so an import leaves them out and says so; the user adds them again here.
+ */
+const MACHINE_LOCAL_SETTINGS = ['watch.', 'connectors.'];
 
 /**
  * Writes one encrypted bundle of a tenant: a VACUUM INTO snapshot beside the target, re-keyed
@@ -156,6 +166,7 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
   let published: string | null = null;
   let rec: TenantRecord;
   let newId: boolean;
+  let droppedSettings: string[];
   try {
     const name = importName(core, opts.rename ?? manifest.tenant.name);
     newId = core.registry.get(manifest.tenant.id) !== undefined;
@@ -164,7 +175,7 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
     removeLeftovers(target, 'import');
     tmp = besideTarget(target, 'import');
     await extractDatabase(bundleFile, opened, tmp);
-    checkAndRekeyCopy(tmp, opened, auditKey, rec, dataKey, newId);
+    droppedSettings = checkAndRekeyCopy(tmp, opened, auditKey, rec, dataKey, newId);
     rec.wrappedKey = core.keyring.wrapTenantKey(rec.id, rec.keyVersion, dataKey);
     const wrappedAudit = core.keyring.wrapAuditKey(rec.id, auditKey);
     // An orphan at the target (an import killed after this rename) is replaced, with whatever
@@ -199,8 +210,8 @@ export async function importTenant(core: VaultCore, bundleFile: string, passphra
     core.log.warn('tenant.import.refused', { code: errorCode(mapped) });
     throw mapped;
   }
-  core.log.info('tenant.import', { tenant: id, newId });
-  return { tenantId: id, name, newId, tables: Object.keys(manifest.tables).length };
+  core.log.info('tenant.import', { tenant: id, newId, droppedSettings: droppedSettings.length });
+  return { tenantId: id, name, newId, tables: Object.keys(manifest.tables).length, droppedSettings };
 }
 
 function importName(core: VaultCore, input: string): string {
@@ -228,9 +239,10 @@ async function extractDatabase(bundleFile: string, opened: OpenedBundle, tmp: st
 }
 
 /** Checks the copy against the manifest, then re-keys it under the tenant's new data key. */
-function checkAndRekeyCopy(tmp: string, opened: OpenedBundle, auditKey: Buffer, rec: TenantRecord, dataKey: Buffer, newId: boolean): void {
+function checkAndRekeyCopy(tmp: string, opened: OpenedBundle, auditKey: Buffer, rec: TenantRecord, dataKey: Buffer, newId: boolean): string[] {
   const label = tenantLabel(rec);
   let db: Db;
+  let dropped: string[] = [];
   try {
     db = openRaw(tmp, opened.keys.db, label);
   } catch (err) {
@@ -243,12 +255,17 @@ function checkAndRekeyCopy(tmp: string, opened: OpenedBundle, auditKey: Buffer, 
     checkContent(db, opened.manifest);
     verifyBundledChain(tmp, opened.keys.db, opened.manifest, auditKey, rec);
     if (newId) db.prepare("UPDATE tenant_meta SET value = ? WHERE key = 'tenant_id'").run(rec.id);
+    const keys = db.prepare('SELECT key FROM tenant_meta').pluck().all() as string[];
+    dropped = keys.filter((k) => MACHINE_LOCAL_SETTINGS.some((prefix) => k.startsWith(prefix))).sort();
+    const drop = db.prepare('DELETE FROM tenant_meta WHERE key = ?');
+    for (const k of dropped) drop.run(k);
     rekeyDatabase(db, dataKey);
   } finally {
     if (db.open) db.close();
   }
   firstOpen(tmp, dataKey, rec);
   checkIntegrity(tmp, dataKey, label);
+  return dropped;
 }
 
 /** The copy opened as the vault will open it: migrated to this build's schema, still exactly ours. */
