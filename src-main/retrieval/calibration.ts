@@ -164,8 +164,8 @@ export async function calibrateTenant(tenant: TenantHandle, embedder: Embedder, 
     });
   }
   const means = sums.map((s) => s / queries.length);
-  const defaultAt = CALIBRATION_WEIGHTS.findIndex((w) => w === SEARCH_DEFAULTS.vectorWeight);
-  let best = defaultAt >= 0 ? defaultAt : 0;
+  const defaultAt = (CALIBRATION_WEIGHTS as readonly number[]).indexOf(SEARCH_DEFAULTS.vectorWeight);
+  let best = Math.max(defaultAt, 0);
   for (let i = 0; i < means.length; i++) if (means[i]! > means[best]! + (best === defaultAt ? MARGIN : 0)) best = i;
   const result: FusionCalibration = {
     vectorWeight: CALIBRATION_WEIGHTS[best]!,
