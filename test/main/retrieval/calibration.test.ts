@@ -12,6 +12,7 @@ import {
   readCalibration,
   syntheticQueries,
 } from '../../../src-main/retrieval/calibration.js';
+import { reembedTenant } from '../../../src-main/retrieval/reembed.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
 import { SEARCH_DEFAULTS } from '../../../src-main/retrieval/search.js';
 import { readTenantMeta, writeTenantMeta } from '../../../src-main/vault/tenant-meta.js';
@@ -143,6 +144,21 @@ describe('fusion calibration per tenant', () => {
     fusionWeightFor(s.tenant, embedder);
     await pendingCalibration(s.tenant);
     expect(readCalibration(s.tenant)?.chunks).toBe(CALIBRATION_MIN_CHUNKS + 39 + 100);
+  });
+
+  it('a re-embedded tenant does not use the weight calibrated on its old vectors, and calibrates the new ones', async () => {
+    const random = new RandomEmbedder();
+    const s = await tenantWithChunks(random, corpus(150));
+    const old = await calibrateTenant(s.tenant, random);
+    expect(old!.vectorWeight).toBeLessThanOrEqual(0.2);
+    const hashed = new HashedEmbedder();
+    await reembedTenant(s.tenant, { kind: 'hash' }, hashed);
+    expect(fusionWeightFor(s.tenant, hashed)).toBe(SEARCH_DEFAULTS.vectorWeight);
+    await pendingCalibration(s.tenant);
+    const fresh = readCalibration(s.tenant);
+    expect(fresh?.embedderId).toBe(hashed.id);
+    expect(fresh?.generation).toBe(old!.generation + 1);
+    expect(fusionWeightFor(s.tenant, hashed)).toBe(fresh!.vectorWeight);
   });
 
   it('a calibration that fails, or a stored value that is unreadable, leaves the default and never fails a search', async () => {
