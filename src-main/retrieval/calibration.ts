@@ -156,6 +156,8 @@ export async function calibrateTenant(tenant: TenantHandle, embedder: Embedder, 
   if (queries.length < CALIBRATION_QUERIES / 4) return null;
   const sums = CALIBRATION_WEIGHTS.map(() => 0);
   for (const q of queries) {
+    // Searches waiting on this tenant go first: a calibration runs beside them, between theirs.
+    await new Promise((resolve) => setImmediate(resolve));
     signal?.throwIfAborted();
     // One ranking per query: the two lists do not depend on the weights, only their fusion does.
     const { bm25, vector } = await hybridRank(tenant, embedder, q.text, SEARCH_DEFAULTS, signal);
@@ -223,7 +225,8 @@ function startCalibration(tenant: TenantHandle, embedder: Embedder, chunks: numb
   const entry: InFlight = {
     running: true,
     chunks,
-    promise: Promise.resolve()
+    // After the search that started it has gone on (a macrotask later), not inside it.
+    promise: new Promise((resolve) => setImmediate(resolve))
       .then(() => calibrateTenant(tenant, embedder))
       // A failed calibration changes nothing: searches keep the default (or the last good value).
       .catch(() => null)
