@@ -14,7 +14,7 @@ import {
 } from '../../../src-main/retrieval/calibration.js';
 import { reembedTenant } from '../../../src-main/retrieval/reembed.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
-import { SEARCH_DEFAULTS } from '../../../src-main/retrieval/search.js';
+import { hybridRank, SEARCH_DEFAULTS } from '../../../src-main/retrieval/search.js';
 import { readTenantMeta, writeTenantMeta } from '../../../src-main/vault/tenant-meta.js';
 import { closeTenants, storeChunks, tenantWithChunks } from '../../helpers/retrieval.js';
 
@@ -112,6 +112,19 @@ describe('fusion calibration per tenant', () => {
     const own = readCalibration(b.tenant);
     expect(own).not.toBeNull();
     expect(syntheticQueries(b.tenant)).not.toEqual(syntheticQueries(a.tenant));
+  });
+
+  it("searchKnowledge ranks with the tenant's calibrated weight", async () => {
+    const random = new RandomEmbedder();
+    const s = await tenantWithChunks(random, corpus(150));
+    const c = await calibrateTenant(s.tenant, random);
+    const query = 'report study method';
+    const ids = (h: { chunkId: number }[]): number[] => h.slice(0, 10).map((x) => x.chunkId);
+    const calibrated = ids((await hybridRank(s.tenant, random, query, { ...SEARCH_DEFAULTS, vectorWeight: c!.vectorWeight })).fused);
+    const fixed = ids((await hybridRank(s.tenant, random, query, SEARCH_DEFAULTS)).fused);
+    expect(calibrated).not.toEqual(fixed);
+    const found = await searchKnowledge(s.tenant, query, { embedder: random });
+    expect(ids(found.passages)).toEqual(calibrated);
   });
 
   it('keeps the default in a tiny tenant, and recalibrates once the tenant has doubled', async () => {
