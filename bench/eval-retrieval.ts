@@ -13,7 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Embedder } from '../src-main/embed/embedder.js';
 import { createEmbedder } from '../src-main/embed/index.js';
+import { calibrateTenant, fusionWeightFor, pendingCalibration, readCalibration } from '../src-main/retrieval/calibration.js';
 import { readEmbedderConfig } from '../src-main/embed/settings.js';
 import { SEARCH_DEFAULTS } from '../src-main/retrieval/search.js';
 import { Vault } from '../src-main/vault/vault.js';
@@ -56,6 +60,9 @@ function isOdd(queries: readonly CranfieldQuery[]): (q: CranfieldQuery) => boole
   return (q) => position.get(q.id)! % 2 === 1;
 }
 
+const NOISE = Number(process.env['BULKHEAD_EVAL_VECTOR_NOISE'] ?? 0);
+if (!(NOISE >= 0 && NOISE <= 1)) throw new Error('BULKHEAD_EVAL_VECTOR_NOISE must be from 0 to 1');
+
 const figures: Record<string, Record<string, number | string>> = {};
 for (const collectionDir of collectionDirs()) figures[path.basename(collectionDir)] = await evaluate(collectionDir);
 console.log(JSON.stringify(figures));
@@ -78,22 +85,33 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
     // A fresh encrypted tenant with the settings a user gets: default embedder, chunker, search.
     await vault.initialize('evaluation passphrase');
     const tenant = vault.openSession().open(vault.createTenant('Retrieval evaluation').id);
-    const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
+    const embedder = degraded(createEmbedder(tenant, readEmbedderConfig(tenant)));
     const { docsPerS, docToCranfield, chunks, empty } = await ingestCranfield(tenant, embedder, c, dir);
     tenant.db.pragma('wal_checkpoint(TRUNCATE)');
 
-    // Warm-up (statement and page caches), not scored.
+    // Warm-up (statement and page caches), not scored. Its first search, as a user's, finds no
+    // fusion calibration and starts one in the background (calibration.ts); later searches use it.
     await runQueries(tenant, embedder, c, c.queries.slice(0, 10), docToCranfield, SEARCH_DEFAULTS, rules);
-    const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS, rules);
-    const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...SEARCH_DEFAULTS, feedbackPassages: 0 }, rules);
-    const oddRun = await runQueries(tenant, embedder, c, c.queries.filter(odd), docToCranfield, SEARCH_DEFAULTS, rules);
+    await pendingCalibration(tenant);
+    const calibration = readCalibration(tenant);
+    // What the product's searchKnowledge fuses with now: the calibrated weight (or the default).
+    const product = { ...SEARCH_DEFAULTS, vectorWeight: fusionWeightFor(tenant, embedder) };
+    // Its cost, measured on its own (the same seeded queries, so the same answer).
+    const calibratedAt = performance.now();
+    const again = await calibrateTenant(tenant, embedder);
+    const calibrationMs = performance.now() - calibratedAt;
+    if (JSON.stringify(again) !== JSON.stringify(calibration)) throw new Error('calibration is not deterministic');
+    const r = await runQueries(tenant, embedder, c, c.queries, docToCranfield, product, rules);
+    const fixed = await runQueries(tenant, embedder, c, c.queries, docToCranfield, SEARCH_DEFAULTS, rules);
+    const plain = await runQueries(tenant, embedder, c, c.queries, docToCranfield, { ...product, feedbackPassages: 0 }, rules);
+    const oddRun = await runQueries(tenant, embedder, c, c.queries.filter(odd), docToCranfield, product, rules);
     const evenRun = await runQueries(
       tenant,
       embedder,
       c,
       c.queries.filter((q) => !odd(q)),
       docToCranfield,
-      SEARCH_DEFAULTS,
+      product,
       rules,
     );
     const tenantFile = path.join(vault.paths.tenants, `${tenant.id}.bulkhead`);
@@ -109,12 +127,16 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
       `embedder: ${embedder.id} (${embedder.dimension} dimensions); BM25 k1=1.2 b=0.75 over the term index (FTS5 for phrases); SimHash + int8 cosine`,
     );
     console.log(`search defaults: ${JSON.stringify(SEARCH_DEFAULTS)}`);
+    console.log(
+      `fusion calibration (this tenant's own synthetic queries): ${calibration ? `vectorWeight ${calibration.vectorWeight} at ${calibration.chunks} chunks, ${calibration.queries} queries, ${calibrationMs.toFixed(0)} ms; nDCG@10 by weight ${JSON.stringify(calibration.scores)}` : 'none (default weight)'}`,
+    );
     console.log('');
     console.log(`${'run'.padEnd(44)} nDCG@10    Recall@100`);
     console.log(row('BM25 alone (term index)', r.bm25));
     console.log(row("  FTS5's own bm25(), same terms", r.fts5Bm25));
     console.log(row('vectors alone', r.vector));
     console.log(row('fused (product default: RRF + feedback)', r.fused));
+    console.log(row(`  fixed vectorWeight ${SEARCH_DEFAULTS.vectorWeight} (no calibration)`, fixed.fused));
     console.log(row('  its BM25 list (with expansion words)', r.fusedInputs.bm25));
     console.log(row('  its vector list (Rocchio query vector)', r.fusedInputs.vector));
     console.log(row('fused without feedback (plain RRF)', plain.fused));
@@ -131,6 +153,10 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
       bm25_recall_at_100: round(r.bm25.recallAt100),
       vector_recall_at_100: round(r.vector.recallAt100),
       fused_recall_at_100: round(r.fused.recallAt100),
+      fused_fixed_weight_ndcg_at_10: round(fixed.fused.ndcgAt10),
+      fused_fixed_weight_recall_at_100: round(fixed.fused.recallAt100),
+      calibrated_vector_weight: calibration?.vectorWeight ?? SEARCH_DEFAULTS.vectorWeight,
+      calibration_ms: round(calibrationMs, 1),
       fused_odd_ndcg_at_10: round(oddRun.fused.ndcgAt10),
       fused_even_ndcg_at_10: round(evenRun.fused.ndcgAt10),
       fused_odd_recall_at_100: round(oddRun.fused.recallAt100),
@@ -143,6 +169,7 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
       query_p95_ms: round(r.queryP95Ms, 2),
       ingest_docs_per_s: round(docsPerS, 1),
       embedder: embedder.id,
+      vector_noise: NOISE,
       dimension: embedder.dimension,
       queries: c.queries.length,
       documents: c.docs.length,
@@ -151,4 +178,38 @@ async function evaluate(collectionDir: string): Promise<Record<string, number | 
     vault.lock();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Bench only, never the product: BULKHEAD_EVAL_VECTOR_NOISE=λ (0 to 1) mixes each vector with a
+ * random unit vector seeded by its text, v = (1 − λ)·v + λ·noise (λ = 1: pure noise), to stand for
+ * a collection the vector side suits badly. A different embedder id, so nothing mistakes it.
+ */
+function degraded(embedder: Embedder): Embedder {
+  if (NOISE === 0) return embedder;
+  const unit = (v: Float32Array): Float32Array => {
+    const n = Math.hypot(...v) || 1;
+    return v.map((x) => x / n);
+  };
+  const noise = (text: string): Float32Array => {
+    const seed = crypto.createHash('sha256').update(text).digest();
+    const out = new Float32Array(embedder.dimension);
+    for (let i = 0; i < out.length; i++) {
+      const h = crypto.createHash('sha256').update(seed).update(String(i)).digest();
+      out[i] = h.readInt32LE(0) / 2 ** 31;
+    }
+    return unit(out);
+  };
+  return {
+    id: `${embedder.id}:noise-${NOISE}`,
+    dimension: embedder.dimension,
+    embed: async (texts, signal) => {
+      const vectors = await embedder.embed(texts, signal);
+      return vectors.map((v, i) => {
+        const r = noise(texts[i]!);
+        const u = unit(v);
+        return unit(u.map((x, j) => (1 - NOISE) * x + NOISE * r[j]!));
+      });
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { createEmbedder } from '../embed/index.js';
 import { readEmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { hybridRank, SEARCH_DEFAULTS } from './search.js';
+import { fusionWeightFor } from './calibration.js';
 import { MAX_QUERY_CHARS } from './by-example.js';
 import { readReranker } from './reranker-setting.js';
 import { rerank } from '../models/reranker.js';
@@ -126,7 +127,9 @@ export async function searchKnowledge(
   let note: string | undefined;
   let ranking;
   try {
-    ranking = await hybridRank(tenant, embedder, q, { ...SEARCH_DEFAULTS, k }, opts.signal);
+    // The tenant's own calibrated vector weight (calibration.ts), SEARCH_DEFAULTS' until it has one.
+    const vectorWeight = fusionWeightFor(tenant, embedder);
+    ranking = await hybridRank(tenant, embedder, q, { ...SEARCH_DEFAULTS, k, vectorWeight }, opts.signal);
   } catch (err) {
     // A remote embedder that is down, or that this tenant's egress refuses, must not take search down with it.
     if (!(err instanceof EmbedderError || isBulkheadError(err, 'MODEL_NOT_ALLOWED')) || opts.signal?.aborted) throw err;

@@ -74,7 +74,9 @@ export interface SearchOptions extends FusionOptions {
  * NFCorpus 0.330 to 0.336, ArguAna 0.466 to 0.475; recall no lower). A smaller k lets the very
  * top of each list count for more, and the lower vector weight keeps a weak vector list (the
  * offline embedder's, on a collection it suits badly) from pulling good BM25 hits down. See
- * bench/tune-fusion.ts for the choice and bench/eval-retrieval.ts for the figures.
+ * bench/tune-fusion.ts for the choice and bench/eval-retrieval.ts for the figures. A tenant of
+ * at least 50 chunks searches with its own calibrated vectorWeight instead (calibration.ts),
+ * which keeps this one unless its synthetic queries show a clear gain elsewhere.
  */
 export const SEARCH_DEFAULTS: SearchOptions = {
   k: 10,
