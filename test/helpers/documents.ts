@@ -1,13 +1,26 @@
 import { createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { Document, HeadingLevel, Packer, Paragraph } from 'docx';
 import yazl from 'yazl';
 
+import { ParseError } from '../../src-main/ingest/parsers/index.js';
+
 // Real documents made by real libraries, for parser and ingestion tests.
 
-const MiB = 1024 * 1024;
+/** A stream of `bytes` zero bytes (the hostile-file bench's own). */
+export { zeros } from '../../bench/parsers/hostile-builders.js';
+
+/** What a parse came to: 'ok', or the code of the ParseError it was refused with (anything else is thrown). */
+export async function parseOutcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof ParseError) return err.code;
+    throw err;
+  }
+}
 
 export async function makePdf(pages: string[], options: { title?: string; userPassword?: string } = {}): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
@@ -51,17 +64,4 @@ export async function writeZip(path: string, extra: (zip: yazl.ZipFile) => void)
   extra(zip);
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(path));
-}
-
-export function zeros(total: number): Readable {
-  const block = Buffer.alloc(MiB);
-  let left = total;
-  return new Readable({
-    read() {
-      if (left <= 0) return void this.push(null);
-      const n = Math.min(left, block.length);
-      left -= n;
-      this.push(n === block.length ? block : block.subarray(0, n));
-    },
-  });
 }

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CSV_YIELD_EVERY, guessDelimiter, readCsv } from '../../../src-main/ingest/parsers/csv-reader.js';
 import { ParseError } from '../../../src-main/ingest/parsers/index.js';
+import { parseOutcome } from '../../helpers/documents.js';
 
 // The CSV reader that replaced csv-parse: RFC 4180 records, and its limits checked while it reads.
 async function records(source: string, opts: Parameters<typeof readCsv>[2] = {}): Promise<string[][]> {
   const out: string[][] = [];
   await readCsv(source, (cells) => out.push([...cells]), opts);
   return out;
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ParseError) return err.code;
-    throw err;
-  }
 }
 
 describe('csv reader', () => {
@@ -39,7 +30,7 @@ describe('csv reader', () => {
   });
 
   it('a quoted cell never closed is CORRUPT', async () => {
-    expect(await code(records('a,b\n1,"open\n2,3\n'))).toBe('CORRUPT');
+    expect(await parseOutcome(records('a,b\n1,"open\n2,3\n'))).toBe('CORRUPT');
   });
 
   it('guesses the delimiter from the first record, outside quotes: comma, semicolon, tab or pipe', () => {
@@ -58,16 +49,16 @@ describe('csv reader', () => {
     expect(err).toBeInstanceOf(ParseError);
     expect((err as ParseError).code).toBe('TOO_LARGE');
     expect(seen).toEqual([3, 3]);
-    expect(await code(records(source, { maxCells: 12 }))).toBe('ok');
+    expect(await parseOutcome(records(source, { maxCells: 12 }))).toBe('ok');
   });
 
   it('refuses a record longer than the record limit as TOO_LARGE, quoted or not, and an unclosed quote past it too', async () => {
     const long = 'x'.repeat(200);
-    expect(await code(records(`a\n${long}\n`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
-    expect(await code(records(`a\n"${long}"\n`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
-    expect(await code(records(`a\n"${long}`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
-    expect(await code(records(`a,b\n${'y,'.repeat(60)}\n`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
-    expect(await code(records(`a\n${'x'.repeat(99)}\n`, { maxRecordChars: 100 }))).toBe('ok');
+    expect(await parseOutcome(records(`a\n${long}\n`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
+    expect(await parseOutcome(records(`a\n"${long}"\n`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
+    expect(await parseOutcome(records(`a\n"${long}`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
+    expect(await parseOutcome(records(`a,b\n${'y,'.repeat(60)}\n`, { maxRecordChars: 100 }))).toBe('TOO_LARGE');
+    expect(await parseOutcome(records(`a\n${'x'.repeat(99)}\n`, { maxRecordChars: 100 }))).toBe('ok');
   });
 
   it('yields to the event loop between batches of records, where a checkpoint can stop it', async () => {

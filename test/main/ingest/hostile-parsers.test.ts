@@ -7,6 +7,7 @@ import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { ParseError, parseFileIsolated, stopParseWorker } from '../../../src-main/ingest/parsers/index.js';
 import { ingestPaths } from '../../../src-main/ingest/pipeline.js';
 import { freshVault } from '../../helpers/vault.js';
+import { parseOutcome } from '../../helpers/documents.js';
 
 // Every parser gets a pathological file of each kind (bench/parsers/hostile-files.ts: nesting,
 // huge tables, many tiny elements, expansion and compression bombs) through the parse worker, as
@@ -23,16 +24,6 @@ afterAll(async () => {
   await stopParseWorker();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ParseError) return err.code;
-    throw err;
-  }
-}
 
 /** Resident memory sampled while `work` runs: the worker's heap is in this process too. */
 async function peakGrowth<T>(work: () => Promise<T>): Promise<{ value: T; growthMb: number }> {
@@ -57,7 +48,7 @@ describe('every parser is bounded before it works', () => {
     async (name, file) => {
       const path = join(dir, name);
       await file.write(path);
-      const { value, growthMb } = await peakGrowth(() => outcome(parseFileIsolated(path, opts)));
+      const { value, growthMb } = await peakGrowth(() => parseOutcome(parseFileIsolated(path, opts)));
       expect(value).toBe(file.expect);
       // The finding: 3.1 GB and out of heap. The worker's heap cap is 1 GiB; these stay far below.
       expect(growthMb).toBeLessThan(1100);
@@ -91,14 +82,14 @@ describe('every parser is bounded before it works', () => {
     ] as const) {
       const path = join(dir, `bomb-${label.replace(/ /g, '-')}.pdf`);
       await writeFile(path, handmadePdf([stream]));
-      expect(await outcome(parseFileIsolated(path, { ...opts, maxExpandedBytes: 16 * MiB })), label).toBe('ZIP_BOMB');
+      expect(await parseOutcome(parseFileIsolated(path, { ...opts, maxExpandedBytes: 16 * MiB })), label).toBe('ZIP_BOMB');
     }
   });
 
   it('a parse that needs more memory than the worker may have is TOO_LARGE, and the next file is read by a new worker', async () => {
     const path = join(dir, 'big.json');
     await writeFile(path, JSON.stringify(Array.from({ length: 300_000 }, (_, i) => ({ id: i, name: `row ${i}`, tags: ['a', 'b'] }))));
-    expect(await outcome(parseFileIsolated(path, { ...opts, memoryMb: 32 }))).toBe('TOO_LARGE');
+    expect(await parseOutcome(parseFileIsolated(path, { ...opts, memoryMb: 32 }))).toBe('TOO_LARGE');
     await writeFile(join(dir, 'after.txt'), 'the next file after the worker died');
     expect((await parseFileIsolated(join(dir, 'after.txt'), opts)).sections[0]?.text).toContain('worker died');
   });
@@ -109,7 +100,7 @@ describe('every parser is bounded before it works', () => {
     const path = join(dir, 'slow.md');
     await writeFile(path, `${'*a* '.repeat(750)}\n\n`.repeat(300));
     const started = performance.now();
-    expect(await outcome(parseFileIsolated(path, { ...opts, timeoutMs: 500 }))).toBe('TIMEOUT');
+    expect(await parseOutcome(parseFileIsolated(path, { ...opts, timeoutMs: 500 }))).toBe('TIMEOUT');
     expect(performance.now() - started).toBeLessThan(20_000);
   });
 

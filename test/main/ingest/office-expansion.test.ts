@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_BYTES, ParseError, parseFile, type ParseOptions } from '../../../src-main/ingest/parsers/index.js';
+import { DEFAULT_MAX_BYTES, parseFile, type ParseOptions } from '../../../src-main/ingest/parsers/index.js';
 import { type Part, pptxParts, writeParts, xlsxParts } from '../../helpers/office.js';
+import { parseOutcome } from '../../helpers/documents.js';
 
 // Office documents whose parts are small but whose text is not: one part named by many entries,
 // one shared text used by many cells, space runs that are 20 bytes of XML for 100 characters.
@@ -20,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ParseError) return err.code;
-    throw err;
-  }
-}
 
 function replace(parts: Part[], name: string, content: string): Part[] {
   return parts.map(([n, c]) => (n === name ? [n, content] : [n, c]));
@@ -70,7 +61,7 @@ describe('office parts named many times, and text that expands', () => {
     );
     const path = join(dir, 'shared.xlsx');
     await writeParts(path, parts);
-    expect(await code(parseFile(path, opts))).toBe('TOO_LARGE');
+    expect(await parseOutcome(parseFile(path, opts))).toBe('TOO_LARGE');
   });
 
   it('an OpenDocument text of 200k runs of 100 spaces (20 M characters from 4 MB of XML) is TOO_LARGE', async () => {
@@ -83,6 +74,6 @@ describe('office parts named many times, and text that expands', () => {
         `<office:document-content ${T}><office:body><office:text><text:p>a${'<text:s text:c="100"/>'.repeat(200_000)}b</text:p></office:text></office:body></office:document-content>`,
       ],
     ]);
-    expect(await code(parseFile(path, { ...opts, maxExpandedBytes: 16 * MiB }))).toBe('TOO_LARGE');
+    expect(await parseOutcome(parseFile(path, { ...opts, maxExpandedBytes: 16 * MiB }))).toBe('TOO_LARGE');
   });
 });

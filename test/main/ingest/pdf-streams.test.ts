@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handmadePdf, lzwLiterals, lzwZeros } from '../../../bench/parsers/hostile-files.js';
 import { DEFAULT_MAX_BYTES, ParseError, parseFile } from '../../../src-main/ingest/parsers/index.js';
 import { lzwDecode, runLengthDecode } from '../../../src-main/ingest/parsers/pdf-streams.js';
+import { parseOutcome } from '../../helpers/documents.js';
 
 // PDF streams whose filter has no header to know it by (LZW, run-length): they are decoded with
 // their output capped before pdf.js decodes them, which it does whole, outside the heap cap; a
@@ -19,16 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ParseError) return err.code;
-    throw err;
-  }
-}
 
 describe('PDF streams decoded, capped, before pdf.js decodes them', () => {
   it('counts the LZW example of the PDF reference (codes 256 45 258 258 65 259 66 257: "-----A---B", 10 bytes)', () => {
@@ -49,9 +40,9 @@ describe('PDF streams decoded, capped, before pdf.js decodes them', () => {
   it('an LZW content stream that decodes past the limit is ZIP_BOMB; a small one is read', async () => {
     const bomb = join(dir, 'lzw.pdf');
     await writeFile(bomb, handmadePdf([lzwZeros(64 * MiB)], 1, 'LZWDecode'));
-    expect(await code(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 16 * MiB }))).toBe('ZIP_BOMB');
+    expect(await parseOutcome(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 16 * MiB }))).toBe('ZIP_BOMB');
     // Within the limit the zeros are whitespace to pdf.js: a page of no text, not a refusal for size.
-    expect(await code(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 128 * MiB }))).toBe('EMPTY');
+    expect(await parseOutcome(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 128 * MiB }))).toBe('EMPTY');
   });
 
   it('a run-length content stream 64 times its size, past the limit, is ZIP_BOMB', async () => {
@@ -59,7 +50,7 @@ describe('PDF streams decoded, capped, before pdf.js decodes them', () => {
     for (let i = 0; i < runs.length; i += 2) runs[i] = 129; // 128 copies of the next byte (0)
     const bomb = join(dir, 'rl.pdf');
     await writeFile(bomb, handmadePdf([runs], 1, 'RunLengthDecode'));
-    expect(await code(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 16 * MiB }))).toBe('ZIP_BOMB');
+    expect(await parseOutcome(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 16 * MiB }))).toBe('ZIP_BOMB');
   });
 
   it('a zlib bomb hidden inside an LZW stream ([/LZWDecode /FlateDecode]) is ZIP_BOMB; a small page behind the same filters is read', async () => {
@@ -68,7 +59,7 @@ describe('PDF streams decoded, capped, before pdf.js decodes them', () => {
     // LZW output (what was done before) saw 70 KB and let pdf.js inflate the 64 MiB.
     const deflated = zlib.deflateSync(Buffer.alloc(64 * MiB, 0x20), { level: 9 });
     await writeFile(bomb, handmadePdf([lzwLiterals(deflated)], 1, '[/LZWDecode /FlateDecode]'));
-    expect(await code(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 16 * MiB }))).toBe('ZIP_BOMB');
+    expect(await parseOutcome(parseFile(bomb, { maxBytes: DEFAULT_MAX_BYTES, maxExpandedBytes: 16 * MiB }))).toBe('ZIP_BOMB');
 
     const page = join(dir, 'lzw-flate-page.pdf');
     const content = zlib.deflateSync(Buffer.from('BT /F1 12 Tf 20 100 Td (Quarterly ledger behind two filters) Tj ET', 'latin1'));
