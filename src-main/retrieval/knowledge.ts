@@ -151,6 +151,7 @@ export async function searchKnowledge(
     return p ? [{ ...p, score: hit.fusedScore, bm25Rank: hit.bm25?.rank ?? null, vectorRank: hit.vector?.rank ?? null }] : [];
   });
   let reranked: string | undefined;
+  let rerankerNote: string | undefined;
   if (reranker && passages.length > 1) {
     try {
       // On a ranking context of this tenant (disposed with it); the fused score stays the one shown.
@@ -158,7 +159,7 @@ export async function searchKnowledge(
       reranked = reranker;
     } catch (err) {
       if (opts.signal?.aborted || !isBulkheadError(err) || err.code === 'TENANT_CLOSED') throw err;
-      note = `the reranker is unavailable (${err.message}); showing the fused order`;
+      rerankerNote = `the reranker is unavailable (${err.message}); showing the fused order`;
     }
   }
   passages = passages.slice(0, k);
@@ -167,7 +168,8 @@ export async function searchKnowledge(
   // The query's hash, never its text: the audit trail must not become a copy of what was asked.
   const queryHash = crypto.createHash('sha256').update(q, 'utf8').digest('hex');
   appendAudit(tenant, 'search', { queryHash, k, mode: hybrid ? 'hybrid' : 'full-text', results: passages.length, ...(reranked ? { reranked: true } : {}) });
-  const shownNote = hybrid && !note?.startsWith('the reranker') ? undefined : note;
+  // A reranker that could not run says so; otherwise a full-text search says why.
+  const shownNote = rerankerNote ?? (hybrid ? undefined : note);
   const searchedAs = ranking.searchedText !== q ? { searchedAs: ranking.searchedText } : {};
   return {
     query: q,
