@@ -18,6 +18,9 @@ export interface Cranfield {
   readonly qrels: Map<string, Map<string, number>>;
 }
 
+/** Collections whose queries are documents of the corpus: BEIR leaves a query's own id out of its ranking. */
+export const OWN_ID_COLLECTIONS: ReadonlySet<string> = new Set(['arguana', 'quora']);
+
 export const CRANFIELD_DIR = process.env['CRANFIELD_DIR'] ?? '/work/shared/datasets/cranfield';
 
 function jsonl(file: string): Record<string, unknown>[] {

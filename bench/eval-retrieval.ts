@@ -21,15 +21,12 @@ import { calibrateTenant, fusionWeightFor, pendingCalibration, readCalibration }
 import { readEmbedderConfig } from '../src-main/embed/settings.js';
 import { SEARCH_DEFAULTS } from '../src-main/retrieval/search.js';
 import { Vault } from '../src-main/vault/vault.js';
-import { loadCranfield, type CranfieldQuery } from './cranfield.js';
+import { loadCranfield, OWN_ID_COLLECTIONS, type CranfieldQuery } from './cranfield.js';
 import type { Scores } from './evaluate.js';
 import { ingestCranfield, runQueries } from './evaluate.js';
 
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 const row = (name: string, s: Scores): string => `${name.padEnd(44)} ${s.ndcgAt10.toFixed(4)}     ${s.recallAt100.toFixed(4)}`;
-
-/** Collections whose queries are documents of the corpus (BEIR leaves a query's own id out). */
-const OWN_ID_COLLECTIONS = new Set(['arguana', 'quora']);
 
 function collectionDirs(): string[] {
   const at = process.argv.indexOf('--dataset');

@@ -17,11 +17,10 @@ import { createEmbedder } from '../src-main/embed/index.js';
 import { readEmbedderConfig } from '../src-main/embed/settings.js';
 import { fuseRrf, hybridRank, type RankedHit, SEARCH_DEFAULTS } from '../src-main/retrieval/search.js';
 import { Vault } from '../src-main/vault/vault.js';
-import { judgementsFor, loadCranfield } from './cranfield.js';
+import { judgementsFor, loadCranfield, OWN_ID_COLLECTIONS } from './cranfield.js';
 import { ingestCranfield } from './evaluate.js';
 import { mean, ndcgAt, recallAt } from './metrics.js';
 
-const OWN_ID_COLLECTIONS = new Set(['arguana', 'quora']);
 const RRF_KS = [5, 10, 15, 20, 30, 40, 60];
 const VECTOR_WEIGHTS = [0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1];
 const OLD = { rrfK: 60, vectorWeight: 1 };

@@ -45,7 +45,7 @@ def evaluate(d, runs, qs=None):
     return np.mean(n), np.mean(r)
 
 class Space:
-    def __init__(self, d, min_df=1):
+    def __init__(self, d):
         chunks = d['chunks']
         self.ids = np.array([c['id'] for c in chunks])
         vocab = {}
@@ -57,11 +57,9 @@ class Space:
                 rows.append(i); cols.append(j); vals.append(n)
         self.vocab = vocab
         tf = sp.csr_matrix((vals, (rows, cols)), shape=(len(chunks), len(vocab)), dtype=np.float64)
-        self.tfraw = tf
         df = np.asarray((tf > 0).sum(0)).ravel()
         N = len(chunks)
         self.idf = np.log((N - df + 0.5) / (df + 0.5) + 1)
-        self.df = df
         X = tf.copy(); X.data = 1 + np.log(X.data)
         X = X @ sp.diags(self.idf)
         norms = np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel()); norms[norms == 0] = 1
