@@ -19,10 +19,11 @@ import { fuseRrf, hybridRank, type RankedHit, SEARCH_DEFAULTS } from '../src-mai
 import { Vault } from '../src-main/vault/vault.js';
 import { judgementsFor, loadCranfield, OWN_ID_COLLECTIONS } from './cranfield.js';
 import { ingestCranfield } from './evaluate.js';
+import { tuneOfflineEmbedder } from '../src-main/retrieval/term-space-job.js';
 import { mean, ndcgAt, recallAt } from './metrics.js';
 
 const RRF_KS = [5, 10, 15, 20, 30, 40, 60];
-const VECTOR_WEIGHTS = [0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1];
+const VECTOR_WEIGHTS = [0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1, 1.25, 1.5, 2];
 const OLD = { rrfK: 60, vectorWeight: 1 };
 
 interface Lists {
@@ -56,8 +57,10 @@ async function lists(dir: string): Promise<Collection> {
   try {
     await vault.initialize('evaluation passphrase');
     const tenant = vault.openSession().open(vault.createTenant('Fusion tuning').id);
+    const { docToCranfield } = await ingestCranfield(tenant, createEmbedder(tenant, readEmbedderConfig(tenant)), c, work);
+    // The vectors a user's searches get: the offline embedder tuned to this tenant.
+    await tuneOfflineEmbedder(tenant);
     const embedder = createEmbedder(tenant, readEmbedderConfig(tenant));
-    const { docToCranfield } = await ingestCranfield(tenant, embedder, c, work);
     const chunkDoc = new Map(
       (tenant.db.prepare('SELECT id, document_id FROM chunks').all() as { id: number; document_id: number }[]).map((r) => [
         r.id,

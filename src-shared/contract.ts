@@ -193,7 +193,8 @@ export const ChatAnswer = z.object({
 export type ChatAnswer = z.infer<typeof ChatAnswer>;
 
 export const EmbedderView = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('hash') }),
+  /** The offline embedder; `tunedOnChunks` once it has learnt this client's vocabulary from that many passages. */
+  z.object({ kind: z.literal('hash'), tunedOnChunks: z.number().int().optional() }),
   z.object({ kind: z.literal('ollama'), baseUrl: z.string(), model: z.string(), dimension: z.number().int().optional() }),
   z.object({ kind: z.literal('openai'), baseUrl: z.string(), model: z.string(), dimension: z.number().int().optional(), hasApiKey: z.boolean() }),
   z.object({ kind: z.literal('builtin'), model: z.string(), dimension: z.number().int() }),

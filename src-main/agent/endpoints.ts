@@ -29,7 +29,7 @@ export function storedEndpoints(tenant: TenantHandle): Map<StoredSlot, string> {
     }
   };
   const embedder = readable(() => readEmbedderConfig(tenant));
-  if (embedder && embedder.kind !== 'hash' && embedder.kind !== 'builtin') out.set('embedder', embedder.baseUrl);
+  if (embedder && embedder.kind !== 'hash' && embedder.kind !== 'terms' && embedder.kind !== 'builtin') out.set('embedder', embedder.baseUrl);
   const model = readable(() => readTenantEndpoint(tenant));
   if (model) out.set('chat', model.baseUrl);
   return out;

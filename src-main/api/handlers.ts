@@ -62,6 +62,8 @@ function status(s: ConsoleSession): VaultStatus {
 
 function embedderView(c: EmbedderConfig): EmbedderView {
   if (c.kind === 'hash') return { kind: 'hash' };
+  // The same offline embedder, tuned to this client's own passages (embed/term-space.ts).
+  if (c.kind === 'terms') return { kind: 'hash', tunedOnChunks: c.chunks };
   if (c.kind === 'builtin') return { kind: 'builtin', model: c.model, dimension: c.dimension };
   if (c.kind === 'ollama') return { kind: 'ollama', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}) };
   return { kind: 'openai', baseUrl: c.baseUrl, model: c.model, ...(c.dimension ? { dimension: c.dimension } : {}), hasApiKey: Boolean(c.apiKey) };
@@ -222,6 +224,8 @@ export const callHandlers: CallHandlers = {
     const { handle, signal } = s.scope();
     s.authority().use('settings.setEmbedder', handle.id);
     await assertEmbedderAllowed(handle, embedder);
+    // The offline embedder already tuned to this tenant is the one asked for: nothing to redo.
+    if (embedder.kind === 'hash' && readEmbedderConfig(handle).kind === 'terms') return settings(s, handle);
     const config: EmbedderConfig =
       embedder.kind === 'hash'
         ? embedder

@@ -227,7 +227,7 @@ export function registerKnowledgeCommands(program: Command): void {
         const shown = config.kind === 'openai' && config.apiKey ? { ...config, apiKey: '(set)' } : config;
         return {
           json: { config: shown, index },
-          text: `embedder ${config.kind}${config.kind === 'builtin' ? ` ${config.model} (library model, in this process)` : 'model' in config ? ` ${config.model} at ${config.baseUrl}` : ' (offline, built in)'}\nvectors  ${index ? `${index.embedderId}, ${index.dimension} dimensions` : 'none yet'}`,
+          text: `embedder ${config.kind}${config.kind === 'builtin' ? ` ${config.model} (library model, in this process)` : 'model' in config ? ` ${config.model} at ${config.baseUrl}` : config.kind === 'terms' ? ` (offline, built in, tuned on ${config.chunks} of this tenant's passages)` : ' (offline, built in)'}\nvectors  ${index ? `${index.embedderId}, ${index.dimension} dimensions` : 'none yet'}`,
         };
       }),
     );
@@ -243,6 +243,11 @@ export function registerKnowledgeCommands(program: Command): void {
       wrap(async (vault, opts, kind) => {
         const o = opts as { tenant?: string; baseUrl?: string; model?: string; apiKeyEnv?: string };
         const apiKey = o.apiKeyEnv ? process.env[o.apiKeyEnv] : undefined;
+        if (kind === 'terms')
+          throw new BulkheadError(
+            'INPUT_INVALID',
+            'embedder: terms is learnt by Bulkhead itself; choose hash, and it is tuned to the tenant once it has enough passages',
+          );
         if (kind === 'builtin' && !o.model) throw new BulkheadError('INPUT_INVALID', 'embedder: builtin needs --model NAME.gguf (see `bulkhead models list`)');
         const parsed =
           kind === 'builtin'
@@ -259,7 +264,7 @@ export function registerKnowledgeCommands(program: Command): void {
         // The tenant's policy first: an endpoint it does not allow is refused before a byte is sent.
         await assertEmbedderAllowed(tenant, parsed.data);
         const config =
-          parsed.data.kind === 'hash' || parsed.data.kind === 'builtin' || parsed.data.dimension
+          parsed.data.kind === 'hash' || parsed.data.kind === 'terms' || parsed.data.kind === 'builtin' || parsed.data.dimension
             ? parsed.data
             : { ...parsed.data, dimension: await probeDimension(tenant, parsed.data) };
         const embedder = createEmbedder(tenant, config);

@@ -11,7 +11,16 @@ export interface Embedder {
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
-export const EMBEDDER_ERROR_CODES = ['UNREACHABLE', 'BAD_RESPONSE', 'DIMENSION_MISMATCH', 'TIMEOUT', 'ABORTED', 'HTTP_ERROR', 'INPUT_INVALID'] as const;
+export const EMBEDDER_ERROR_CODES = [
+  'UNREACHABLE',
+  'BAD_RESPONSE',
+  'DIMENSION_MISMATCH',
+  'TIMEOUT',
+  'ABORTED',
+  'HTTP_ERROR',
+  'INPUT_INVALID',
+  'CORRUPT',
+] as const;
 
 export type EmbedderErrorCode = (typeof EMBEDDER_ERROR_CODES)[number];
 

@@ -6,6 +6,7 @@ import type { EmbedderConfig } from './settings.js';
 import type { Embedder } from './embedder.js';
 import { EmbedderError } from './embedder.js';
 import { HashedEmbedder } from './hashed.js';
+import { loadTermSpace, TermSpaceEmbedder } from './term-space.js';
 import { BuiltinEmbedder } from './builtin.js';
 import { libraryModelOfKind, modelRuntime } from '../models/shared.js';
 import { DEFAULT_TIMEOUT_MS, checkOptions, endpoint, postJson } from './http.js';
@@ -22,6 +23,8 @@ export function createEmbedder(tenant: TenantHandle, config: EmbedderConfig): Em
   switch (config.kind) {
     case 'hash':
       return new HashedEmbedder();
+    case 'terms':
+      return new TermSpaceEmbedder({ sha256: config.space, dimension: config.dimension, load: () => loadTermSpace(tenant, config.space) });
     case 'ollama':
       return new OllamaEmbedder({
         baseUrl: config.baseUrl,
@@ -48,8 +51,8 @@ export function createEmbedder(tenant: TenantHandle, config: EmbedderConfig): Em
  * before a byte is sent: what setting an embedder checks first.
  */
 export async function assertEmbedderAllowed(tenant: TenantHandle, config: { kind: EmbedderConfig['kind']; baseUrl?: string }): Promise<void> {
-  // The hash and built-in embedders run in this process: nothing is sent anywhere.
-  if (config.kind !== 'hash' && config.kind !== 'builtin') await tenantEgress(tenant, 'embeddings').check(config.baseUrl ?? '');
+  // The hash, term-space and built-in embedders run in this process: nothing is sent anywhere.
+  if (config.kind !== 'hash' && config.kind !== 'terms' && config.kind !== 'builtin') await tenantEgress(tenant, 'embeddings').check(config.baseUrl ?? '');
 }
 
 /**

@@ -7,6 +7,18 @@ import { readTenantSetting, registerTenantSetting } from '../vault/tenant-settin
 /** Which embedder a tenant's vectors come from. The offline hash embedder needs no model. */
 export const EmbedderConfig = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hash') }).strict(),
+  // The offline embedder tuned to this tenant: the hash vector joined to a term space learnt from
+  // its own passages (term-space.ts), stored in its file under this hash. Set by the learning job,
+  // never typed by a user.
+  z
+    .object({
+      kind: z.literal('terms'),
+      space: z.string().regex(/^[0-9a-f]{64}$/),
+      dimension: z.number().int().min(8).max(8192),
+      /** Chunks it was learnt from (its setting is shown as the offline embedder, tuned on these). */
+      chunks: z.number().int().min(0),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('ollama'),

@@ -2,7 +2,7 @@
 // varint runs sorted by chunk id, and what a chunk contributes to them. Pure: no SQLite, no
 // handle, so the writer (term-index.ts), the scorer (term-scorer.ts) and the tests share it.
 import { porterStemCached } from '../text/porter.js';
-import { indexWords } from './term-stats.js';
+import { indexWords } from '../text/words.js';
 
 /** BM25 parameters, the same as FTS5's bm25(). */
 export const BM25_K1 = 1.2;

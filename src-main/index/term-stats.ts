@@ -3,21 +3,13 @@
 // posting list (about a millisecond for a common word at 100,000 chunks), and both query pruning
 // and expansion need dozens of counts per search.
 import { porterStem } from '../text/porter.js';
-import { ENGLISH_STOPWORDS } from '../text/stopwords.js';
-import { foldText, textRuns } from '../text/fold.js';
+import { indexWords } from '../text/words.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { cacheKey } from '../vault/tenant-cache.js';
 
 const HAS_LETTER = /\p{L}/u;
 /** The row that counts chunks: no stem is empty. */
 const TOTAL = '';
-
-/** The words of a text as the term index sees them: folded words of spaced scripts, no stop words, numbers in. */
-export function indexWords(text: string): string[] {
-  return textRuns(foldText(text))
-    .filter((run) => run.kind === 'word' && !ENGLISH_STOPWORDS.has(run.text))
-    .map((run) => run.text);
-}
 
 /** Content words of a text as the index sees them: folded, no stop words, no pure numbers. */
 export function contentWords(text: string): string[] {

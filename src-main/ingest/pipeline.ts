@@ -8,14 +8,15 @@ import { appendAuditInTransaction, publishAuditHead } from '../vault/audit-chain
 import { optimizeFts } from '../index/fts.js';
 import { packCodes } from '../index/code-pack.js';
 import { MERGE_EVERY_CHUNKS, mergePendingTerms } from '../index/term-index.js';
-import { vectorIndexFor } from '../index/vectors.js';
+import { activeVectorIndex, vectorIndexFor, type VectorIndex } from '../index/vectors.js';
+import { createEmbedder } from '../embed/index.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { mapSqliteError } from '../vault/sqlite.js';
 import { chunkDocument } from './chunker.js';
 import { findDocumentByPath, storeDocument, type NewChunk } from './documents.js';
 import type { Embedder } from '../embed/embedder.js';
 import { ParseError, parseFileIsolated } from './parsers/index.js';
-import { readChunkerSettings } from '../embed/settings.js';
+import { readChunkerSettings, readEmbedderConfig } from '../embed/settings.js';
 import { walkInputs, type WalkEntry } from './walk.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -84,7 +85,9 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   const tags = Tags.parse(opts.tags ?? []);
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const settings = readChunkerSettings(tenant);
-  const index = vectorIndexFor(tenant, opts.embedder.id, opts.embedder.dimension);
+  // Where vectors go: the tenant's active index and its embedder. A re-embed that switches the
+  // tenant meanwhile (one the user asked for, or the offline embedder's tuning) moves it on.
+  let target = { embedder: opts.embedder, index: vectorIndexFor(tenant, opts.embedder.id, opts.embedder.dimension) };
   const summary: IngestSummary = { added: 0, unchanged: 0, replaced: 0, failed: 0, chunks: 0, bytes: 0, cancelled: false, files: [] };
 
   const staged = opts.staged;
@@ -126,7 +129,7 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
   if (summary.replaced > 0) optimizeFts(tenant);
   if (summary.added + summary.replaced > 0) {
     mergePendingTerms(tenant);
-    packCodes(tenant, index);
+    packCodes(tenant, target.index);
   }
   return summary;
 
@@ -170,39 +173,62 @@ export async function ingestPaths(tenant: TenantHandle, inputs: readonly string[
       headingPath: c.headingPath,
       sha256: crypto.createHash('sha256').update(c.text).digest('hex'),
     }));
-    const vectors: Float32Array[] = [];
-    for (let at = 0; at < chunks.length; at += EMBED_BATCH) {
-      opts.signal?.throwIfAborted();
-      vectors.push(
-        ...(await opts.embedder.embed(
-          chunks.slice(at, at + EMBED_BATCH).map((c) => c.text),
-          opts.signal,
-        )),
-      );
-      opts.onEvent?.({ type: 'file-progress', index: i, path: file, chunksDone: vectors.length, chunksTotal: chunks.length });
-    }
+    const embedAll = async (embedder: Embedder): Promise<Float32Array[]> => {
+      const vectors: Float32Array[] = [];
+      for (let at = 0; at < chunks.length; at += EMBED_BATCH) {
+        opts.signal?.throwIfAborted();
+        vectors.push(
+          ...(await embedder.embed(
+            chunks.slice(at, at + EMBED_BATCH).map((c) => c.text),
+            opts.signal,
+          )),
+        );
+        opts.onEvent?.({ type: 'file-progress', index: i, path: file, chunksDone: vectors.length, chunksTotal: chunks.length });
+      }
+      return vectors;
+    };
+    let vectors = await embedAll(target.embedder);
     opts.signal?.throwIfAborted();
     // A title is shown everywhere (console, CLI, citations): it keeps no controls or bidi overrides.
     const title = displayTitle(parsed.title) || displayTitle(path.basename(source)) || 'untitled';
     // The document and its audit record commit together: one commit, and no stored document
-    // without its record (the head kept outside the file follows once committed).
-    const { stored, record } = tenant.db
-      .transaction(() => {
-        const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
-        const record = appendAuditInTransaction(tenant, 'ingest', {
-          documentId: stored.id,
-          sha256,
-          format: parsed.format,
-          bytes,
-          chunks: chunks.length,
-          replaced: stored.replaced,
-        });
-        return { stored, record };
-      })
-      .immediate();
-    publishAuditHead(tenant, record);
-    return { path: source, status: stored.replaced ? 'replaced' : 'added', documentId: stored.id, chunks: chunks.length };
+    // without its record (the head kept outside the file follows once committed). If the tenant
+    // switched to other vectors while these were made (checked inside the write transaction, so
+    // no switch, of this process or another, falls between), they are made again with its embedder now.
+    for (let tries = 0; ; tries++) {
+      const index = target.index;
+      const written = tenant.db
+        .transaction(() => {
+          if (!isActive(tenant, index)) return null;
+          const stored = storeDocument(tenant, { sourcePath: source, title, format: parsed.format, sha256, bytes, tags }, chunks, vectors, index);
+          const record = appendAuditInTransaction(tenant, 'ingest', {
+            documentId: stored.id,
+            sha256,
+            format: parsed.format,
+            bytes,
+            chunks: chunks.length,
+            replaced: stored.replaced,
+          });
+          return { stored, record };
+        })
+        .immediate();
+      if (written) {
+        publishAuditHead(tenant, written.record);
+        return { path: source, status: written.stored.replaced ? 'replaced' : 'added', documentId: written.stored.id, chunks: chunks.length };
+      }
+      if (tries >= 2) throw new BulkheadError('TENANT_BUSY', "the tenant's vectors kept changing while this file was indexed; add it again");
+      const active = activeVectorIndex(tenant);
+      if (!active) throw new BulkheadError('EMBEDDER_MISMATCH', "the tenant's vector index went away while this file was indexed");
+      target = { embedder: createEmbedder(tenant, readEmbedderConfig(tenant)), index: active };
+      vectors = await embedAll(target.embedder);
+      opts.signal?.throwIfAborted();
+    }
   }
+}
+
+/** Whether `index` is still the tenant's active vector index (same generation). */
+function isActive(tenant: TenantHandle, index: VectorIndex): boolean {
+  return activeVectorIndex(tenant)?.generation === index.generation;
 }
 
 function displayTitle(raw: string): string {

@@ -6,7 +6,8 @@
 // queries of more distinct terms than a search uses anyway (MAX_QUERY_TERMS) take this path.
 import { MAX_SEARCH_CHARS } from '../../src-shared/search-limits.js';
 import { MAX_QUERY_TERMS, queryWords } from '../index/fts.js';
-import { contentWords, idf, indexWords, stemCacheOf, termStats } from '../index/term-stats.js';
+import { contentWords, idf, stemCacheOf, termStats } from '../index/term-stats.js';
+import { indexWords } from '../text/words.js';
 import { porterStemCached } from '../text/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
 

@@ -10,6 +10,7 @@
 // background and ranks with the last good value (or SEARCH_DEFAULTS); a calibration that fails
 // leaves the default in place and never fails a search.
 import { z } from 'zod';
+import { mulberry32 } from '../../src-shared/seeded-random.js';
 import type { Embedder } from '../embed/embedder.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import { contentWords, idf, stemCacheOf, termStats } from '../index/term-stats.js';
@@ -74,18 +75,6 @@ export function readCalibration(tenant: TenantHandle): FusionCalibration | null 
   return FusionCalibration.parse(JSON.parse(raw));
 }
 
-/** Mulberry32: a small seeded generator, so the same tenant draws the same queries. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SyntheticQuery {
   readonly chunkId: number;
   readonly text: string;
@@ -99,7 +88,7 @@ export interface SyntheticQuery {
  */
 export function syntheticQueries(tenant: TenantHandle, count = CALIBRATION_QUERIES): SyntheticQuery[] {
   const ids = tenant.db.prepare('SELECT id FROM chunks ORDER BY id').pluck().all() as number[];
-  const random = seeded(SEED);
+  const random = mulberry32(SEED);
   const textOf = tenant.db.prepare('SELECT text FROM chunks WHERE id = ?').pluck();
   const stems = stemCacheOf(tenant);
   const tried = new Set<number>();

@@ -9,6 +9,7 @@ import { readEmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { hybridRank, SEARCH_DEFAULTS } from './search.js';
 import { fusionWeightFor } from './calibration.js';
+import { tuneWhenDue } from './term-space-job.js';
 import { MAX_QUERY_CHARS } from './by-example.js';
 import { readReranker } from './reranker-setting.js';
 import { rerank } from '../models/reranker.js';
@@ -123,6 +124,8 @@ export async function searchKnowledge(
   const input = SearchInput.safeParse({ query, k: opts.k ?? 10, ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}) });
   if (!input.success) throw new BulkheadError('INPUT_INVALID', input.error.issues[0]?.message ?? 'invalid search');
   const { query: q, k, excludeDocumentIds } = input.data;
+  // The offline embedder learns this tenant's vocabulary once it has enough passages (term-space-job.ts).
+  if (opts.embedder === undefined) tuneWhenDue(tenant);
   let embedder = opts.embedder === undefined ? createEmbedder(tenant, readEmbedderConfig(tenant)) : opts.embedder;
   let note: string | undefined;
   let ranking;

@@ -6,6 +6,9 @@ import { EmbedderError } from '../embed/embedder.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { activeVectorIndex } from '../index/vectors.js';
+import { stemCacheOf } from '../index/term-stats.js';
+import { porterStemCached } from '../text/porter.js';
+import { indexWords } from '../text/words.js';
 import { chunkTexts, expansionWords, rocchio } from './feedback.js';
 import { searchableQuery } from './by-example.js';
 import { fullTextSide } from './full-text.js';
@@ -46,6 +49,13 @@ export interface SearchOptions extends FusionOptions {
   readonly queryTermWeight: number;
   /** How far the query vector moves towards the feedback passages' centroid (Rocchio beta). */
   readonly rocchioBeta: number;
+  /**
+   * The query vector moves only for a query of at most this many distinct terms (as the full-text
+   * side searches them): a pasted passage already says what it is about, and the centroid of
+   * its feedback passages pulls it off (on ArguAna, whose queries are whole arguments, moving
+   * them cost 0.03 nDCG@10 with the learnt term space). Its BM25 list still gets the expansion.
+   */
+  readonly rocchioMaxTerms: number;
   /**
    * FTS5 path only (queries with phrases of unspaced scripts, or only stop words; word queries
    * rank over the term index, which scores only the query's postings and leaves nothing out): in
@@ -88,7 +98,8 @@ export const SEARCH_DEFAULTS: SearchOptions = {
   feedbackMinChunks: 100,
   expansionWords: 10,
   queryTermWeight: 1,
-  rocchioBeta: 2,
+  rocchioBeta: 1,
+  rocchioMaxTerms: 32,
   commonTermRatio: 0.1,
   pruneMinChunks: 20_000,
   expansionMaxShare: 0.01,
@@ -138,6 +149,11 @@ export function fuseRrf(bm25: readonly RankedHit[], vector: readonly RankedHit[]
   return [...byId.entries()]
     .map(([chunkId, e]) => ({ chunkId, fusedScore: e.score, bm25: e.bm25, vector: e.vector }))
     .sort((a, b) => b.fusedScore - a.fusedScore || a.chunkId - b.chunkId);
+}
+
+function distinctStems(tenant: TenantHandle, text: string): number {
+  const stems = stemCacheOf(tenant);
+  return new Set(indexWords(text).map((w) => porterStemCached(w, stems))).size;
 }
 
 /** Embeds a query with the tenant's embedder, checking the vector fits the index. */
@@ -201,7 +217,8 @@ export async function hybridRank(
 
   // 3 (started). The query vector moved towards the feedback vectors; on a warm search its KNN
   // starts on the vector worker now, while step 2 runs here.
-  if (stage && feedbackIds.length > 0 && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, stage.feedback(feedbackIds), opts.rocchioBeta);
+  const moves = feedbackIds.length > 0 && distinctStems(tenant, searchable.text) <= opts.rocchioMaxTerms;
+  if (stage && moves && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, stage.feedback(feedbackIds), opts.rocchioBeta);
   const aside = stage && queryVector ? stage.aside(queryVector, opts.candidates) : null;
 
   // 2. The expansion words, added to the full-text list.

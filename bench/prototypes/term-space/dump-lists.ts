@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createEmbedder } from '../../../src-main/embed/index.js';
 import { readEmbedderConfig } from '../../../src-main/embed/settings.js';
 import { bm25TopK, hybridRank, SEARCH_DEFAULTS } from '../../../src-main/retrieval/search.js';
-import { indexWords } from '../../../src-main/index/term-stats.js';
+import { indexWords } from '../../../src-main/text/words.js';
 import { porterStem } from '../../../src-main/text/porter.js';
 import { searchableQuery } from '../../../src-main/retrieval/by-example.js';
 import { Vault } from '../../../src-main/vault/vault.js';
