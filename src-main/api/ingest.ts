@@ -1,6 +1,7 @@
 import type { IngestEvent, IngestSummary } from '../../src-shared/contract.js';
 import { createEmbedder } from '../embed/index.js';
 import { ingestPaths } from '../ingest/pipeline.js';
+import { tuneWhenDue } from '../retrieval/term-space-job.js';
 import { readEmbedderConfig } from '../embed/settings.js';
 import type { ConsoleSession } from './session.js';
 
@@ -55,6 +56,9 @@ export async function runIngest(
         else emit({ type: 'file-done', uploadId: u.uploadId, result: { ...e.result, name: u.name } });
       },
     });
+    // Enough passages now for the offline embedder to learn this client's vocabulary: it starts
+    // in the background (term-space-job.ts), as the next search would start it.
+    if (summary.added + summary.replaced > 0) tuneWhenDue(handle);
     return {
       added: summary.added,
       unchanged: summary.unchanged,

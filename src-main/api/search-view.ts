@@ -32,7 +32,7 @@ export function highlightRanges(text: string, terms: ReadonlySet<string>, max = 
 export async function searchForView(
   tenant: TenantHandle,
   query: string,
-  opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal; excludeDocumentIds?: readonly number[] | undefined },
+  opts: { k: number; filters?: SearchFilters | undefined; signal?: AbortSignal; excludeDocumentIds?: readonly number[] | undefined; tune?: boolean },
 ): Promise<Omit<SearchResult, 'passages'> & { passages: (SearchResult['passages'][number] & { highlights: [number, number][]; format?: string })[] }> {
   const f = opts.filters ? { tags: opts.filters.tags, formats: opts.filters.formats, from: opts.filters.from, to: opts.filters.to } : {};
   const filtered = !isEmptyFilter(f);
@@ -41,6 +41,7 @@ export async function searchForView(
     k: filtered ? 100 : opts.k,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}),
+    ...(opts.tune === false ? { tune: false } : {}),
   });
   const allowed = filtered ? allowedDocumentIds(tenant, f) : null;
   const passages = (allowed ? result.passages.filter((p) => allowed.has(p.documentId)) : result.passages).slice(0, opts.k);

@@ -8,6 +8,8 @@ import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pip
 import { EmbedderConfig, readEmbedderConfig } from '../embed/settings.js';
 import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
 import { reembedTenant } from '../retrieval/reembed.js';
+import { TERM_SPACE_MIN_CHUNKS, termSpaceDue, tuneOfflineEmbedder } from '../retrieval/term-space-job.js';
+import { termStats } from '../index/term-stats.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import { openTenant, wrap } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -107,7 +109,14 @@ export function registerKnowledgeCommands(program: Command): void {
             onEvent: progress.onEvent,
           });
           progress.stop();
-          return { json: summary, text: summaryText(summary), exitCode: ingestExitCode(summary) };
+          // Enough passages now: the offline embedder learns this tenant's vocabulary before the run ends.
+          let tuned = '';
+          if (!summary.cancelled && summary.added + summary.replaced > 0 && termSpaceDue(tenant) !== null) {
+            if (process.stderr.isTTY) process.stderr.write("learning this tenant's vocabulary for its vectors…\n");
+            const outcome = await tuneOfflineEmbedder(tenant, { signal: cancel.signal });
+            if (outcome.kind === 'tuned') tuned = `\nvectors tuned to this tenant's vocabulary (${outcome.config.chunks} chunks)`;
+          }
+          return { json: summary, text: summaryText(summary) + tuned, exitCode: ingestExitCode(summary) };
         } finally {
           progress.stop();
           cancel.dispose();
@@ -144,9 +153,10 @@ export function registerKnowledgeCommands(program: Command): void {
         const excludeDocumentIds = [...new Set([...(o.excludeDoc ?? []), ...(like ? [like.documentId] : [])])];
         const filtered = Boolean(o.kind?.length || o.tag?.length || o.from || o.to);
         const filters = { formats: o.kind ?? [], tags: o.tag ?? [], from: o.from ?? null, to: o.to ?? null };
+        // A CLI run ends after its answer: the offline embedder is tuned by ingest or `embedder tune`, not here.
         const result = filtered
-          ? await searchForView(tenant, text, { k: o.limit, filters, excludeDocumentIds })
-          : await searchKnowledge(tenant, text, { k: o.limit, excludeDocumentIds });
+          ? await searchForView(tenant, text, { k: o.limit, filters, excludeDocumentIds, tune: false })
+          : await searchKnowledge(tenant, text, { k: o.limit, excludeDocumentIds, tune: false });
         return { json: result, text: searchText(result) };
       }),
     );
@@ -232,6 +242,37 @@ export function registerKnowledgeCommands(program: Command): void {
       }),
     );
   emb
+    .command('tune')
+    .description("learn the tenant's vocabulary for the offline embedder now, and re-embed (done by itself after ingest and in the console)")
+    .requiredOption('--tenant <tenant>', 'tenant name or id')
+    .action(
+      wrap(async (vault, opts) => {
+        const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
+        const config = readEmbedderConfig(tenant);
+        if (config.kind !== 'hash' && config.kind !== 'terms') {
+          throw new BulkheadError('INPUT_INVALID', `embedder: this tenant uses ${config.kind}; only the offline embedder (hash) is tuned`);
+        }
+        if (termStats(tenant, []).total < TERM_SPACE_MIN_CHUNKS) {
+          throw new BulkheadError('INPUT_INVALID', `embedder: the tenant needs at least ${TERM_SPACE_MIN_CHUNKS} chunks to learn from`);
+        }
+        const cancel = cancelOnInterrupt();
+        try {
+          const outcome = await tuneOfflineEmbedder(tenant, { signal: cancel.signal, force: true });
+          const index = activeVectorIndex(tenant);
+          return {
+            json: { outcome: outcome.kind, ...(outcome.kind === 'skipped' ? { reason: outcome.reason } : {}), config: readEmbedderConfig(tenant), index },
+            text:
+              outcome.kind === 'tuned'
+                ? `Vectors now come from the offline embedder tuned on ${outcome.config.chunks} chunks (${index?.dimension} dimensions)`
+                : `Not tuned: ${outcome.kind === 'skipped' ? outcome.reason : 'nothing to do'}`,
+            ...(outcome.kind === 'tuned' ? {} : { exitCode: EXIT.conflict }),
+          };
+        } finally {
+          cancel.dispose();
+        }
+      }),
+    );
+  emb
     .command('set')
     .description('switch embedder and re-embed every chunk (search keeps the old vectors until done)')
     .requiredOption('--tenant <tenant>', 'tenant name or id')
@@ -263,6 +304,12 @@ export function registerKnowledgeCommands(program: Command): void {
         const tenant = await openTenant(vault, o.tenant);
         // The tenant's policy first: an endpoint it does not allow is refused before a byte is sent.
         await assertEmbedderAllowed(tenant, parsed.data);
+        // The offline embedder already tuned to this tenant is the one asked for: nothing to redo.
+        const current = readEmbedderConfig(tenant);
+        if (parsed.data.kind === 'hash' && current.kind === 'terms') {
+          const index = activeVectorIndex(tenant);
+          return { json: index, text: `Already the offline embedder, tuned on ${current.chunks} chunks (${index?.dimension} dimensions)` };
+        }
         const config =
           parsed.data.kind === 'hash' || parsed.data.kind === 'terms' || parsed.data.kind === 'builtin' || parsed.data.dimension
             ? parsed.data

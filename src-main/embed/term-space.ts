@@ -271,10 +271,16 @@ export class TermSpaceEmbedder implements Embedder {
 /** Decoded term spaces of an open tenant, by hash (dropped, and wiped, when it closes). */
 const SPACES = cacheKey<Map<string, TermSpace>>('term spaces');
 
-/** Stores an encoded term space in the tenant's file (idempotent): its hash. */
+/**
+ * Stores an encoded term space in the tenant's file: its hash. A row of the same hash is written
+ * over (its bytes can only be these, or a damaged copy of them).
+ */
 export function saveTermSpace(tenant: TenantHandle, bytes: Uint8Array): string {
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-  tenant.db.prepare('INSERT OR IGNORE INTO term_spaces (sha256, model, created_at) VALUES (?, ?, ?)').run(sha256, Buffer.from(bytes), new Date().toISOString());
+  tenant.db
+    .prepare('INSERT INTO term_spaces (sha256, model, created_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET model = excluded.model')
+    .run(sha256, Buffer.from(bytes), new Date().toISOString());
+  tenant.cache.get(SPACES)?.delete(sha256);
   return sha256;
 }
 

@@ -25,8 +25,8 @@ import { fuseRrf, hybridRank, SEARCH_DEFAULTS, type RankedHit } from './search.j
 export const CALIBRATION_MIN_CHUNKS = 50;
 /** Synthetic queries drawn per calibration. */
 export const CALIBRATION_QUERIES = 80;
-/** The vector weights tried (BM25's weight stays 1, rrfK the default). */
-export const CALIBRATION_WEIGHTS = [0, 0.2, 0.4, 0.6, 0.8, 1] as const;
+/** The vector weights tried (BM25's weight stays 1, rrfK the default), the default's among them. */
+export const CALIBRATION_WEIGHTS: readonly number[] = [...new Set([0, 0.2, 0.4, 0.6, 0.8, 1, SEARCH_DEFAULTS.vectorWeight])].sort((a, b) => a - b);
 /** Words per synthetic query. */
 const QUERY_WORDS = 4;
 /** A passage with fewer distinct content stems makes no query. */
@@ -155,8 +155,8 @@ export async function calibrateTenant(tenant: TenantHandle, embedder: Embedder, 
     });
   }
   const means = sums.map((s) => s / queries.length);
-  const defaultAt = (CALIBRATION_WEIGHTS as readonly number[]).indexOf(SEARCH_DEFAULTS.vectorWeight);
-  let best = Math.max(defaultAt, 0);
+  const defaultAt = CALIBRATION_WEIGHTS.indexOf(SEARCH_DEFAULTS.vectorWeight);
+  let best = defaultAt;
   for (let i = 0; i < means.length; i++) if (means[i]! > means[best]! + (best === defaultAt ? MARGIN : 0)) best = i;
   const result: FusionCalibration = {
     vectorWeight: CALIBRATION_WEIGHTS[best]!,

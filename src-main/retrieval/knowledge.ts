@@ -119,13 +119,21 @@ export function storedPassages(tenant: TenantHandle, chunkIds: readonly number[]
 export async function searchKnowledge(
   tenant: TenantHandle,
   query: string,
-  opts: { k?: number; signal?: AbortSignal; embedder?: Embedder | null; excludeDocumentIds?: readonly number[]; reranker?: string | null } = {},
+  opts: {
+    k?: number;
+    signal?: AbortSignal;
+    embedder?: Embedder | null;
+    excludeDocumentIds?: readonly number[];
+    reranker?: string | null;
+    /** false: never start the offline embedder's tuning from here (a one-shot CLI run, which would wait for it). */
+    tune?: boolean;
+  } = {},
 ): Promise<SearchResult> {
   const input = SearchInput.safeParse({ query, k: opts.k ?? 10, ...(opts.excludeDocumentIds ? { excludeDocumentIds: opts.excludeDocumentIds } : {}) });
   if (!input.success) throw new BulkheadError('INPUT_INVALID', input.error.issues[0]?.message ?? 'invalid search');
   const { query: q, k, excludeDocumentIds } = input.data;
   // The offline embedder learns this tenant's vocabulary once it has enough passages (term-space-job.ts).
-  if (opts.embedder === undefined) tuneWhenDue(tenant);
+  if (opts.embedder === undefined && opts.tune !== false) tuneWhenDue(tenant);
   let embedder = opts.embedder === undefined ? createEmbedder(tenant, readEmbedderConfig(tenant)) : opts.embedder;
   let note: string | undefined;
   let ranking;

@@ -50,12 +50,19 @@ export interface SearchOptions extends FusionOptions {
   /** How far the query vector moves towards the feedback passages' centroid (Rocchio beta). */
   readonly rocchioBeta: number;
   /**
-   * The query vector moves only for a query of at most this many distinct terms (as the full-text
-   * side searches them): a pasted passage already says what it is about, and the centroid of
-   * its feedback passages pulls it off (on ArguAna, whose queries are whole arguments, moving
-   * them cost 0.03 nDCG@10 with the learnt term space). Its BM25 list still gets the expansion.
+   * A query of more distinct terms than this (as the full-text side searches them) is a pasted
+   * passage, a search by example. Its query vector does not move: it already says what it is
+   * about, and the centroid of its feedback passages pulls it off (on ArguAna, whose queries are
+   * whole arguments, moving them cost 0.03 nDCG@10 with the learnt term space); its BM25 list
+   * still gets the expansion. And it fuses with `longQueryVectorWeight`.
    */
-  readonly rocchioMaxTerms: number;
+  readonly longQueryTerms: number;
+  /**
+   * The vector weight of a long query. Not calibrated: a tenant's calibration draws short
+   * known-item queries, which say nothing of how a whole passage is best matched, and where
+   * BM25 of the passage's telling terms is noisier than its vector.
+   */
+  readonly longQueryVectorWeight: number;
   /**
    * FTS5 path only (queries with phrases of unspaced scripts, or only stop words; word queries
    * rank over the term index, which scores only the query's postings and leaves nothing out): in
@@ -99,7 +106,8 @@ export const SEARCH_DEFAULTS: SearchOptions = {
   expansionWords: 10,
   queryTermWeight: 1,
   rocchioBeta: 1,
-  rocchioMaxTerms: 32,
+  longQueryTerms: 32,
+  longQueryVectorWeight: 2,
   commonTermRatio: 0.1,
   pruneMinChunks: 20_000,
   expansionMaxShare: 0.01,
@@ -173,6 +181,8 @@ export interface HybridRanking {
   readonly fused: FusedHit[];
   /** What the full-text side searched: the query, or its most telling terms (by-example.ts). */
   readonly searchedText: string;
+  /** A search by example (more than `longQueryTerms` distinct terms): fused with `longQueryVectorWeight`. */
+  readonly longQuery: boolean;
 }
 
 /**
@@ -217,8 +227,9 @@ export async function hybridRank(
 
   // 3 (started). The query vector moved towards the feedback vectors; on a warm search its KNN
   // starts on the vector worker now, while step 2 runs here.
-  const moves = feedbackIds.length > 0 && distinctStems(tenant, searchable.text) <= opts.rocchioMaxTerms;
-  if (stage && moves && queryVector?.some((x) => x !== 0)) queryVector = rocchio(queryVector, stage.feedback(feedbackIds), opts.rocchioBeta);
+  const longQuery = distinctStems(tenant, searchable.text) > opts.longQueryTerms;
+  if (stage && feedbackIds.length > 0 && !longQuery && queryVector?.some((x) => x !== 0))
+    queryVector = rocchio(queryVector, stage.feedback(feedbackIds), opts.rocchioBeta);
   const aside = stage && queryVector ? stage.aside(queryVector, opts.candidates) : null;
 
   // 2. The expansion words, added to the full-text list.
@@ -232,5 +243,6 @@ export async function hybridRank(
   if (stage && queryVector) vector = (aside ? await aside : null) ?? (await stage.rank(queryVector, opts.candidates));
 
   // 4. Fusion.
-  return { bm25, vector, fused: fuseRrf(bm25, vector, opts), searchedText: searchable.text };
+  const fusion = longQuery ? { ...opts, vectorWeight: opts.longQueryVectorWeight } : opts;
+  return { bm25, vector, fused: fuseRrf(bm25, vector, fusion), searchedText: searchable.text, longQuery };
 }

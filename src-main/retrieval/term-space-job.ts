@@ -14,6 +14,7 @@ import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import { loadTermSpace, pruneTermSpaces, saveTermSpace, TERM_SPACE_SETTINGS, termSpaceDimension } from '../embed/term-space.js';
 import { learnTermSpaceOffThread, TooLittleText } from '../embed/term-space-worker.js';
 import { termStats } from '../index/term-stats.js';
+import { activeVectorIndex } from '../index/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { cacheKey } from '../vault/tenant-cache.js';
 import { reembedInBackground } from './reembed.js';
@@ -72,6 +73,7 @@ function trainingTexts(tenant: TenantHandle): string[] {
  */
 export async function tuneOfflineEmbedder(tenant: TenantHandle, opts: { signal?: AbortSignal; force?: boolean } = {}): Promise<TermSpaceOutcome> {
   const before = readEmbedderConfig(tenant);
+  const generation = activeVectorIndex(tenant)?.generation ?? 0;
   const due = termSpaceDue(tenant);
   const chunks = due ?? (opts.force && (before.kind === 'hash' || before.kind === 'terms') ? termStats(tenant, []).total : null);
   if (chunks === null || chunks < TERM_SPACE_MIN_CHUNKS) return { kind: 'not-due' };
@@ -90,8 +92,8 @@ export async function tuneOfflineEmbedder(tenant: TenantHandle, opts: { signal?:
     const config: Extract<EmbedderConfig, { kind: 'terms' }> = { kind: 'terms', space: sha256, dimension: termSpaceDimension(space.rank), chunks };
     const index = await reembedInBackground(tenant, config, createEmbedder(tenant, config), {
       ...(opts.signal ? { signal: opts.signal } : {}),
-      // The user may have chosen another embedder meanwhile: theirs stays.
-      stillWanted: () => JSON.stringify(readEmbedderConfig(tenant)) === JSON.stringify(before),
+      // The user may have chosen another embedder, or re-embedded, meanwhile: theirs stays.
+      stillWanted: () => JSON.stringify(readEmbedderConfig(tenant)) === JSON.stringify(before) && (activeVectorIndex(tenant)?.generation ?? 0) === generation,
     });
     if (!index) return { kind: 'skipped', reason: 'another re-embed of this tenant went first' };
     switched = true;

@@ -130,6 +130,13 @@ function EmbedderSection() {
             </label>
           ))}
         </div>
+        {kind === 'hash' && (
+          <p className="muted small-print" data-testid="embedder-tuning">
+            {settings?.embedder.kind === 'hash' && settings.embedder.tunedOnChunks !== undefined
+              ? `Tuned to this client's vocabulary, learnt from its ${settings.embedder.tunedOnChunks.toLocaleString()} passages and kept in its own file.`
+              : "Learns this client's vocabulary by itself once it holds 500 passages, and again each time they double."}
+          </p>
+        )}
         {kind === 'builtin' && (
           <p className="muted small-print">
             {settings?.embedder.kind === 'builtin' ? `Vectors come from ${settings.embedder.model}, a model of the library. ` : ''}Choose the embedding model

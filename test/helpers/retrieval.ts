@@ -118,10 +118,13 @@ export async function tenantWithChunks(embedder: Embedder, texts: readonly strin
   return { tenant, ...(await storeChunks(tenant, embedder, texts)) };
 }
 
-/** Takes the term index of tenant migration 6 out of a tenant, as a file from before it has none (the caller sets user_version). */
+/**
+ * Takes the term index of tenant migration 6 out of a tenant, and what later migrations added (the
+ * term spaces of 7), as a file from before it has none (the caller sets user_version).
+ */
 export function dropTermIndex(tenant: TenantHandle): void {
   tenant.db.exec(`DROP TRIGGER chunks_terms_pending; DROP TRIGGER chunks_terms_unpend;
-    DROP TABLE term_postings; DROP TABLE term_index_pending; DROP TABLE term_index_totals;`);
+    DROP TABLE term_postings; DROP TABLE term_index_pending; DROP TABLE term_index_totals; DROP TABLE term_spaces;`);
 }
 
 /** Query strings that would be FTS5 or SQL syntax if they reached a MATCH unquoted, and other odd input. */

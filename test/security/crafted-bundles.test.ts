@@ -10,6 +10,8 @@ import type { KdfParams } from '../../src-main/vault/keyring.js';
 import { openRaw, tableDigests } from '../../src-main/vault/snapshot.js';
 import type { Db } from '../../src-main/vault/sqlite.js';
 import { sha256File } from '../../src-main/vault/snapshot.js';
+import { searchKnowledge } from '../../src-main/retrieval/knowledge.js';
+import { termSpaceDue } from '../../src-main/retrieval/term-space-job.js';
 import { populateTenant } from '../helpers/lifecycle.js';
 import { freshVault, hashTree, TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
 
@@ -139,6 +141,42 @@ describe('crafted import bundles (re-sealed by someone who knows the export pass
     await expect(target.importTenant(bundle, EXPORT_PASS)).resolves.toMatchObject({ name: 'Acme Corp' });
     await expect(target.importTenant(await craft({}), EXPORT_PASS, { rename: 'Acme again' })).resolves.toMatchObject({ newId: true });
     for (const t of target.listTenants()) target.openSession().open(t.id);
+    target.lock();
+  });
+
+  it('a bundle whose learnt term space is hostile imports, but its model is never used: search answers from full text, and the tenant learns its own', async () => {
+    const { craft } = await craftable();
+    // The author points the offline embedder at a model of their making: a header claiming
+    // millions of stems, NaN weights, and a name that is not its bytes' hash.
+    const header = Buffer.from(JSON.stringify({ format: 'terms-v1', rank: 1024, chunks: 1, stems: ['x'] }));
+    const model = Buffer.concat([
+      Buffer.from('BHTERMS1'),
+      Buffer.from([header.length, 0, 0, 0]),
+      header,
+      Buffer.alloc(3),
+      Buffer.from(new Float32Array([Number.NaN]).buffer),
+    ]);
+    const space = 'a'.repeat(64);
+    const file = await craft({
+      db: (db) => {
+        db.prepare('INSERT INTO term_spaces (sha256, model, created_at) VALUES (?, ?, ?)').run(space, model, new Date().toISOString());
+        db.prepare("INSERT OR REPLACE INTO tenant_meta (key, value) VALUES ('knowledge.embedder', ?)").run(
+          JSON.stringify({ kind: 'terms', space, dimension: 384 + 1024, chunks: 1 }),
+        );
+        const index = JSON.parse(db.prepare("SELECT value FROM tenant_meta WHERE key = 'knowledge.vectors'").pluck().get() as string);
+        db.prepare("UPDATE tenant_meta SET value = ? WHERE key = 'knowledge.vectors'").run(
+          JSON.stringify({ ...index, embedderId: `terms-v1:${space}`, dimension: 384 + 1024 }),
+        );
+      },
+    });
+    const target = await freshVault();
+    const imported = await target.importTenant(file, EXPORT_PASS);
+    const tenant = target.openSession().open(imported.tenantId);
+    const found = await searchKnowledge(tenant, 'canary', { tune: false });
+    expect(found.mode).toBe('full-text');
+    expect(found.note).toMatch(/term space is damaged \(its bytes do not match its name\)/);
+    // Too few chunks to learn from: the hostile model is not used, and nothing fails.
+    expect(termSpaceDue(tenant)).toBeNull();
     target.lock();
   });
 

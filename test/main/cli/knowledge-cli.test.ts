@@ -53,6 +53,40 @@ describe('bulkhead ingest, search, docs, embedder', () => {
     expect(cli(data, ['embedder', 'set', '--tenant', 'Acme', 'ollama']).code).toBe(2);
   });
 
+  it('tunes the offline embedder to the tenant at the end of an ingest of enough passages; embedder tune does it on demand', () => {
+    const data = tempDir();
+    expect(cli(data, ['init']).code).toBe(0);
+    expect(cli(data, ['tenant', 'create', 'Acme']).code).toBe(0);
+    expect(cli(data, ['tenant', 'create', 'Small']).code).toBe(0);
+    const docs = tempDir();
+    // 520 one-chunk notes on 20 subjects, each with its own made-up words.
+    const syllables = ['ka', 'lo', 'mi', 'ren', 'tu', 'sa', 'vo', 'pe', 'dri', 'zan'];
+    for (let i = 0; i < 520; i++) {
+      const s = i % 20;
+      const words = Array.from(
+        { length: 12 },
+        (_, j) => `${syllables[s % 10]}${syllables[Math.floor(s / 10)]}${syllables[(i * 7 + j * 3) % 10]}${syllables[(i + j) % 10]}`,
+      );
+      fs.writeFileSync(path.join(docs, `note-${i}.txt`), `${words.join(' ')}.\n`);
+    }
+    const ingest = cli(data, ['ingest', '--tenant', 'Acme', docs]);
+    expect(ingest.code).toBe(0);
+    expect(ingest.stdout).toMatch(/vectors tuned to this tenant's vocabulary \(520 chunks\)/);
+    const shown = JSON.parse(cli(data, ['--json', 'embedder', 'show', '--tenant', 'Acme']).stdout);
+    expect(shown).toMatchObject({ config: { kind: 'terms', chunks: 520 }, index: { embedderId: `terms-v1:${shown.config.space}`, dimension: 384 + 64 } });
+    expect(JSON.parse(cli(data, ['--json', 'search', '--tenant', 'Acme', 'kamikalo']).stdout).mode).toBe('hybrid');
+    // Asking for the offline embedder again keeps the tuned one; tuning again learns the same space.
+    expect(cli(data, ['embedder', 'set', '--tenant', 'Acme', 'hash']).stdout).toMatch(/Already the offline embedder, tuned on 520 chunks/);
+    const again = cli(data, ['--json', 'embedder', 'tune', '--tenant', 'Acme']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'tuned', config: shown.config });
+    // Too few chunks, or another embedder: a usage error that says why.
+    const small = cli(data, ['embedder', 'tune', '--tenant', 'Small']);
+    expect(small.code).toBe(2);
+    expect(small.stderr).toMatch(/at least 500 chunks/);
+    expect(cli(data, ['embedder', 'set', '--tenant', 'Acme', 'terms']).code).toBe(2);
+  });
+
   it('search --like finds the passages like one passage, its own document left out; --exclude-doc leaves documents out', () => {
     const data = tempDir();
     expect(cli(data, ['init']).code).toBe(0);
