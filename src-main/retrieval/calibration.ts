@@ -1,4 +1,6 @@
-// The fusion weight of one tenant, calibrated on its own passages. A fixed vector weight cannot
+// The fusion weight of one tenant's short queries, calibrated on its own passages (a long query,
+// a search by example, keeps SEARCH_DEFAULTS.longQueryVectorWeight: these synthetic queries are
+// short and say nothing of how a whole passage is best matched). A fixed vector weight cannot
 // suit every collection: where the vector list is weak (the offline embedder on a collection it
 // suits badly) it pulls good BM25 hits down. So each tenant draws synthetic known-item queries from
 // its own chunks (a few telling words of a passage; that passage is the one right answer), ranks

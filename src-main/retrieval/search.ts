@@ -3,6 +3,7 @@
 // bottom; see README.md in this folder for one query from the contract call to SQL and back.
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedderError } from '../embed/embedder.js';
+import { HASHED_EMBEDDER_ID } from '../embed/hashed.js';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { activeVectorIndex } from '../index/vectors.js';
@@ -84,16 +85,19 @@ export interface SearchOptions extends FusionOptions {
 
 /**
  * The product defaults. The feedback settings were chosen on the odd-numbered Cranfield queries
- * and checked on the even ones. The fusion constants (rrfK 10, vectorWeight 0.6; before: 60 and
- * 1) were chosen on the odd-position queries of Cranfield, NFCorpus and ArguAna together (the
- * largest mean relative nDCG@10 gain over the old constants, with Recall@100 no lower on any of
- * the three) and checked on the even ones, where all three gained (Cranfield 0.411 to 0.415,
- * NFCorpus 0.330 to 0.336, ArguAna 0.466 to 0.475; recall no lower). A smaller k lets the very
- * top of each list count for more, and the lower vector weight keeps a weak vector list (the
- * offline embedder's, on a collection it suits badly) from pulling good BM25 hits down. See
- * bench/tune-fusion.ts for the choice and bench/eval-retrieval.ts for the figures. A tenant of
- * at least 50 chunks searches with its own calibrated vectorWeight instead (calibration.ts),
- * which keeps this one unless its synthetic queries show a clear gain elsewhere.
+ * and checked on the even ones; Rocchio's beta (1, before 2) and the long-query rule in the term
+ * space prototype (bench/prototypes/term-space). The fusion constants come from
+ * bench/tune-fusion.ts, on the odd-position queries of Cranfield, NFCorpus and ArguAna, a choice
+ * kept only if the even ones agree: for short queries rrfK 10 and vectorWeight 0.6 (its best
+ * there, 1.25, lost on the even Cranfield queries, so they stay); for long queries (ArguAna's
+ * whole arguments) longQueryVectorWeight 3 (odd 0.526 to 0.540, even 0.508 to 0.525; Recall@100
+ * 0.996 to 0.993 on the odd ones). A smaller k lets the very top of each list count for more; the
+ * short queries' lower weight keeps a weak vector list from pulling good BM25 hits down, and a
+ * long query's higher one lets a passage's vector find its like, which it does better than BM25
+ * of the passage's telling terms (not the plain hash vectors of a small tenant: see hybridRank). See
+ * bench/eval-retrieval.ts for the figures. A tenant of at least 50 chunks searches short queries
+ * with its own calibrated vectorWeight instead (calibration.ts), which keeps this one unless its
+ * synthetic queries show a clear gain elsewhere.
  */
 export const SEARCH_DEFAULTS: SearchOptions = {
   k: 10,
@@ -107,7 +111,7 @@ export const SEARCH_DEFAULTS: SearchOptions = {
   queryTermWeight: 1,
   rocchioBeta: 1,
   longQueryTerms: 32,
-  longQueryVectorWeight: 2,
+  longQueryVectorWeight: 3,
   commonTermRatio: 0.1,
   pruneMinChunks: 20_000,
   expansionMaxShare: 0.01,
@@ -181,7 +185,7 @@ export interface HybridRanking {
   readonly fused: FusedHit[];
   /** What the full-text side searched: the query, or its most telling terms (by-example.ts). */
   readonly searchedText: string;
-  /** A search by example (more than `longQueryTerms` distinct terms): fused with `longQueryVectorWeight`. */
+  /** A search by example (more than `longQueryTerms` distinct terms): fused with `longQueryVectorWeight` (but see hybridRank). */
   readonly longQuery: boolean;
 }
 
@@ -243,6 +247,9 @@ export async function hybridRank(
   if (stage && queryVector) vector = (aside ? await aside : null) ?? (await stage.rank(queryVector, opts.candidates));
 
   // 4. Fusion.
-  const fusion = longQuery ? { ...opts, vectorWeight: opts.longQueryVectorWeight } : opts;
+  // The plain hash vectors (a tenant too small to have learnt its term space) know no word's
+  // neighbours: on ArguAna alone they score below BM25 (0.28 to 0.33), so they never lead.
+  const vectorsLead = longQuery && embedder !== null && embedder.id !== HASHED_EMBEDDER_ID;
+  const fusion = vectorsLead ? { ...opts, vectorWeight: opts.longQueryVectorWeight } : opts;
   return { bm25, vector, fused: fuseRrf(bm25, vector, fusion), searchedText: searchable.text, longQuery };
 }

@@ -176,3 +176,46 @@ describe('hybrid search with feedback on', () => {
     expect(passages.map((p) => p.chunkId)).toEqual(first.slice(0, 5).map((f) => f.chunkId));
   });
 });
+
+describe('a long query (a search by example)', () => {
+  /** 150 passages on 15 subjects; a query of 40 distinct words of subject 0. */
+  const subjectWords = (s: number): string[] => Array.from({ length: 45 }, (_, i) => `subj${s}word${i}`);
+  const texts = Array.from({ length: 150 }, (_, p) =>
+    subjectWords(p % 15)
+      .filter((_, i) => (i + p) % 3 !== 0)
+      .join(' '),
+  );
+  const longQuery = subjectWords(0).slice(0, 40).join(' ');
+  const shortQuery = subjectWords(0).slice(0, 5).join(' ');
+  /** The hash vectors under another id: a vector side that may lead (as the learnt term space's does). */
+  class Renamed implements Embedder {
+    readonly id = 'renamed-hash';
+    readonly dimension = 384;
+    readonly #inner = new HashedEmbedder();
+    embed(t: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+      return this.#inner.embed(t, signal);
+    }
+  }
+
+  it('keeps its own vector (no Rocchio) and fuses with longQueryVectorWeight; a short one with vectorWeight', async () => {
+    const renamed = new Renamed();
+    const s = await tenantWithChunks(renamed, texts);
+    const long = await hybridRank(s.tenant, renamed, longQuery);
+    expect(long.longQuery).toBe(true);
+    // The vector list is the query vector's own neighbours: feedback did not move it.
+    const [v] = await renamed.embed([longQuery]);
+    expect(long.vector.map((h) => h.chunkId)).toEqual(vectorTopK(s.tenant, s.index, v!, SEARCH_DEFAULTS.candidates).map((h) => h.chunkId));
+    expect(long.fused).toEqual(fuseRrf(long.bm25, long.vector, { ...SEARCH_DEFAULTS, vectorWeight: SEARCH_DEFAULTS.longQueryVectorWeight }));
+    const short = await hybridRank(s.tenant, renamed, shortQuery);
+    expect(short.longQuery).toBe(false);
+    expect(short.fused).toEqual(fuseRrf(short.bm25, short.vector, SEARCH_DEFAULTS));
+  });
+
+  it('with the plain hash vectors (a tenant too small to have learnt its term space) fuses with vectorWeight', async () => {
+    const hash = new HashedEmbedder();
+    const s = await tenantWithChunks(hash, texts);
+    const long = await hybridRank(s.tenant, hash, longQuery);
+    expect(long.longQuery).toBe(true);
+    expect(long.fused).toEqual(fuseRrf(long.bm25, long.vector, SEARCH_DEFAULTS));
+  });
+});
