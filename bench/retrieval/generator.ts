@@ -3,20 +3,12 @@
 // technical abstracts, while any amount of text can be produced from a seed.
 import fs from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../src-shared/seeded-random.js';
 
 export const CRANFIELD_CORPUS = path.join(process.env['CRANFIELD_DIR'] ?? '/work/shared/datasets/cranfield', 'corpus.jsonl');
 
-/** mulberry32: a small, fast, seedable PRNG (the same stream on every machine and run). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src-shared/seeded-random.ts): the same stream on every machine and run. */
+export const rng = mulberry32;
 
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));

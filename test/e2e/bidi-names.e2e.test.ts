@@ -8,7 +8,7 @@ import { ConsoleSession } from '../../src-main/api/session.js';
 import { HashedEmbedder } from '../../src-main/embed/hashed.js';
 import { ingestPaths } from '../../src-main/ingest/pipeline.js';
 import { TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
-import { hasChromium, openConsole, screenshot, type Console } from './harness.js';
+import { hasChromium, openConsole, screenshot, unlockAndOpen, type Console } from './harness.js';
 
 const HOSTILE = 'invoice\u202Efdp.txt';
 
@@ -35,10 +35,7 @@ describe.skipIf(!hasChromium)('names with bidi controls in the console', () => {
 
     c = await openConsole({ dataDir });
     const page = c.page;
-    await page.locator('input[name=passphrase]').fill(TEST_PASSPHRASE);
-    await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.locator('.tenant-tile').filter({ hasText: 'Acme Corp' }).click();
-    await page.getByTestId('open-tenant-name').waitFor();
+    await unlockAndOpen(page, TEST_PASSPHRASE, 'Acme Corp');
 
     await page.getByRole('button', { name: 'Library' }).click();
     const row = page.getByTestId('doc-row').first();

@@ -50,6 +50,14 @@ export async function openConsole(opts: { idleLockSeconds?: number; dataDir?: st
   };
 }
 
+/** Unlocks a console whose vault already exists and opens one of its clients by name. */
+export async function unlockAndOpen(page: Page, passphrase: string, client: string): Promise<void> {
+  await page.locator('input[name=passphrase]').fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.locator('.tenant-tile').filter({ hasText: client }).click();
+  await page.getByTestId('open-tenant-name').waitFor();
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });

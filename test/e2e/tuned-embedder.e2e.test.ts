@@ -7,7 +7,7 @@ import { tuneOfflineEmbedder } from '../../src-main/retrieval/term-space-job.js'
 import { mulberry32 } from '../../src-shared/seeded-random.js';
 import { storeChunks } from '../helpers/retrieval.js';
 import { TEST_KDF, TEST_PASSPHRASE, tempDir } from '../helpers/vault.js';
-import { hasChromium, openConsole, screenshot, type Console } from './harness.js';
+import { hasChromium, openConsole, screenshot, unlockAndOpen, type Console } from './harness.js';
 
 let c: Console | null = null;
 afterEach(async () => {
@@ -42,10 +42,7 @@ describe.skipIf(!hasChromium)('the tuned offline embedder in the console', () =>
 
     c = await openConsole({ dataDir });
     const page = c.page;
-    await page.locator('input[name=passphrase]').fill(TEST_PASSPHRASE);
-    await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.locator('.tenant-tile').filter({ hasText: 'Acme Corp' }).click();
-    await page.getByTestId('open-tenant-name').waitFor();
+    await unlockAndOpen(page, TEST_PASSPHRASE, 'Acme Corp');
     await page.getByRole('button', { name: 'Settings' }).click();
     await expect.poll(() => page.getByTestId('embedder-tuning').innerText()).toContain("Tuned to this client's vocabulary, learnt from its 600 passages");
     await screenshot(page, 'settings-tuned-embedder');

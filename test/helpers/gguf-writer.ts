@@ -2,6 +2,7 @@
 // enough to test loading, streaming, grammars, embeddings, ranking and context disposal for
 // real, with no downloaded weights. Key and tensor names follow llama.cpp's gguf-py constants.
 import fs from 'node:fs';
+import { mulberry32 } from '../../src-shared/seeded-random.js';
 
 enum T {
   UINT32 = 4,
@@ -133,17 +134,8 @@ function encodeGguf(kv: [string, Value][], tensors: Tensor[]): Buffer {
   return Buffer.concat(b.parts);
 }
 
-/** mulberry32: the same seed writes the same bytes, so a fixture's sha256 is stable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src-shared/seeded-random.ts): the same seed writes the same bytes, so a fixture's sha256 is stable. */
+const rng = mulberry32;
 
 const WORDS = [
   'the',
