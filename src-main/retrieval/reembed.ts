@@ -1,8 +1,12 @@
+import crypto from 'node:crypto';
+import { z } from 'zod';
 import { BulkheadError } from '../../src-shared/errors.js';
 import type { Embedder } from '../embed/embedder.js';
 import { writeEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { cacheKey } from '../vault/tenant-cache.js';
+import { deleteTenantMeta, readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
+import { registerTenantSetting, settingParses } from '../vault/tenant-settings.js';
 import { packCodes } from '../index/code-pack.js';
 import {
   activateVectorIndex,
@@ -15,6 +19,38 @@ import {
 } from '../index/vectors.js';
 
 const BATCH = 64;
+
+/**
+ * The re-embed building a generation, in the tenant's file, so that two handles (two windows) or
+ * two processes (the console and the CLI) never build the same generation's tables, nor drop the
+ * other's. Renewed at every batch; one not renewed for CLAIM_STALE_MS is a run that died. A run
+ * the user asked for takes over from a live one (which stops at its next batch); a background one
+ * yields to it.
+ */
+const CLAIM_KEY = 'knowledge.vectors.building';
+const Claim = z.object({ generation: z.number().int().min(1), token: z.string().min(1).max(64), at: z.number().int().min(0) }).strict();
+type Claim = z.infer<typeof Claim>;
+registerTenantSetting(CLAIM_KEY, Claim);
+const CLAIM_STALE_MS = 120_000;
+
+function readClaim(tenant: TenantHandle): Claim | null {
+  const raw = readTenantMeta(tenant, CLAIM_KEY);
+  return raw !== undefined && settingParses(raw, Claim) ? Claim.parse(JSON.parse(raw)) : null;
+}
+
+/** Whether a re-embed of this tenant is running (in this or another handle or process). */
+export function reembedRunning(tenant: TenantHandle): boolean {
+  const claim = readClaim(tenant);
+  return claim !== null && Date.now() - claim.at < CLAIM_STALE_MS;
+}
+
+/** Renews this run's claim (inside the caller's transaction); TENANT_BUSY once another run took it over. */
+function holdClaim(tenant: TenantHandle, token: string): void {
+  const claim = readClaim(tenant);
+  if (claim?.token !== token)
+    throw new BulkheadError('TENANT_BUSY', 'another re-embed of this tenant took over (in another window or process); the vectors it builds will be used');
+  writeTenantMeta(tenant, CLAIM_KEY, JSON.stringify({ ...claim, at: Date.now() }));
+}
 
 export interface ReembedProgress {
   chunksDone: number;
@@ -96,24 +132,47 @@ async function reembed(
   embedder: Embedder,
   opts: { signal?: AbortSignal; onProgress?: (p: ReembedProgress) => void; stillWanted?: () => boolean },
 ): Promise<VectorIndex | null> {
-  const current = activeVectorIndex(tenant);
-  const next: VectorIndex = { generation: (current?.generation ?? 0) + 1, embedderId: embedder.id, dimension: embedder.dimension };
-  // Tables of this generation can only be the leftover of an interrupted run.
-  dropVectorTables(tenant, next);
-  createVectorTable(tenant, next);
+  const token = crypto.randomUUID();
+  const next = tenant.db
+    .transaction((): VectorIndex | null => {
+      const current = activeVectorIndex(tenant);
+      const claim = readClaim(tenant);
+      const live = reembedRunning(tenant);
+      // A background run yields to any other that is running.
+      if (live && opts.stillWanted) return null;
+      // A run that died left its tables; one that is taken over drops its own when it notices.
+      if (claim && !live && claim.generation !== current?.generation) dropVectorTables(tenant, claim);
+      const index: VectorIndex = {
+        generation: Math.max(current?.generation ?? 0, claim?.generation ?? 0) + 1,
+        embedderId: embedder.id,
+        dimension: embedder.dimension,
+      };
+      // Tables of this generation can only be the leftover of an interrupted run.
+      dropVectorTables(tenant, index);
+      createVectorTable(tenant, index);
+      writeTenantMeta(tenant, CLAIM_KEY, JSON.stringify({ generation: index.generation, token, at: Date.now() }));
+      return index;
+    })
+    .immediate();
+  if (!next) return null;
   const total = (): number => Number(tenant.db.prepare('SELECT count(*) FROM chunks').pluck().get());
   const batchAfter = tenant.db.prepare('SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?');
   let lastId = 0;
   let done = 0;
   try {
     for (;;) {
+      // Searches and other requests of this process go between batches (an embedder that answers
+      // at once, as the offline one does, would otherwise hold the thread for the whole run).
+      await new Promise((resolve) => setImmediate(resolve));
       opts.signal?.throwIfAborted();
       const rows = batchAfter.all(lastId, BATCH) as { id: number; text: string }[];
       if (rows.length === 0) {
         // Switch only if no chunk arrived meanwhile; nothing can interleave with this sync block.
         const switched = tenant.db
           .transaction(() => {
+            holdClaim(tenant, token);
             if (batchAfter.get(lastId, 1)) return false;
+            deleteTenantMeta(tenant, CLAIM_KEY);
             if (opts.stillWanted && !opts.stillWanted()) return null;
             pruneVectors(tenant, next);
             writeEmbedderConfig(tenant, config);
@@ -136,21 +195,29 @@ async function reembed(
         opts.signal,
       );
       tenant.db
-        .transaction(() =>
+        .transaction(() => {
+          holdClaim(tenant, token);
           insertVectors(
             tenant,
             next,
             rows.map((r) => r.id),
             vectors,
-          ),
-        )
+          );
+        })
         .immediate();
       lastId = rows.at(-1)!.id;
       done += rows.length;
       opts.onProgress?.({ chunksDone: done, chunksTotal: Math.max(done, total()) });
     }
   } catch (err) {
-    if (tenant.isOpen && activeVectorIndex(tenant)?.generation !== next.generation) dropVectorTables(tenant, next);
+    if (tenant.isOpen) {
+      tenant.db
+        .transaction(() => {
+          if (activeVectorIndex(tenant)?.generation !== next.generation) dropVectorTables(tenant, next);
+          if (readClaim(tenant)?.token === token) deleteTenantMeta(tenant, CLAIM_KEY);
+        })
+        .immediate();
+    }
     if (opts.signal?.aborted) throw new BulkheadError('CANCELLED', 're-embedding was cancelled; the previous vectors stay in use');
     throw err;
   }

@@ -17,7 +17,7 @@ import { termStats } from '../index/term-stats.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
 import { cacheKey } from '../vault/tenant-cache.js';
-import { reembedInBackground } from './reembed.js';
+import { reembedInBackground, reembedRunning } from './reembed.js';
 
 /** Below this many chunks the offline embedder stays the plain hash vectors (too little text to learn word neighbours from). */
 export const TERM_SPACE_MIN_CHUNKS = 500;
@@ -86,22 +86,28 @@ export async function tuneOfflineEmbedder(tenant: TenantHandle, opts: { signal?:
   }
   opts.signal?.throwIfAborted();
   const sha256 = saveTermSpace(tenant, bytes);
-  let switched = false;
-  try {
-    const space = loadTermSpace(tenant, sha256);
-    const config: Extract<EmbedderConfig, { kind: 'terms' }> = { kind: 'terms', space: sha256, dimension: termSpaceDimension(space.rank), chunks };
-    const index = await reembedInBackground(tenant, config, createEmbedder(tenant, config), {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      // The user may have chosen another embedder, or re-embedded, meanwhile: theirs stays.
-      stillWanted: () => JSON.stringify(readEmbedderConfig(tenant)) === JSON.stringify(before) && (activeVectorIndex(tenant)?.generation ?? 0) === generation,
-    });
-    if (!index) return { kind: 'skipped', reason: 'another re-embed of this tenant went first' };
-    switched = true;
-    return { kind: 'tuned', config };
-  } finally {
-    // Only the space in use stays in the file (the new one, or the one before).
-    if (tenant.isOpen) pruneTermSpaces(tenant, switched ? sha256 : before.kind === 'terms' ? before.space : null);
+  const space = loadTermSpace(tenant, sha256);
+  const config: Extract<EmbedderConfig, { kind: 'terms' }> = { kind: 'terms', space: sha256, dimension: termSpaceDimension(space.rank), chunks };
+  const index = await reembedInBackground(tenant, config, createEmbedder(tenant, config), {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    // The user may have chosen another embedder, or re-embedded, meanwhile: theirs stays.
+    stillWanted: () => JSON.stringify(readEmbedderConfig(tenant)) === JSON.stringify(before) && (activeVectorIndex(tenant)?.generation ?? 0) === generation,
+  });
+  if (!index) {
+    // Not switched: its model goes, unless a re-embed is running (another window's tuning may be
+    // about to use the very same one, learnt from the same passages).
+    tenant.db
+      .transaction(() => {
+        if (reembedRunning(tenant)) return;
+        const now = readEmbedderConfig(tenant);
+        pruneTermSpaces(tenant, now.kind === 'terms' ? now.space : null);
+      })
+      .immediate();
+    return { kind: 'skipped', reason: 'another re-embed of this tenant went first' };
   }
+  // Only the space in use stays in the file.
+  pruneTermSpaces(tenant, sha256);
+  return { kind: 'tuned', config };
 }
 
 /** The tuning running in the background for an open tenant (one at a time), in its cache. */
