@@ -8,6 +8,8 @@
 // never overridden (the switch happens only while the setting is still the offline one it started
 // from), and a re-embed the user asks for cancels this one. A failure leaves everything as it was
 // and never fails a search.
+import { BulkheadError } from '../../src-shared/errors.js';
+import { EmbedderError } from '../embed/embedder.js';
 import { createEmbedder } from '../embed/index.js';
 import { mulberry32 } from '../../src-shared/seeded-random.js';
 import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
@@ -72,6 +74,17 @@ function trainingTexts(tenant: TenantHandle): string[] {
  * closing, a cancel); the previous vectors and setting stay whole whatever happens.
  */
 export async function tuneOfflineEmbedder(tenant: TenantHandle, opts: { signal?: AbortSignal; force?: boolean } = {}): Promise<TermSpaceOutcome> {
+  try {
+    return await tune(tenant, opts);
+  } catch (err) {
+    // Typed for the caller (the CLI's exit codes): a cancel, or the model failing to embed.
+    if (opts.signal?.aborted) throw new BulkheadError('CANCELLED', 'tuning the offline embedder was cancelled; the previous vectors stay in use');
+    if (err instanceof EmbedderError) throw new BulkheadError('EMBEDDER_UNAVAILABLE', `tuning the offline embedder failed: ${err.message}`);
+    throw err;
+  }
+}
+
+async function tune(tenant: TenantHandle, opts: { signal?: AbortSignal; force?: boolean }): Promise<TermSpaceOutcome> {
   const before = readEmbedderConfig(tenant);
   const generation = activeVectorIndex(tenant)?.generation ?? 0;
   const due = termSpaceDue(tenant);
