@@ -113,8 +113,13 @@ export function registerKnowledgeCommands(program: Command): void {
           let tuned = '';
           if (!summary.cancelled && summary.added + summary.replaced > 0 && termSpaceDue(tenant) !== null) {
             if (process.stderr.isTTY) process.stderr.write("learning this tenant's vocabulary for its vectors…\n");
-            const outcome = await tuneOfflineEmbedder(tenant, { signal: cancel.signal });
-            if (outcome.kind === 'tuned') tuned = `\nvectors tuned to this tenant's vocabulary (${outcome.config.chunks} chunks)`;
+            // The files are in whatever happens here: a cancel or failure only leaves the vectors untuned.
+            try {
+              const outcome = await tuneOfflineEmbedder(tenant, { signal: cancel.signal });
+              if (outcome.kind === 'tuned') tuned = `\nvectors tuned to this tenant's vocabulary (${outcome.config.chunks} chunks)`;
+            } catch (err) {
+              tuned = `\nvectors not tuned to this tenant's vocabulary (${err instanceof Error ? err.message : String(err)}); \`bulkhead embedder tune\` does it later`;
+            }
           }
           return { json: summary, text: summaryText(summary) + tuned, exitCode: ingestExitCode(summary) };
         } finally {
