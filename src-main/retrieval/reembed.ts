@@ -133,6 +133,8 @@ async function reembed(
   opts: { signal?: AbortSignal; onProgress?: (p: ReembedProgress) => void; stillWanted?: () => boolean },
 ): Promise<VectorIndex | null> {
   const token = crypto.randomUUID();
+  /** The generation of a live run this one took over: its tables go at the switch (if that run died, nobody else would drop them). */
+  let takenOver: number | null = null;
   const next = tenant.db
     .transaction((): VectorIndex | null => {
       const current = activeVectorIndex(tenant);
@@ -142,6 +144,7 @@ async function reembed(
       if (live && opts.stillWanted) return null;
       // A run that died left its tables; one that is taken over drops its own when it notices.
       if (claim && !live && claim.generation !== current?.generation) dropVectorTables(tenant, claim);
+      if (claim && live) takenOver = claim.generation;
       const index: VectorIndex = {
         generation: Math.max(current?.generation ?? 0, claim?.generation ?? 0) + 1,
         embedderId: embedder.id,
@@ -177,6 +180,7 @@ async function reembed(
             pruneVectors(tenant, next);
             writeEmbedderConfig(tenant, config);
             activateVectorIndex(tenant, next);
+            if (takenOver !== null && takenOver !== next.generation) dropVectorTables(tenant, { generation: takenOver });
             return true;
           })
           .immediate();

@@ -6,7 +6,7 @@ import { HashedEmbedder } from '../../../src-main/embed/hashed.js';
 import { createEmbedder } from '../../../src-main/embed/index.js';
 import { readEmbedderConfig } from '../../../src-main/embed/settings.js';
 import { decodeTermSpace } from '../../../src-main/embed/term-space.js';
-import { activeVectorIndex } from '../../../src-main/index/vectors.js';
+import { activeVectorIndex, createVectorTable } from '../../../src-main/index/vectors.js';
 import { ingestPaths } from '../../../src-main/ingest/pipeline.js';
 import { searchKnowledge } from '../../../src-main/retrieval/knowledge.js';
 import { reembedTenant } from '../../../src-main/retrieval/reembed.js';
@@ -278,6 +278,25 @@ describe('two windows on one tenant', () => {
     expect(activeVectorIndex(tenant)).toEqual(mine);
     expect(vectorRows(tenant, mine)).toBe(1500);
     expect(tables(tenant).filter((t) => /_\d+$/.test(t) && !t.endsWith(`_${mine.generation}`))).toEqual([]);
+  });
+});
+
+describe('a re-embed that took over from a run that then died', () => {
+  it("drops the dead run's tables when it switches", async () => {
+    const { tenant } = await fresh('Taken over');
+    await withChunks(tenant, corpus(100, 'q'));
+    const active = activeVectorIndex(tenant)!;
+    // Another process claimed generation 7 a moment ago, built part of it, and was killed.
+    const dead = { generation: 7, embedderId: 'hash-v1', dimension: 384 };
+    createVectorTable(tenant, dead);
+    tenant.db
+      .prepare("INSERT INTO tenant_meta (key, value) VALUES ('knowledge.vectors.building', ?)")
+      .run(JSON.stringify({ generation: 7, token: 'dead-run', at: Date.now() }));
+    const mine = await reembedTenant(tenant, { kind: 'hash' }, new HashedEmbedder());
+    expect(mine.generation).toBe(8);
+    expect(tables(tenant).filter((t) => /_\d+$/.test(t) && !t.endsWith('_8'))).toEqual([]);
+    expect(active.generation).toBeLessThan(7);
+    expect(tenant.db.prepare("SELECT count(*) FROM tenant_meta WHERE key = 'knowledge.vectors.building'").pluck().get()).toBe(0);
   });
 });
 
