@@ -38,10 +38,13 @@ function readClaim(tenant: TenantHandle): Claim | null {
   return raw !== undefined && settingParses(raw, Claim) ? Claim.parse(JSON.parse(raw)) : null;
 }
 
+function isLive(claim: Claim | null): boolean {
+  return claim !== null && Date.now() - claim.at < CLAIM_STALE_MS;
+}
+
 /** Whether a re-embed of this tenant is running (in this or another handle or process). */
 export function reembedRunning(tenant: TenantHandle): boolean {
-  const claim = readClaim(tenant);
-  return claim !== null && Date.now() - claim.at < CLAIM_STALE_MS;
+  return isLive(readClaim(tenant));
 }
 
 /** Renews this run's claim (inside the caller's transaction); TENANT_BUSY once another run took it over. */
@@ -139,7 +142,7 @@ async function reembed(
     .transaction((): VectorIndex | null => {
       const current = activeVectorIndex(tenant);
       const claim = readClaim(tenant);
-      const live = reembedRunning(tenant);
+      const live = isLive(claim);
       // A background run yields to any other that is running.
       if (live && opts.stillWanted) return null;
       // A run that died left its tables; one that is taken over drops its own when it notices.
