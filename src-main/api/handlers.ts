@@ -8,7 +8,7 @@ import { countDocuments, deleteDocument, listDocuments } from '../ingest/documen
 import { assertEmbedderAllowed, builtinEmbedderSettings, createEmbedder, probeDimension } from '../embed/index.js';
 import { readReranker } from '../retrieval/reranker-setting.js';
 import { modelHandlers, saveBuiltinModel, saveReranker } from './models.js';
-import { readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
+import { alreadyTheEmbedder, readEmbedderConfig, type EmbedderConfig } from '../embed/settings.js';
 import { reembedTenant } from '../retrieval/reembed.js';
 import { guardTenantErrors, type TenantHandle } from '../vault/handle.js';
 import { modelSettings, runChat, saveModelSettings, testModel } from './chat.js';
@@ -225,7 +225,7 @@ export const callHandlers: CallHandlers = {
     s.authority().use('settings.setEmbedder', handle.id);
     await assertEmbedderAllowed(handle, embedder);
     // The offline embedder already tuned to this tenant is the one asked for: nothing to redo.
-    if (embedder.kind === 'hash' && readEmbedderConfig(handle).kind === 'terms') return settings(s, handle);
+    if (alreadyTheEmbedder(embedder, readEmbedderConfig(handle))) return settings(s, handle);
     const config: EmbedderConfig =
       embedder.kind === 'hash'
         ? embedder

@@ -5,11 +5,10 @@ import { BulkheadError } from '../../src-shared/errors.js';
 import { countDocuments, deleteDocument, listDocuments } from '../ingest/documents.js';
 import { assertEmbedderAllowed, builtinEmbedderSettings, createEmbedder, probeDimension } from '../embed/index.js';
 import { ingestPaths, type IngestEvent, type IngestSummary } from '../ingest/pipeline.js';
-import { EmbedderConfig, readEmbedderConfig } from '../embed/settings.js';
+import { alreadyTheEmbedder, EmbedderConfig, readEmbedderConfig } from '../embed/settings.js';
 import { searchKnowledge, type Passage, type SearchResult } from '../retrieval/knowledge.js';
 import { reembedTenant } from '../retrieval/reembed.js';
-import { TERM_SPACE_MIN_CHUNKS, termSpaceDue, tuneOfflineEmbedder } from '../retrieval/term-space-job.js';
-import { termStats } from '../index/term-stats.js';
+import { termSpaceDue, tuneOfflineEmbedder } from '../retrieval/term-space-job.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import { openTenant, wrap } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -253,23 +252,18 @@ export function registerKnowledgeCommands(program: Command): void {
     .action(
       wrap(async (vault, opts) => {
         const tenant = await openTenant(vault, (opts as { tenant?: string }).tenant);
-        const config = readEmbedderConfig(tenant);
-        if (config.kind !== 'hash' && config.kind !== 'terms') {
-          throw new BulkheadError('INPUT_INVALID', `embedder: this tenant uses ${config.kind}; only the offline embedder (hash) is tuned`);
-        }
-        if (termStats(tenant, []).total < TERM_SPACE_MIN_CHUNKS) {
-          throw new BulkheadError('INPUT_INVALID', `embedder: the tenant needs at least ${TERM_SPACE_MIN_CHUNKS} chunks to learn from`);
-        }
         const cancel = cancelOnInterrupt();
         try {
           const outcome = await tuneOfflineEmbedder(tenant, { signal: cancel.signal, force: true });
+          // Forced, it is not due only for another embedder or too few chunks: a usage error.
+          if (outcome.kind === 'not-due') throw new BulkheadError('INPUT_INVALID', `embedder: ${outcome.reason}`);
           const index = activeVectorIndex(tenant);
           return {
             json: { outcome: outcome.kind, ...(outcome.kind === 'skipped' ? { reason: outcome.reason } : {}), config: readEmbedderConfig(tenant), index },
             text:
               outcome.kind === 'tuned'
                 ? `Vectors now come from the offline embedder tuned on ${outcome.config.chunks} chunks (${index?.dimension} dimensions)`
-                : `Not tuned: ${outcome.kind === 'skipped' ? outcome.reason : 'nothing to do'}`,
+                : `Not tuned: ${outcome.reason}`,
             ...(outcome.kind === 'tuned' ? {} : { exitCode: EXIT.conflict }),
           };
         } finally {
@@ -311,7 +305,7 @@ export function registerKnowledgeCommands(program: Command): void {
         await assertEmbedderAllowed(tenant, parsed.data);
         // The offline embedder already tuned to this tenant is the one asked for: nothing to redo.
         const current = readEmbedderConfig(tenant);
-        if (parsed.data.kind === 'hash' && current.kind === 'terms') {
+        if (alreadyTheEmbedder(parsed.data, current)) {
           const index = activeVectorIndex(tenant);
           return { json: index, text: `Already the offline embedder, tuned on ${current.chunks} chunks (${index?.dimension} dimensions)` };
         }

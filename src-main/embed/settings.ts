@@ -73,6 +73,17 @@ function writeJson(tenant: TenantHandle, key: string, value: unknown): void {
   writeTenantMeta(tenant, key, JSON.stringify(value));
 }
 
+/**
+ * Whether choosing `requested` changes nothing: the offline embedder asked for, on a tenant whose
+ * offline embedder is already tuned to it (`terms` is the hash vector plus what it learnt).
+ */
+export function alreadyTheEmbedder(
+  requested: { kind: EmbedderConfig['kind'] },
+  current: EmbedderConfig,
+): current is Extract<EmbedderConfig, { kind: 'terms' }> {
+  return requested.kind === 'hash' && current.kind === 'terms';
+}
+
 export function readEmbedderConfig(tenant: TenantHandle): EmbedderConfig {
   return readJson(tenant, KEYS.embedder, EmbedderConfig, DEFAULT_EMBEDDER);
 }

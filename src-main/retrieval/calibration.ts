@@ -18,9 +18,9 @@ import { activeVectorIndex } from '../index/vectors.js';
 import { contentWords, idf, stemCacheOf, termStats } from '../index/term-stats.js';
 import { porterStemCached } from '../text/porter.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { cacheKey } from '../vault/tenant-cache.js';
 import { readTenantMeta, writeTenantMeta } from '../vault/tenant-meta.js';
 import { registerTenantSetting, settingParses } from '../vault/tenant-settings.js';
+import { backgroundJobKey, pendingInBackground, startInBackground } from './background-job.js';
 import { fuseRrf, hybridRank, SEARCH_DEFAULTS, type RankedHit } from './search.js';
 
 /** Below this many chunks a tenant keeps SEARCH_DEFAULTS (too few passages to learn from). */
@@ -62,13 +62,7 @@ const KEY = 'retrieval.fusion-calibration';
 registerTenantSetting(KEY, FusionCalibration);
 
 /** The calibration in flight for an open tenant (one at a time), in its cache. */
-interface InFlight {
-  running: boolean;
-  /** The chunk count it started at. */
-  readonly chunks: number;
-  readonly promise: Promise<FusionCalibration | null>;
-}
-const IN_FLIGHT = cacheKey<InFlight>('fusion calibration in flight', () => {});
+const IN_FLIGHT = backgroundJobKey<FusionCalibration>('fusion calibration in flight');
 
 /** The stored calibration of this tenant, or null (none, or unreadable: the default applies). */
 export function readCalibration(tenant: TenantHandle): FusionCalibration | null {
@@ -205,25 +199,10 @@ export function fusionWeightFor(tenant: TenantHandle, embedder: Embedder | null)
 
 /** The calibration running in the background for this tenant, if any (it resolves to null on failure). */
 export function pendingCalibration(tenant: TenantHandle): Promise<FusionCalibration | null> | undefined {
-  const kept = tenant.cache.get(IN_FLIGHT);
-  return kept?.running ? kept.promise : undefined;
+  return pendingInBackground(tenant, IN_FLIGHT);
 }
 
 function startCalibration(tenant: TenantHandle, embedder: Embedder, chunks: number): void {
-  const kept = tenant.cache.get(IN_FLIGHT);
-  // One at a time; and one that failed is not retried at every search, only once the tenant changed.
-  if (kept && (kept.running || kept.chunks === chunks)) return;
-  const entry: InFlight = {
-    running: true,
-    chunks,
-    // After the search that started it has gone on (a macrotask later), not inside it.
-    promise: new Promise((resolve) => setImmediate(resolve))
-      .then(() => calibrateTenant(tenant, embedder))
-      // A failed calibration changes nothing: searches keep the default (or the last good value).
-      .catch(() => null)
-      .finally(() => {
-        entry.running = false;
-      }),
-  };
-  tenant.cache.set(IN_FLIGHT, entry);
+  // A failed calibration changes nothing: searches keep the default (or the last good value).
+  startInBackground(tenant, IN_FLIGHT, chunks, () => calibrateTenant(tenant, embedder));
 }

@@ -18,7 +18,7 @@ import { learnTermSpaceOffThread, TooLittleText } from '../embed/term-space-work
 import { termStats } from '../index/term-stats.js';
 import { activeVectorIndex } from '../index/vectors.js';
 import type { TenantHandle } from '../vault/handle.js';
-import { cacheKey } from '../vault/tenant-cache.js';
+import { backgroundJobKey, pendingInBackground, startInBackground } from './background-job.js';
 import { reembedInBackground, reembedRunning } from './reembed.js';
 
 /** Below this many chunks the offline embedder stays the plain hash vectors (too little text to learn word neighbours from). */
@@ -29,7 +29,7 @@ const GROWTH = 2;
 export type TermSpaceOutcome =
   | { readonly kind: 'tuned'; readonly config: Extract<EmbedderConfig, { kind: 'terms' }> }
   /** Nothing to do: another embedder, too few chunks, or the current space still fits. */
-  | { readonly kind: 'not-due' }
+  | { readonly kind: 'not-due'; readonly reason: string }
   /** The passages share too few words, or another re-embed went first. */
   | { readonly kind: 'skipped'; readonly reason: string };
 
@@ -87,9 +87,12 @@ export async function tuneOfflineEmbedder(tenant: TenantHandle, opts: { signal?:
 async function tune(tenant: TenantHandle, opts: { signal?: AbortSignal; force?: boolean }): Promise<TermSpaceOutcome> {
   const before = readEmbedderConfig(tenant);
   const generation = activeVectorIndex(tenant)?.generation ?? 0;
-  const due = termSpaceDue(tenant);
-  const chunks = due ?? (opts.force && (before.kind === 'hash' || before.kind === 'terms') ? termStats(tenant, []).total : null);
-  if (chunks === null || chunks < TERM_SPACE_MIN_CHUNKS) return { kind: 'not-due' };
+  if (before.kind !== 'hash' && before.kind !== 'terms')
+    return { kind: 'not-due', reason: `the tenant uses ${before.kind}; only the offline embedder (hash) is tuned` };
+  const total = termStats(tenant, []).total;
+  if (total < TERM_SPACE_MIN_CHUNKS) return { kind: 'not-due', reason: `the tenant needs at least ${TERM_SPACE_MIN_CHUNKS} chunks to learn from` };
+  const chunks = termSpaceDue(tenant) ?? (opts.force ? total : null);
+  if (chunks === null) return { kind: 'not-due', reason: 'its term space still fits its passages' };
   let bytes: Uint8Array;
   try {
     bytes = await learnTermSpaceOffThread(trainingTexts(tenant), opts.signal);
@@ -124,14 +127,7 @@ async function tune(tenant: TenantHandle, opts: { signal?: AbortSignal; force?: 
 }
 
 /** The tuning running in the background for an open tenant (one at a time), in its cache. */
-interface InFlight {
-  running: boolean;
-  /** The chunk count it started at: one that failed is tried again only once the tenant changed. */
-  readonly chunks: number;
-  readonly controller: AbortController;
-  readonly promise: Promise<TermSpaceOutcome | null>;
-}
-const IN_FLIGHT = cacheKey<InFlight>('term space tuning in flight', (f) => f.controller.abort());
+const IN_FLIGHT = backgroundJobKey<TermSpaceOutcome>('term space tuning in flight');
 
 /**
  * Starts the tuning in the background when it is due (at most one at a time per open tenant),
@@ -140,22 +136,7 @@ const IN_FLIGHT = cacheKey<InFlight>('term space tuning in flight', (f) => f.con
 export function tuneWhenDue(tenant: TenantHandle): void {
   try {
     const chunks = termSpaceDue(tenant);
-    if (chunks === null) return;
-    const kept = tenant.cache.get(IN_FLIGHT);
-    if (kept && (kept.running || kept.chunks === chunks)) return;
-    const controller = new AbortController();
-    const entry: InFlight = {
-      running: true,
-      chunks,
-      controller,
-      promise: new Promise((resolve) => setImmediate(resolve))
-        .then(() => tuneOfflineEmbedder(tenant, { signal: controller.signal }))
-        .catch(() => null)
-        .finally(() => {
-          entry.running = false;
-        }),
-    };
-    tenant.cache.set(IN_FLIGHT, entry);
+    if (chunks !== null) startInBackground(tenant, IN_FLIGHT, chunks, (signal) => tuneOfflineEmbedder(tenant, { signal }));
   } catch {
     // A tenant that cannot say (closing, damaged settings) is simply not tuned now.
   }
@@ -163,6 +144,5 @@ export function tuneWhenDue(tenant: TenantHandle): void {
 
 /** The tuning running in the background for this tenant, if any (it resolves to null on failure). */
 export function pendingTuning(tenant: TenantHandle): Promise<TermSpaceOutcome | null> | undefined {
-  const kept = tenant.cache.get(IN_FLIGHT);
-  return kept?.running ? kept.promise : undefined;
+  return pendingInBackground(tenant, IN_FLIGHT);
 }
