@@ -211,3 +211,16 @@ export function vectorRows(tenant: TenantHandle, index: Pick<VectorIndex, 'gener
   for (const n of others) if (n !== floats) throw new Error(`the vector tables of generation ${index.generation} disagree: ${floats} floats, ${n} other rows`);
   return floats!;
 }
+
+/** The cosine of two vectors (0 when either is all zeros). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0;
+}

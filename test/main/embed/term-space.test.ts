@@ -11,6 +11,7 @@ import {
   termSpaceVector,
 } from '../../../src-main/embed/term-space.js';
 import { mulberry32 } from '../../../src-shared/seeded-random.js';
+import { cosine } from '../../helpers/retrieval.js';
 
 /**
  * Passages on 30 subjects, each with 30 words of its own (made of syllables, so no two subjects
@@ -31,18 +32,6 @@ function corpus(count: number): string[] {
     return `${text.join(' ')}.`;
   });
 }
-
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na && nb ? d / Math.sqrt(na * nb) : 0;
-};
 
 describe('the learnt term space', () => {
   const texts = corpus(1500);

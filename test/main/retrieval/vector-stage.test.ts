@@ -11,7 +11,7 @@ import { activeVectorIndex, codeTable, generationTables, int8Table } from '../..
 import { Vault } from '../../../src-main/vault/vault.js';
 import { CODES_WASM_BASE64 } from '../../../src-main/index/wasm/codes-wasm.js';
 import { compileCodesWat } from '../../helpers/wasm.js';
-import { closeTenants, countRows, dropTermIndex, openFreshTenant, storeChunks, tenantWithChunks, vectorRows } from '../../helpers/retrieval.js';
+import { closeTenants, cosine, countRows, dropTermIndex, openFreshTenant, storeChunks, tenantWithChunks, vectorRows } from '../../helpers/retrieval.js';
 import { freshVault, tempDir, TEST_PASSPHRASE } from '../../helpers/vault.js';
 
 afterEach(closeTenants);
@@ -41,15 +41,7 @@ describe('the int8 copies', () => {
   it('keep the direction of a vector: cosine with the float vector above 0.999', () => {
     const v = Float32Array.from({ length: 384 }, (_, i) => Math.sin(i * 1.7) * (i % 3 === 0 ? 0.01 : 1));
     const q = new Int8Array(quantizeInt8(v).buffer.slice(0));
-    let dot = 0;
-    let nq = 0;
-    let nv = 0;
-    for (let i = 0; i < v.length; i++) {
-      dot += v[i]! * q[i]!;
-      nq += q[i]! * q[i]!;
-      nv += v[i]! * v[i]!;
-    }
-    expect(dot / Math.sqrt(nq * nv)).toBeGreaterThan(0.999);
+    expect(cosine(v, q)).toBeGreaterThan(0.999);
     expect(Math.max(...q.map(Math.abs))).toBe(127);
     expect(quantizeInt8(new Float32Array(8)).equals(Buffer.alloc(8))).toBe(true);
   });
@@ -148,17 +140,6 @@ describe('vectorTopK', () => {
     const corpus = texts(400, 4);
     const { tenant, chunkIds, index } = await tenantWithChunks(embedder, corpus);
     const vectors = await embedder.embed(corpus);
-    const cosine = (a: Float32Array, b: Float32Array): number => {
-      let dot = 0;
-      let na = 0;
-      let nb = 0;
-      for (let i = 0; i < a.length; i++) {
-        dot += a[i]! * b[i]!;
-        na += a[i]! * a[i]!;
-        nb += b[i]! * b[i]!;
-      }
-      return dot / Math.sqrt(na * nb);
-    };
     let agree = 0;
     for (const query of ['budget wombat', 'glacier harbour lantern', 'quartz saddle turbine meadow']) {
       const q = await embedQuery(embedder, query);
